@@ -1,0 +1,1 @@
+"""The HTTP glue shared by every capability's routes: dependencies, errors, routers."""

@@ -1,0 +1,131 @@
+"""The application factory: wires every capability's routes, pages and navigation together."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from dieuhanh import __version__
+from dieuhanh.api import errors
+from dieuhanh.api.routing import API_PREFIX, api_router
+from dieuhanh.audit import pages as audit_pages
+from dieuhanh.audit import routes as audit_routes
+from dieuhanh.auth import pages as auth_pages
+from dieuhanh.auth import routes as auth_routes
+from dieuhanh.config import Settings, load_settings
+from dieuhanh.gis import pages as gis_pages
+from dieuhanh.gis import routes as gis_routes
+from dieuhanh.runtime import Runtime, build_runtime
+from dieuhanh.units import pages as unit_pages
+from dieuhanh.units import routes as unit_routes
+from dieuhanh.web import routes as web_routes
+from dieuhanh.web.shell import build_templates, page_error
+
+log = logging.getLogger(__name__)
+
+# Each capability: its API routers, its page router, its navigation entries.
+CAPABILITIES: list[tuple[list[Any], Any, list[Any]]] = [
+    (
+        [auth_routes.public, auth_routes.router, auth_routes.users],
+        auth_pages.router,
+        auth_pages.NAV,
+    ),
+    ([unit_routes.router], unit_pages.router, unit_pages.NAV),
+    ([gis_routes.router], gis_pages.router, gis_pages.NAV),
+    ([audit_routes.router], audit_pages.router, audit_pages.NAV),
+]
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or build_runtime(settings or load_settings())
+    app = FastAPI(
+        title="DieuHanh API",
+        version=__version__,
+        description=(
+            "The HTTP API of DieuHanh, the platform of a provincial Intelligent Operations Center. "
+            "Log in with `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. "
+            'Errors are `{"error": {"code", "message"}}`.'
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.templates = build_templates()
+    app.state.nav = []
+    errors.install(app, page_error)
+    app.include_router(_health_router())
+    for api_routers, page_router, nav in CAPABILITIES:
+        for router in api_routers:
+            app.include_router(router)
+        app.include_router(page_router)
+        app.state.nav.extend(nav)
+    app.state.nav.sort(key=lambda item: item.order)
+    app.include_router(web_routes.router)
+    app.mount("/static", web_routes.static_files(), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.middleware("http")(_request_context)
+    return app
+
+
+def _health_router() -> Any:
+    router = api_router("health", public=True)
+
+    @router.get("/health", summary="Liveness and database check (no login)")
+    def health(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            with runtime.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception as exc:  # any failure means "not healthy", reported, not raised
+            log.warning("health check: database unreachable: %s", exc.__class__.__name__)
+            database = "unreachable"
+        body = {
+            "status": "ok" if database == "ok" else "error",
+            "version": __version__,
+            "database": database,
+            "province_code": runtime.settings.province_code,
+        }
+        return JSONResponse(body, status_code=200 if database == "ok" else 503)
+
+    return router
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+async def _request_context(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    request.state.request_id = request.headers.get("x-request-id", "")[:40] or uuid.uuid4().hex[:16]
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request.state.request_id
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Content-Security-Policy", _csp(request))
+    return response
+
+
+def _csp(request: Request) -> str:
+    tile_url = request.app.state.runtime.settings.map.tile_url
+    tiles = ""
+    if tile_url and tile_url.startswith("http"):
+        scheme, _, rest = tile_url.partition("://")
+        tiles = f" {scheme}://{rest.split('/', 1)[0].replace('{s}', '*')}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{tiles}; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )

@@ -1,0 +1,221 @@
+"""One validated settings tree for every process.
+
+Values come, highest priority first, from: keyword arguments (tests, the CLI), environment
+variables (``DIEUHANH_<KEY>``, nested keys joined by ``__`` as in
+``DIEUHANH_AUTH__PASSWORD_MIN_LENGTH``), a TOML file named by ``DIEUHANH_CONFIG``, then the
+defaults below. Every field carries a description: the reference in ``docs/configuration.md`` is
+generated from this module and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "DIEUHANH_"
+CONFIG_FILE_ENV = "DIEUHANH_CONFIG"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message names the key and where to set it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class MapSettings(_Section):
+    tile_url: str | None = Field(
+        default=None,
+        description=(
+            "XYZ tile URL template drawn under the boundaries, e.g. "
+            "`https://tiles.example.gov.vn/{z}/{x}/{y}.png`. Empty: no tiles are requested and the "
+            "map is drawn from the imported boundaries alone (works offline)."
+        ),
+    )
+    tile_attribution: str = Field(
+        default="", description="Attribution shown on the map when `tile_url` is set."
+    )
+    tile_max_zoom: int = Field(
+        default=18, ge=1, le=22, description="Highest zoom of the tile server."
+    )
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_url_template(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://", "/")):
+            raise ValueError("must be an http(s) URL or a path on this server")
+        if "{z}" not in value or "{x}" not in value or "{y}" not in value:
+            raise ValueError("must contain the {z}, {x} and {y} placeholders")
+        return value
+
+
+class AuthSettings(_Section):
+    password_min_length: int = Field(
+        default=12, ge=8, le=128, description="Shortest password accepted for any account."
+    )
+    session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="How long a browser session stays valid."
+    )
+    access_token_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=60 * 24 * 30,
+        description="Lifetime of a token issued by `POST /api/v1/auth/token`.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins allowed per user name and per client address within the window.",
+    )
+    login_window_seconds: int = Field(
+        default=300, ge=1, description="Window over which failed logins are counted."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Send the session cookie only over HTTPS. Turn on behind a TLS proxy.",
+    )
+
+
+class Settings(BaseSettings):
+    """The whole configuration tree."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("dieuhanh-data"),
+        description="Folder for the embedded SQLite database and other local files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database. Production: "
+            "`postgresql+psycopg://user@host/dieuhanh`. "
+            "Empty: an embedded SQLite file `dieuhanh.db` in `data_dir`."
+        ),
+    )
+    province_code: str = Field(
+        default="75",
+        pattern=r"^\d{1,2}$",
+        description="Official code of the operating province (75 = Đồng Nai).",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Password of the `admin` account. Set: the account is created or reset with it at "
+            "start. "
+            "Empty: a password is generated and printed once, when the account is first created."
+        ),
+    )
+    language: Literal["vi", "en"] = Field(
+        default="vi", description="Default language of the web UI (each user can switch)."
+    )
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="Time zone in which dates and times are shown."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level of log messages written."
+    )
+    departments_file: Path | None = Field(
+        default=None,
+        description=(
+            "CSV list of provincial departments (code,name,short_name,type,parent_code). "
+            "Empty: the default list shipped with DieuHanh."
+        ),
+    )
+    map: MapSettings = Field(default_factory=MapSettings, description="The digital map.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and login.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dieuhanh.db').resolve()}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by ``DIEUHANH_CONFIG``; a missing named file is an error."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(CONFIG_FILE_ENV)
+        if not path:
+            return {}
+        try:
+            with open(path, "rb") as handle:
+                return tomllib.load(handle)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{CONFIG_FILE_ENV} names {path}, which does not exist") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{CONFIG_FILE_ENV} file {path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings tree; any problem becomes one ConfigError naming each bad key."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        path = [str(part) for part in error["loc"]]
+        key = ".".join(path)
+        env = ENV_PREFIX + "__".join(p.upper() for p in path)
+        lines.append(
+            f"  {key}: {error['msg']} (set {env} or `{key}` in the {CONFIG_FILE_ENV} file)"
+        )
+    return "\n".join(lines)
+
+
+def iter_fields(model: type[BaseModel] = Settings, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every leaf key of the tree with its field info, for the generated reference."""
+    leaves: list[tuple[str, Any]] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            leaves.extend(iter_fields(annotation, f"{prefix}{name}."))
+        else:
+            leaves.append((prefix + name, info))
+    return leaves

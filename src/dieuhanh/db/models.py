@@ -1,0 +1,10 @@
+"""Imports every capability's models so the metadata is complete (for migrations and tests)."""
+
+from dieuhanh.audit import models as audit_models
+from dieuhanh.auth import models as auth_models
+from dieuhanh.db import meta
+from dieuhanh.db.base import Base
+from dieuhanh.gis import models as gis_models
+from dieuhanh.units import models as unit_models
+
+__all__ = ["Base", "audit_models", "auth_models", "gis_models", "meta", "unit_models"]

@@ -1,0 +1,117 @@
+"""HTTP API of boundaries: unit shapes, map layers, imports, point lookup."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.api.routing import api_router
+from dieuhanh.auth.roles import Permission
+from dieuhanh.auth.scope import require
+from dieuhanh.errors import InvalidInput
+from dieuhanh.gis import service
+from dieuhanh.gis.importer import ImportOptions, import_boundaries
+from dieuhanh.runtime import Runtime
+from dieuhanh.units.service import get_unit
+from dieuhanh.uploads import read_upload
+
+router = api_router("boundaries")
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+MAX_BOUNDARY_FILE = 100 * 1024 * 1024
+GEOJSON = "application/geo+json"
+
+
+@router.get(
+    "/units/{code}/boundary",
+    summary="A unit's boundary as a GeoJSON Feature",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def unit_boundary(code: str, db: Db) -> Response:
+    feature = service.unit_feature(db, get_unit(db, code))
+    return JSONResponse(feature, media_type=GEOJSON)
+
+
+@router.get(
+    "/boundaries",
+    summary="The boundaries of a unit's children as a FeatureCollection",
+    description="The map layer of a province's communes/wards. Cached by ETag.",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def children_boundaries(
+    request: Request, db: Db, parent: Annotated[str, Query(max_length=32)]
+) -> Response:
+    unit = get_unit(db, parent)
+    etag = f'W/"{service.layer_version(db, unit)}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(service.children_collection(db, unit), media_type=GEOJSON, headers=headers)
+
+
+class LocateOut(BaseModel):
+    code: str | None
+    name: str | None
+
+
+@router.get("/locate", response_model=LocateOut, summary="Which commune/ward contains a point")
+def locate(
+    db: Db,
+    runtime: RuntimeDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+) -> LocateOut:
+    province = get_unit(db, runtime.settings.province_code)
+    unit = service.locate(db, lon, lat, province)
+    return LocateOut(code=unit.code if unit else None, name=unit.name if unit else None)
+
+
+@router.post(
+    "/boundaries/import",
+    summary="Import commune boundaries from a GeoJSON file",
+    description="Features join units of the operating province by code, else by name "
+    "(diacritics-insensitive). The report lists what joined, what did not and why, and "
+    "names that differ. `dry_run=true` reports without writing; `apply_names=true` with "
+    "`effective_date` records the file's names as renames.",
+)
+def import_file(
+    db: Db,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    file: Annotated[UploadFile, File(description="GeoJSON FeatureCollection (optionally gzip)")],
+    dry_run: Annotated[bool, Form()] = False,
+    apply_names: Annotated[bool, Form()] = False,
+    effective_date: Annotated[str | None, Form(description="YYYY-MM-DD")] = None,
+    attribution: Annotated[str | None, Form(max_length=500)] = None,
+) -> dict[str, Any]:
+    require(principal, Permission.MANAGE_REFERENCE)
+    data, filename = read_upload(file, MAX_BOUNDARY_FILE)
+    options = ImportOptions(
+        province_code=runtime.settings.province_code,
+        today=runtime.today(),
+        dry_run=dry_run,
+        apply_names=apply_names,
+        effective=_parse_date(effective_date),
+        attribution=attribution,
+        imported_by=principal.username,
+    )
+    report = import_boundaries(db, data, filename, options)
+    db.commit()
+    return report.as_dict()
+
+
+def _parse_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"effective_date '{text[:20]}' is not a date (YYYY-MM-DD).", code="invalid_date"
+        ) from None

@@ -1,0 +1,111 @@
+"""Reading boundaries: one unit's shape, a map layer of a unit's children, point-in-polygon."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import Point, shape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dieuhanh.errors import NotFound
+from dieuhanh.gis.models import Boundary, BoundaryImport
+from dieuhanh.units.models import Unit
+from dieuhanh.units.types import ADMINISTRATIVE
+
+
+def current_boundary(session: Session, unit: Unit) -> Boundary | None:
+    return session.scalar(
+        select(Boundary).where(Boundary.unit_id == unit.id, Boundary.valid_to.is_(None))
+    )
+
+
+def unit_feature(session: Session, unit: Unit) -> dict[str, Any]:
+    boundary = current_boundary(session, unit)
+    if boundary is None:
+        raise NotFound(
+            f"{unit.name} ({unit.code}) has no boundary; import one with "
+            "'dieuhanh units import boundaries FILE'.",
+            code="boundary_not_found",
+        )
+    return _feature(unit, boundary)
+
+
+def children_collection(session: Session, parent: Unit) -> dict[str, Any]:
+    rows = session.execute(
+        select(Unit, Boundary)
+        .join(Boundary, Boundary.unit_id == Unit.id)
+        .where(
+            Unit.parent_id == parent.id,
+            Unit.type.in_([t.value for t in ADMINISTRATIVE]),
+            Boundary.valid_to.is_(None),
+        )
+        .order_by(Unit.name_key)
+    ).all()
+    collection: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [_feature(unit, boundary) for unit, boundary in rows],
+    }
+    attribution = latest_attribution(session)
+    if attribution:
+        collection["attribution"] = attribution
+    return collection
+
+
+def layer_version(session: Session, parent: Unit) -> str:
+    """Changes whenever any child's boundary does: the layer's ETag."""
+    count, newest = session.execute(
+        select(func.count(Boundary.id), func.max(Boundary.id))
+        .join(Unit, Unit.id == Boundary.unit_id)
+        .where(Unit.parent_id == parent.id, Boundary.valid_to.is_(None))
+    ).one()
+    names = session.scalar(select(func.max(Unit.updated_at)).where(Unit.parent_id == parent.id))
+    return f"{parent.code}-{count}-{newest}-{names.timestamp() if names else 0}"
+
+
+def latest_attribution(session: Session) -> str | None:
+    return session.scalar(
+        select(BoundaryImport.attribution)
+        .where(BoundaryImport.attribution.is_not(None))
+        .order_by(BoundaryImport.id.desc())
+        .limit(1)
+    )
+
+
+def locate(session: Session, lon: float, lat: float, parent: Unit) -> Unit | None:
+    """The commune/ward of ``parent`` containing the point, if any."""
+    point = Point(lon, lat)
+    candidates = session.execute(
+        select(Unit, Boundary)
+        .join(Boundary, Boundary.unit_id == Unit.id)
+        .where(
+            Unit.parent_id == parent.id,
+            Boundary.valid_to.is_(None),
+            Boundary.min_lon <= lon,
+            Boundary.max_lon >= lon,
+            Boundary.min_lat <= lat,
+            Boundary.max_lat >= lat,
+        )
+    ).all()
+    for unit, boundary in candidates:
+        if shape(boundary.geometry).covers(point):
+            return unit
+    return None
+
+
+def _feature(unit: Unit, boundary: Boundary) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": unit.code,
+        "properties": {
+            "code": unit.code,
+            "name": unit.name,
+            "type": unit.type,
+            "parent_code": unit.parent.code if unit.parent else None,
+            "area_km2": boundary.area_km2,
+            "label": [boundary.label_lon, boundary.label_lat],
+            "valid_from": boundary.valid_from.isoformat(),
+        },
+        "bbox": [boundary.min_lon, boundary.min_lat, boundary.max_lon, boundary.max_lat],
+        "geometry": boundary.geometry,
+    }

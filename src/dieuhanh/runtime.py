@@ -1,0 +1,49 @@
+"""What a running DieuHanh process holds: settings, the database engine and shared services.
+
+Built once by the app factory or a CLI command and passed along; nothing here is global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dieuhanh.audit import recorder
+from dieuhanh.auth.passwords import Passwords
+from dieuhanh.config import Settings
+from dieuhanh.db.engine import make_engine, make_session_factory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    passwords: Passwords
+
+    def today(self) -> date:
+        """Today in the province's time zone (a UTC date is wrong between 0:00 and 7:00)."""
+        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, engine: Engine | None = None, passwords: Passwords | None = None
+) -> Runtime:
+    if settings.uses_sqlite and settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine or make_engine(settings.effective_database_url)
+    sessions = make_session_factory(engine)
+    recorder.install(sessions)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        passwords=passwords or Passwords(min_length=settings.auth.password_min_length),
+    )

@@ -1,0 +1,135 @@
+"""Reading the tables people send: CSV saved from Excel, or JSON, with errors naming the place.
+
+Every importer (unit lists now; camera surveys and data values later) reads through here, so a
+file that is not UTF-8, has a shifted column or a missing header is reported the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dieuhanh.errors import InvalidInput
+from dieuhanh.text import fold
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # 1-based line (CSV) or item (JSON) number, as a person would count it
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[str]
+    rows: list[Row]
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    required: tuple[str, ...] = (),
+) -> Table:
+    """Parse CSV or JSON (by extension, else by content) into rows keyed by canonical column."""
+    text = decode_utf8(data, filename)
+    stripped = text.lstrip()
+    if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
+        table = _read_json(text, filename, aliases or {})
+    else:
+        table = _read_csv(text, filename, aliases or {})
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise InvalidInput(
+            f"{filename}: missing column(s) {', '.join(missing)}; found "
+            f"{', '.join(table.columns) or 'none'}.",
+            code="missing_columns",
+        )
+    return table
+
+
+def decode_utf8(data: bytes, filename: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidInput(
+            f"{filename}: not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}). "
+            "Save it as 'CSV UTF-8' (Excel) or UTF-8 (other tools).",
+            code="bad_encoding",
+        ) from None
+
+
+def canonical_column(name: str, aliases: Mapping[str, str]) -> str:
+    key = fold(name).replace(" ", "_")
+    return aliases.get(key, key)
+
+
+def _read_csv(text: str, filename: str, aliases: Mapping[str, str]) -> Table:
+    first_line = text.split("\n", 1)[0]
+    # Excel in a Vietnamese locale may write ';' between columns.
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput(f"{filename}: the file is empty.", code="empty_file") from None
+    columns = [canonical_column(name, aliases) for name in header]
+    duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
+    if duplicates:
+        raise InvalidInput(
+            f"{filename}: column(s) {', '.join(duplicates)} appear more than once in the header.",
+            code="duplicate_columns",
+        )
+    rows = []
+    for cells in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
+            raise InvalidInput(
+                f"{filename}: line {number} has {len(cells)} cells but the header has "
+                f"{len(columns)} columns; is a column shifted or a comma unquoted?",
+                code="shifted_columns",
+            )
+        values = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
+        rows.append(Row(number=number, values=values))
+    return Table(columns=[c for c in columns if c], rows=rows)
+
+
+def _read_json(text: str, filename: str, aliases: Mapping[str, str]) -> Table:
+    try:
+        document: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{filename}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            code="malformed_json",
+        ) from None
+    if isinstance(document, dict):
+        lists = [value for value in document.values() if isinstance(value, list)]
+        document = lists[0] if len(lists) == 1 else None
+    if not isinstance(document, list):
+        raise InvalidInput(
+            f"{filename}: expected a JSON list of objects (or an object holding one list).",
+            code="unexpected_json",
+        )
+    columns: list[str] = []
+    rows = []
+    for number, item in enumerate(document, start=1):
+        if not isinstance(item, dict):
+            raise InvalidInput(
+                f"{filename}: item {number} is not an object.", code="unexpected_json"
+            )
+        values = {}
+        for key, value in item.items():
+            column = canonical_column(str(key), aliases)
+            if column not in columns:
+                columns.append(column)
+            values[column] = "" if value is None else str(value).strip()
+        rows.append(Row(number=number, values=values))
+    return Table(columns=columns, rows=rows)

@@ -1,0 +1,123 @@
+"""Pages of units: the list with search, and a unit's own page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from dieuhanh.api.deps import Db, get_runtime
+from dieuhanh.audit.service import AuditFilter, query
+from dieuhanh.auth.models import User
+from dieuhanh.auth.roles import Permission
+from dieuhanh.auth.scope import authorize
+from dieuhanh.errors import DieuhanhError
+from dieuhanh.gis.service import current_boundary
+from dieuhanh.runtime import Runtime
+from dieuhanh.units import service
+from dieuhanh.units.search import search_units
+from dieuhanh.units.types import COMMUNE_LEVEL, UnitType
+from dieuhanh.web.shell import NavItem, PagePrincipal, check_form_csrf, render
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavItem("/units", "nav.units", order=20)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+@router.get("/units", response_class=HTMLResponse)
+def units_page(
+    request: Request,
+    db: Db,
+    principal: PagePrincipal,
+    runtime: RuntimeDep,
+    q: str = "",
+    tab: str = "communes",
+) -> Response:
+    province = service.get_unit(db, runtime.settings.province_code)
+    types = frozenset({UnitType.DEPARTMENT}) if tab == "departments" else COMMUNE_LEVEL
+    if q.strip():
+        units = [m.unit for m in search_units(db, q[:200], within=province, types=types, limit=200)]
+    else:
+        units = service.children(db, province, types)
+    counts = service.count_children(db, province)
+    return render(
+        request,
+        "units/list.html",
+        principal,
+        units=units,
+        q=q[:200],
+        tab=tab,
+        province=province,
+        commune_count=sum(counts.get(t.value, 0) for t in COMMUNE_LEVEL),
+        department_count=counts.get(UnitType.DEPARTMENT.value, 0),
+    )
+
+
+@router.get("/units/{code}", response_class=HTMLResponse)
+def unit_page(
+    request: Request,
+    code: str,
+    db: Db,
+    principal: PagePrincipal,
+    message: str | None = None,
+    error: str | None = None,
+) -> Response:
+    unit = service.get_unit_detail(db, code)
+    boundary = current_boundary(db, unit)
+    can_edit = principal.write_scope.allows(unit.id)
+    sees_data = principal.read_scope.allows(unit.id)
+    members = (
+        db.scalars(select(User).where(User.unit_id == unit.id).order_by(User.username)).all()
+        if sees_data
+        else []
+    )
+    changes = (
+        query(db, principal.read_scope, AuditFilter(unit_id=unit.id), limit=10)[0]
+        if sees_data and principal.can(Permission.VIEW_AUDIT)
+        else []
+    )
+    kids = (
+        service.children(db, unit, frozenset(UnitType))
+        if UnitType(unit.type).is_province_level
+        else []
+    )
+    return render(
+        request,
+        "units/detail.html",
+        principal,
+        unit=unit,
+        boundary=boundary,
+        can_edit=can_edit,
+        members=members,
+        changes=changes,
+        children=kids,
+        message=message,
+        error=error,
+    )
+
+
+@router.post("/units/{code}", response_class=HTMLResponse)
+def unit_profile_submit(
+    code: str,
+    db: Db,
+    principal: PagePrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
+) -> Response:
+    check_form_csrf(principal, csrf_token)
+    unit = service.get_unit(db, code)
+    authorize(principal, "write", unit.id, unit.name)
+    try:
+        service.update_profile(
+            unit, {"address": address, "phone": phone, "email": email, "website": website}
+        )
+        db.commit()
+    except DieuhanhError as exc:
+        db.rollback()
+        return RedirectResponse(f"/units/{unit.code}?error={exc.code}", status_code=303)
+    return RedirectResponse(f"/units/{unit.code}?message=saved", status_code=303)

@@ -1,0 +1,30 @@
+"""Routes of the shell itself: static files and the language switch."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from dieuhanh.web.i18n import LANGUAGES
+from dieuhanh.web.shell import LANG_COOKIE, safe_next
+
+router = APIRouter(include_in_schema=False)
+ONE_YEAR = 365 * 24 * 3600
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=str(Path(str(resources.files("dieuhanh.web"))) / "static"))
+
+
+@router.get("/lang/{language}")
+def switch_language(language: str, request: Request, next: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(
+        safe_next(next or request.headers.get("referer-path")), status_code=303
+    )
+    if language in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, language, max_age=ONE_YEAR, samesite="lax", httponly=True)
+    return response
