@@ -87,11 +87,12 @@ def running_demo(data_dir: Path, env: dict[str, str]) -> Iterator[tuple[str, lis
 
 
 def test_demo_first_and_second_run(tmp_path: Path) -> None:
-    with running_demo(tmp_path, environment()) as (_, first):
+    data_dir = tmp_path / "not" / "yet" / "there"
+    with running_demo(data_dir, environment()) as (_, first):
         pass
     generated = re.search(r"admin password: (\S+)", "\n".join(first))
     assert generated, "\n".join(first)
-    with running_demo(tmp_path, environment()) as (base, second):
+    with running_demo(data_dir, environment()) as (base, second):
         token = httpx.post(
             f"{base}/api/v1/auth/token", json={"username": "admin", "password": generated.group(1)}
         ).json()["access_token"]

@@ -139,6 +139,12 @@ class Settings(BaseSettings):
     map: MapSettings = Field(default_factory=MapSettings, description="The digital map.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and login.")
 
+    @field_validator("database_url", "departments_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # DIEUHANH_DATABASE_URL= (set but empty) means "not set", as a person would expect.
+        return None if value == "" else value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -36,7 +36,7 @@ class Runtime:
 def build_runtime(
     settings: Settings, *, engine: Engine | None = None, passwords: Passwords | None = None
 ) -> Runtime:
-    if settings.uses_sqlite and settings.database_url is None:
+    if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
