@@ -69,7 +69,12 @@ def passwords() -> Passwords:
     return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1), min_length=12)
 
 
+# A fixed Fernet key for camera credentials in tests (production keys come from the config).
+CREDENTIAL_KEY = "dGVzdC1rZXktZm9yLWRpZXVoYW5oLXRlc3RzLTMyYmI="
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    overrides.setdefault("cameras", {"credential_keys": [CREDENTIAL_KEY]})
     return load_settings(database_url=database_url, data_dir=data_dir, **overrides)
 
 
@@ -300,3 +305,32 @@ def token_for(client: TestClient, username: str, password: str = PASSWORD) -> di
 def auth(client: TestClient) -> Callable[[str], dict[str, str]]:
     """``auth("commune")`` → headers carrying a fresh token of that test account."""
     return lambda username: token_for(client, username)
+
+
+@pytest.fixture
+def server(sqlite_runtime: Runtime) -> Iterator[str]:
+    """The app on a real port. Browser tests exercise the UI; storage is covered on both
+    databases elsewhere, so they run on the SQLite copy."""
+    from tests.browser import serving
+
+    with serving(sqlite_runtime) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from tests.browser import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture
+def page(browser: object, server: str) -> Iterator[object]:
+    from playwright.sync_api import Browser
+
+    from tests.browser import offline_page
+
+    assert isinstance(browser, Browser)
+    with offline_page(browser, server) as opened:
+        yield opened

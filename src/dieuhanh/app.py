@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -19,10 +21,16 @@ from dieuhanh.audit import pages as audit_pages
 from dieuhanh.audit import routes as audit_routes
 from dieuhanh.auth import pages as auth_pages
 from dieuhanh.auth import routes as auth_routes
+from dieuhanh.cameras import jobs as camera_jobs
+from dieuhanh.cameras import pages as camera_pages
+from dieuhanh.cameras import routes as camera_routes
+from dieuhanh.cameras import survey_routes as camera_survey_routes
 from dieuhanh.config import Settings, load_settings
 from dieuhanh.gis import pages as gis_pages
 from dieuhanh.gis import routes as gis_routes
 from dieuhanh.runtime import Runtime, build_runtime
+from dieuhanh.scheduler import Job, Scheduler
+from dieuhanh.system import routes as system_routes
 from dieuhanh.units import pages as unit_pages
 from dieuhanh.units import routes as unit_routes
 from dieuhanh.web import routes as web_routes
@@ -39,13 +47,27 @@ CAPABILITIES: list[tuple[list[Any], Any, list[Any]]] = [
     ),
     ([unit_routes.router], unit_pages.router, unit_pages.NAV),
     ([gis_routes.router], gis_pages.router, gis_pages.NAV),
-    ([audit_routes.router], audit_pages.router, audit_pages.NAV),
+    ([camera_routes.router, camera_survey_routes.router], camera_pages.router, camera_pages.NAV),
+    ([audit_routes.router, system_routes.router], audit_pages.router, audit_pages.NAV),
 ]
+# Each capability's background jobs (run by `demo` and `worker`, never by `serve`).
+JOB_FACTORIES: list[Callable[[Runtime], list[Job]]] = [camera_jobs.jobs]
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def background_jobs(runtime: Runtime) -> list[Job]:
+    return [job for factory in JOB_FACTORIES for job in factory(runtime)]
+
+
+def create_app(
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    *,
+    scheduler: Scheduler | None = None,
+) -> FastAPI:
+    """``scheduler``: background jobs to run alongside the web server (the demo passes one)."""
     runtime = runtime or build_runtime(settings or load_settings())
     app = FastAPI(
+        lifespan=_lifespan(scheduler),
         title="DieuHanh API",
         version=__version__,
         description=(
@@ -58,6 +80,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.scheduler = scheduler
     app.state.templates = build_templates()
     app.state.nav = []
     errors.install(app, page_error)
@@ -73,6 +96,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.middleware("http")(_request_context)
     return app
+
+
+def _lifespan(
+    scheduler: Scheduler | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if scheduler is None:
+            yield
+            return
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+
+    return lifespan
 
 
 def _health_router() -> Any:

@@ -96,7 +96,14 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     result: list[Any] = []
     _guard(lambda: result.append(demo_setup.prepare(runtime)))
     _print_banner(settings, result[0], host, port, time.monotonic() - started)
-    _serve(runtime, host, port)
+    from dieuhanh.app import background_jobs
+    from dieuhanh.scheduler import Scheduler
+
+    try:
+        _serve(runtime, host, port, scheduler=Scheduler(background_jobs(runtime)))
+    finally:
+        if result[0].cameras is not None:
+            result[0].cameras.stop()
 
 
 def _print_banner(settings: Settings, result: Any, host: str, port: int, elapsed: float) -> None:
@@ -118,6 +125,11 @@ def _print_banner(settings: Settings, result: Any, host: str, port: int, elapsed
             "  admin password: as printed on the first run (user: admin); reset it with "
             "'dieuhanh users set-password admin'"
         )
+    if result.cameras is not None:
+        click.echo(
+            f"  cameras:        simulated on rtsp://127.0.0.1:{result.cameras.simulator.port}/ "
+            "(live and dead in every way the monitor tells apart)"
+        )
     if result.accounts_password:
         names = ", ".join(f"{a.username} ({a.role.value})" for a in result.accounts)
         click.secho(
@@ -126,13 +138,15 @@ def _print_banner(settings: Settings, result: Any, host: str, port: int, elapsed
         )
 
 
-def _serve(runtime: Runtime, host: str, port: int, **uvicorn_options: Any) -> None:
+def _serve(
+    runtime: Runtime, host: str, port: int, scheduler: Any = None, **uvicorn_options: Any
+) -> None:
     import uvicorn
 
     from dieuhanh.app import create_app
 
     uvicorn.run(
-        create_app(runtime=runtime),
+        create_app(runtime=runtime, scheduler=scheduler),
         host=host,
         port=port,
         log_level=runtime.settings.log_level.lower(),
@@ -162,6 +176,34 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
     if not migrate.is_current(runtime.engine):
         _fail("the database schema is not current: run 'dieuhanh migrate' first.")
     _serve(runtime, host, port, proxy_headers=proxy_headers)
+
+
+@main.command()
+def worker() -> None:
+    """Run the background jobs (camera health monitor, …) without the web server."""
+    import asyncio
+    import signal
+
+    from dieuhanh.app import background_jobs
+    from dieuhanh.db import migrate
+    from dieuhanh.scheduler import Scheduler
+
+    runtime = build_runtime(_settings())
+    if not migrate.is_current(runtime.engine):
+        _fail("the database schema is not current: run 'dieuhanh migrate' first.")
+    scheduler = Scheduler(background_jobs(runtime))
+    if not scheduler.jobs:
+        _fail("no background job is enabled in the configuration.")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        log.info("worker running: %s", ", ".join(job.name for job in scheduler.jobs))
+        await scheduler.run(stop)
+
+    asyncio.run(run())
 
 
 @main.command("migrate")

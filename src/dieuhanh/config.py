@@ -9,6 +9,7 @@ generated from this module and a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -85,6 +86,88 @@ class AuthSettings(_Section):
     )
 
 
+class MonitorSettings(_Section):
+    enabled: bool = Field(
+        default=True, description="Probe camera streams continuously (in `demo` and `worker`)."
+    )
+    interval_seconds: int = Field(
+        default=60, ge=5, description="How often a live stream is probed."
+    )
+    max_backoff_seconds: int = Field(
+        default=600,
+        ge=5,
+        description="Longest wait between probes of a dead stream (the wait doubles each time).",
+    )
+    concurrency: int = Field(
+        default=100, ge=1, le=2000, description="Streams probed at the same time."
+    )
+    timeout_seconds: float = Field(
+        default=5, gt=0, le=60, description="Longest wait for a stream to connect or answer."
+    )
+    read_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description=(
+            "How long a probe reads packets (no decoding) to measure bitrate and frame rate."
+        ),
+    )
+    picture_interval_seconds: int = Field(
+        default=300,
+        ge=10,
+        description="How often a live stream's picture is checked (one keyframe decoded).",
+    )
+    frozen_after_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="The same picture for this long means the stream is frozen.",
+    )
+    black_luma_max: int = Field(
+        default=24,
+        ge=0,
+        le=255,
+        description="A picture whose mean brightness (0–255) is at most this is black.",
+    )
+    confirm_failures: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description=(
+            "Failed probes in a row before a live stream is marked dead (a manual probe decides "
+            "at once)."
+        ),
+    )
+
+
+class CameraSettings(_Section):
+    credential_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description=(
+            "Fernet keys encrypting camera passwords; the first encrypts, all decrypt (rotation). "
+            "Empty with the embedded database: a key file in `data_dir`."
+        ),
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description=(
+            'Networks (CIDR) a stream URL may point to, e.g. `["10.0.0.0/8"]`. Empty: any.'
+        ),
+    )
+    monitor: MonitorSettings = Field(
+        default_factory=MonitorSettings, description="The stream health monitor."
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network like 10.0.0.0/8") from None
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration tree."""
 
@@ -138,6 +221,7 @@ class Settings(BaseSettings):
     )
     map: MapSettings = Field(default_factory=MapSettings, description="The digital map.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and login.")
+    cameras: CameraSettings = Field(default_factory=CameraSettings, description="Cameras.")
 
     @field_validator("database_url", "departments_file", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from dieuhanh.auth.passwords import generate_password
 from dieuhanh.auth.roles import Role
 from dieuhanh.auth.service import UserFields, create_user, find_user
 from dieuhanh.bootstrap import SETUP_ACTOR, SetupResult, setup
+from dieuhanh.cameras import demo as camera_demo
 from dieuhanh.db.meta import get_meta, set_meta
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
 from dieuhanh.runtime import Runtime
@@ -60,9 +61,14 @@ class DemoResult:
     boundaries_loaded: bool = False
     accounts_password: str | None = None  # generated now for the demo accounts, shown once
     accounts: list[DemoAccount] = field(default_factory=list)
+    cameras: camera_demo.DemoCameras | None = None  # running simulated cameras; stop() them
 
 
-def prepare(runtime: Runtime) -> DemoResult:
+# The demo probes faster than production, so that a first look shows frozen pictures too.
+DEMO_MONITOR = {"interval_seconds": 30, "picture_interval_seconds": 60, "frozen_after_seconds": 45}
+
+
+def prepare(runtime: Runtime, with_cameras: bool = True) -> DemoResult:
     result = DemoResult(setup=setup(runtime))
     if runtime.settings.province_code.zfill(2) != DEMO_PROVINCE:
         log.warning(
@@ -73,6 +79,12 @@ def prepare(runtime: Runtime) -> DemoResult:
     result.boundaries_loaded = ensure_boundaries(runtime)
     result.accounts_password = ensure_accounts(runtime)
     result.accounts = list(DEMO_ACCOUNTS)
+    if with_cameras:
+        for key, value in DEMO_MONITOR.items():
+            setattr(runtime.settings.cameras.monitor, key, value)
+        result.cameras = camera_demo.start(runtime.settings.data_dir)
+        camera_demo.ensure_cameras(runtime, result.cameras)
+        camera_demo.ensure_declarations(runtime)
     return result
 
 

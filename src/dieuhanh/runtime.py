@@ -12,10 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dieuhanh import events
 from dieuhanh.audit import recorder
 from dieuhanh.auth.passwords import Passwords
+from dieuhanh.cameras.credentials import CredentialCipher, load_or_create_key_file
 from dieuhanh.config import Settings
 from dieuhanh.db.engine import make_engine, make_session_factory
+from dieuhanh.events import EventBus
 
 
 @dataclass
@@ -24,6 +27,8 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     passwords: Passwords
+    events: EventBus
+    credentials: CredentialCipher
 
     def today(self) -> date:
         """Today in the province's time zone (a UTC date is wrong between 0:00 and 7:00)."""
@@ -41,9 +46,20 @@ def build_runtime(
     engine = engine or make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
     recorder.install(sessions)
+    bus = EventBus()
+    events.install(sessions, bus)
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
         passwords=passwords or Passwords(min_length=settings.auth.password_min_length),
+        events=bus,
+        credentials=CredentialCipher(_credential_keys(settings)),
     )
+
+
+def _credential_keys(settings: Settings) -> list[bytes]:
+    keys = [key.get_secret_value().encode() for key in settings.cameras.credential_keys]
+    if not keys and not settings.database_url:
+        keys = [load_or_create_key_file(settings.data_dir)]
+    return keys

@@ -9,9 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import openpyxl
 
 from dieuhanh.errors import InvalidInput
 from dieuhanh.text import fold
@@ -29,20 +32,31 @@ class Table:
     rows: list[Row]
 
 
+Columns = Mapping[str, str] | Callable[[str], str]
+
+
 def read_table(
     data: bytes,
     filename: str,
     *,
-    aliases: Mapping[str, str] | None = None,
+    aliases: Columns | None = None,
     required: tuple[str, ...] = (),
 ) -> Table:
-    """Parse CSV or JSON (by extension, else by content) into rows keyed by canonical column."""
-    text = decode_utf8(data, filename)
-    stripped = text.lstrip()
-    if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
-        table = _read_json(text, filename, aliases or {})
+    """Parse CSV, JSON or an Excel workbook (by content) into rows keyed by canonical column.
+
+    ``aliases`` maps a folded header (``fold`` with underscores) to its canonical name, or is a
+    function doing so (for forms whose headers are long sentences).
+    """
+    columns = aliases or {}
+    if data[:4] == b"PK\x03\x04":
+        table = read_workbook(data, filename, columns, required)
     else:
-        table = _read_csv(text, filename, aliases or {})
+        text = decode_utf8(data, filename)
+        stripped = text.lstrip()
+        if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
+            table = _read_json(text, filename, columns)
+        else:
+            table = _read_csv(text, filename, columns)
     missing = [column for column in required if column not in table.columns]
     if missing:
         raise InvalidInput(
@@ -65,12 +79,52 @@ def decode_utf8(data: bytes, filename: str) -> str:
         ) from None
 
 
-def canonical_column(name: str, aliases: Mapping[str, str]) -> str:
+def canonical_column(name: str, aliases: Columns) -> str:
     key = fold(name).replace(" ", "_")
+    if callable(aliases):
+        return aliases(key)
     return aliases.get(key, key)
 
 
-def _read_csv(text: str, filename: str, aliases: Mapping[str, str]) -> Table:
+def read_workbook(data: bytes, filename: str, aliases: Columns, required: tuple[str, ...]) -> Table:
+    """The first sheet of an .xlsx. Forms often have a title above the table: the header is the
+    first of the top rows naming most of the required columns."""
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InvalidInput(
+            f"{filename}: not a readable Excel workbook ({exc}).", code="bad_workbook"
+        ) from None
+    sheet = workbook.worksheets[0]
+    rows = [
+        (number, ["" if cell is None else str(cell).strip() for cell in values])
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+    ]
+    workbook.close()
+    header_index = 0
+    for index, (_, cells) in enumerate(rows[:15]):
+        named = {canonical_column(cell, aliases) for cell in cells if cell}
+        if not required or len(named & set(required)) >= max(1, len(required) // 2):
+            header_index = index
+            break
+    if not rows:
+        raise InvalidInput(f"{filename}: the first sheet is empty.", code="empty_file")
+    columns = [canonical_column(cell, aliases) if cell else "" for cell in rows[header_index][1]]
+    table_rows = []
+    for number, cells in rows[header_index + 1 :]:
+        if not any(cells):
+            continue
+        values = {col: _cell(cell) for col, cell in zip(columns, cells, strict=False) if col}
+        table_rows.append(Row(number=number, values=values))
+    return Table(columns=[c for c in columns if c], rows=table_rows)
+
+
+def _cell(value: str) -> str:
+    # Excel stores whole numbers typed in a cell as floats: "3.0" was typed "3".
+    return value[:-2] if value.endswith(".0") and value[:-2].lstrip("-").isdigit() else value
+
+
+def _read_csv(text: str, filename: str, aliases: Columns) -> Table:
     first_line = text.split("\n", 1)[0]
     # Excel in a Vietnamese locale may write ';' between columns.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -102,7 +156,7 @@ def _read_csv(text: str, filename: str, aliases: Mapping[str, str]) -> Table:
     return Table(columns=[c for c in columns if c], rows=rows)
 
 
-def _read_json(text: str, filename: str, aliases: Mapping[str, str]) -> Table:
+def _read_json(text: str, filename: str, aliases: Columns) -> Table:
     try:
         document: Any = json.loads(text)
     except json.JSONDecodeError as exc:

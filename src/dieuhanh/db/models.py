@@ -1,10 +1,21 @@
 """Imports every capability's models so the metadata is complete (for migrations and tests)."""
 
+from dieuhanh import events
 from dieuhanh.audit import models as audit_models
 from dieuhanh.auth import models as auth_models
+from dieuhanh.cameras import models as camera_models
 from dieuhanh.db import meta
 from dieuhanh.db.base import Base
 from dieuhanh.gis import models as gis_models
 from dieuhanh.units import models as unit_models
 
-__all__ = ["Base", "audit_models", "auth_models", "gis_models", "meta", "unit_models"]
+__all__ = [
+    "Base",
+    "audit_models",
+    "auth_models",
+    "camera_models",
+    "events",
+    "gis_models",
+    "meta",
+    "unit_models",
+]

@@ -27,7 +27,7 @@ from dieuhanh.units.service import find_unit
 from dieuhanh.web.i18n import LANGUAGES, Translator
 
 LANG_COOKIE = "dieuhanh_lang"
-CAPABILITY_TEMPLATES = ("web", "auth", "units", "gis", "audit")
+CAPABILITY_TEMPLATES = ("web", "auth", "units", "gis", "cameras", "audit")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def render(
     request: Request,
     template: str,
     principal: Principal | None,
-    status: int = 200,
+    status_code: int = 200,
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
@@ -95,7 +95,7 @@ def render(
         static=lambda path: f"/static/{path}?v={__version__}",
         **context,
     )
-    return HTMLResponse(html, status_code=status, headers=headers)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def _fmt_date(value: date | None) -> str:

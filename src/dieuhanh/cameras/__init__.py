@@ -1,0 +1,1 @@
+"""Cameras: the registry, the unit survey, the stream health monitor."""

@@ -1,0 +1,283 @@
+"""One probe of one stream: is it live, and if not, why.
+
+Cheap by design: the stream is opened with PyAV (FFmpeg) and its packets are read for a short
+window without decoding, which gives codec, size, frame rate, bitrate and keyframe spacing. Only
+when a picture check is due is one keyframe decoded (black / frozen detection). Every message is
+scrubbed: the URL holds the camera's password.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+from urllib.parse import urlsplit
+
+import av
+import av.error
+from av.codec.context import Flags2
+
+from dieuhanh.cameras.models import Reason
+from dieuhanh.cameras.picture import Picture, picture_of
+from dieuhanh.cameras.urls import scrub
+
+# Codecs the gateway can pass through or transcode; anything else cannot be shown.
+SUPPORTED_CODECS = frozenset({"h264", "hevc", "mjpeg", "mpeg4"})
+CODEC_NAMES = {"hevc": "h265"}  # the API speaks of H.265
+AUDIO_NAMES = {"pcm_mulaw": "g711u", "pcm_alaw": "g711a"}
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    timeout: float = 5.0  # connect and each read
+    read_seconds: float = 1.0  # packets read for measurements
+    picture: bool = False  # decode one keyframe
+    keyframe_wait: float = 0.0  # read on until a second keyframe, for the GOP length
+
+
+@dataclass
+class ProbeResult:
+    live: bool
+    reason: Reason | None = None
+    detail: str | None = None
+    codec: str | None = None
+    profile: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    bitrate_kbps: float | None = None
+    keyframe_interval_s: float | None = None
+    audio_codec: str | None = None
+    picture: Picture | None = None
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def dead(cls, reason: Reason, detail: str, started: float) -> ProbeResult:
+        return cls(
+            live=False, reason=reason, detail=detail[:300], seconds=time.monotonic() - started
+        )
+
+
+Resolver = Callable[[str], None]  # raises socket.gaierror when the name does not resolve
+
+
+def resolve(host: str) -> None:
+    socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+
+
+def probe(
+    url: str, options: ProbeOptions, secrets: Iterable[str] = (), resolver: Resolver = resolve
+) -> ProbeResult:
+    """Open ``url`` (credentials included) and classify it. Never raises for a stream's fault.
+
+    The host is resolved first: FFmpeg reports a DNS failure as a bare I/O error.
+    """
+    started = time.monotonic()
+    secrets = tuple(secrets)
+    host = urlsplit(url).hostname or ""
+    try:
+        resolver(host)
+    except socket.gaierror as exc:
+        return ProbeResult.dead(Reason.DNS, f"cannot resolve {host}: {exc.strerror}", started)
+    try:
+        container = av.open(
+            url, options=_open_options(url, options), timeout=(options.timeout, options.timeout)
+        )
+    except Exception as exc:  # every FFmpeg failure is a finding about the stream
+        waited = time.monotonic() - started
+        reason, detail = classify_open_error(exc, waited, options.timeout)
+        return ProbeResult.dead(reason, scrub(detail, secrets), started)
+    try:
+        return _inspect(container, options, started, secrets)
+    finally:
+        container.close()
+
+
+def _open_options(url: str, options: ProbeOptions) -> dict[str, str]:
+    microseconds = str(int(options.timeout * 1_000_000))
+    # 0.1 s of analysis: the SDP already gives codec and size, and the frame rate is measured
+    # here from the packets. (FFmpeg's default, 5 s, made every open take about 2 s.)
+    common = {"probesize": "32768", "analyzeduration": "100000"}
+    if url.startswith("rtsp"):
+        # TCP: cameras behind NAT and firewalls rarely pass RTP over UDP back to us.
+        return {**common, "rtsp_transport": "tcp", "timeout": microseconds}
+    return {**common, "rw_timeout": microseconds}
+
+
+def classify_open_error(exc: BaseException, waited: float, timeout: float) -> tuple[Reason, str]:
+    """What an FFmpeg error on opening says about the stream (facts checked with FFmpeg 8.1)."""
+    detail = f"{exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}"
+    if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+        return Reason.UNAUTHORIZED, detail
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return Reason.NOT_FOUND, detail
+    if isinstance(exc, av.error.ExitError | TimeoutError):
+        return Reason.TIMEOUT, detail
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, ConnectionRefusedError) or code == errno.ECONNREFUSED:
+        return Reason.REFUSED, detail
+    if code in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return Reason.REFUSED, f"unreachable: {detail}"
+    if code == errno.ETIMEDOUT:
+        return Reason.TIMEOUT, detail
+    if code in (errno.EACCES, errno.EPERM):
+        return Reason.UNAUTHORIZED, detail
+    # A server that accepts the connection and never answers ends, like one answering garbage,
+    # in "Invalid data found" — but only after the whole timeout.
+    if isinstance(exc, av.error.InvalidDataError) and waited >= 0.8 * timeout:
+        return Reason.TIMEOUT, f"connected, but no answer within {timeout:g} s"
+    return Reason.PROTOCOL_ERROR, detail
+
+
+def _inspect(
+    container: Any, options: ProbeOptions, started: float, secrets: tuple[str, ...]
+) -> ProbeResult:
+    video = next((s for s in container.streams if s.type == "video"), None)
+    audio = next((s for s in container.streams if s.type == "audio"), None)
+    audio_codec = _codec_name(audio) if audio is not None else None
+    if video is None:
+        kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
+        result = ProbeResult.dead(Reason.NO_VIDEO, f"no video track (found: {kinds})", started)
+        result.audio_codec = audio_codec
+        return result
+    codec = _codec_name(video)
+    if codec not in SUPPORTED_CODECS:
+        result = ProbeResult.dead(
+            Reason.UNSUPPORTED_CODEC, f"video codec {codec or 'unknown'} cannot be shown", started
+        )
+        result.codec = codec
+        return result
+    context = video.codec_context
+    result = ProbeResult(
+        live=True,
+        codec=CODEC_NAMES.get(codec, codec),
+        profile=context.profile or None,
+        width=context.width or None,
+        height=context.height or None,
+        audio_codec=AUDIO_NAMES.get(audio_codec or "", audio_codec),
+    )
+    try:
+        _measure(container, video, options, result)
+    except Exception as exc:  # the stream broke after connecting
+        reason = Reason.STALLED
+        if not isinstance(exc, av.error.ExitError | TimeoutError | EOFError):
+            reason = Reason.PROTOCOL_ERROR
+        stalled = ProbeResult.dead(reason, scrub(f"after connecting: {exc}", secrets), started)
+        stalled.codec, stalled.width, stalled.height = result.codec, result.width, result.height
+        return stalled
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _codec_name(stream: Any) -> str | None:
+    context = stream.codec_context
+    name = getattr(context, "name", None) or getattr(getattr(context, "codec", None), "name", None)
+    return str(name) if name and name != "none" else None
+
+
+def _measure(container: Any, video: Any, options: ProbeOptions, result: ProbeResult) -> None:
+    """Read packets (not frames) for the window; decode one keyframe if a picture is wanted."""
+    window = _Window(video.time_base or Fraction(1, 90000))
+    decoder: Callable[[Any], Picture | None] | None = None
+    if options.picture:
+        decoder = _keyframe_decoder(video)
+    deadline = time.monotonic() + options.read_seconds
+    for packet in container.demux(video):
+        if packet.size == 0:
+            continue
+        window.add(packet)
+        if decoder is not None and packet.is_keyframe and result.picture is None:
+            result.picture = decoder(packet)
+        now = time.monotonic()
+        waiting_for_picture = decoder is not None and result.picture is None
+        waiting_for_gop = options.keyframe_wait and window.keyframes < 2
+        if (
+            now >= deadline
+            and not waiting_for_picture
+            and not (waiting_for_gop and now < deadline + options.keyframe_wait)
+        ):
+            break
+        if waiting_for_picture and now >= deadline + options.timeout:
+            raise TimeoutError(f"no keyframe within {options.read_seconds + options.timeout:.0f} s")
+    if window.packets == 0:
+        raise EOFError("the stream ended before sending any video")
+    result.fps = window.fps() or _declared_fps(video)
+    result.bitrate_kbps = window.bitrate_kbps()
+    result.keyframe_interval_s = window.keyframe_interval()
+
+
+def _declared_fps(video: Any) -> float | None:
+    rate = video.average_rate or video.guessed_rate
+    return round(float(rate), 2) if rate else None
+
+
+def _keyframe_decoder(video: Any) -> Callable[[Any], Picture | None]:
+    context = video.codec_context
+    # One thread: FFmpeg's slice threading returned half-decoded frames of multi-slice x264.
+    context.thread_count = 1
+    # RTSP delivers a multi-slice keyframe as several packets; without CHUNKS the decoder makes
+    # a partial picture of each, and a half-grey keyframe would look like a changed scene.
+    context.flags2 |= Flags2.chunks
+    context.skip_frame = "NONKEY"
+
+    def decode(packet: Any) -> Picture | None:
+        for frame in context.decode(packet):
+            return picture_of(frame)
+        return None
+
+    return decode
+
+
+class _Window:
+    """Packets seen during the read window: enough for frame rate, bitrate and GOP length."""
+
+    def __init__(self, time_base: Fraction) -> None:
+        self.time_base = time_base
+        self.packets = 0
+        self.bytes = 0
+        self.first_pts: int | None = None
+        self.last_pts: int | None = None
+        self.keyframe_pts: list[int] = []
+
+    @property
+    def keyframes(self) -> int:
+        return len(self.keyframe_pts)
+
+    def add(self, packet: Any) -> None:
+        self.packets += 1
+        self.bytes += packet.size
+        pts = packet.pts if packet.pts is not None else packet.dts
+        if pts is None:
+            return
+        if self.first_pts is None:
+            self.first_pts = pts
+        self.last_pts = pts
+        if packet.is_keyframe:
+            self.keyframe_pts.append(pts)
+
+    def _span(self) -> float:
+        if self.first_pts is None or self.last_pts is None:
+            return 0.0
+        return float((self.last_pts - self.first_pts) * self.time_base)
+
+    def fps(self) -> float | None:
+        span = self._span()
+        return round((self.packets - 1) / span, 2) if span > 0 and self.packets > 1 else None
+
+    def bitrate_kbps(self) -> float | None:
+        span = self._span()
+        if span <= 0 or self.packets < 2:
+            return None
+        # The last packet's bytes belong after the span; leave them out.
+        return round(self.bytes * (self.packets - 1) / self.packets * 8 / span / 1000, 1)
+
+    def keyframe_interval(self) -> float | None:
+        if len(self.keyframe_pts) < 2:
+            return None
+        gaps = [b - a for a, b in zip(self.keyframe_pts, self.keyframe_pts[1:], strict=False)]
+        return round(float(sum(gaps) / len(gaps) * self.time_base), 2)

@@ -1,0 +1,41 @@
+"""``python -m dieuhanh.cameras.simulator``: serve the sample cameras until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import threading
+from pathlib import Path
+
+from dieuhanh.cameras.simulator.live_source import LiveSettings
+from dieuhanh.cameras.simulator.runner import run_simulator
+from dieuhanh.cameras.simulator.samples import sample_cameras
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve simulated RTSP cameras.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8554, help="0 picks a free port")
+    parser.add_argument("--extra", type=int, default=0, help="more plain H.264 cameras")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="where clips are kept")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=60.0, help="seconds before an unused encoder stops"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
+    cameras = sample_cameras(args.extra)
+    live = LiveSettings(idle_timeout=args.idle_timeout)
+    with run_simulator(
+        cameras, args.host, args.port, cache_dir=args.cache_dir, live=live
+    ) as simulator:
+        for camera in cameras:
+            print(simulator.url(camera.path))
+        print("Ctrl-C to stop.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Stream URLs: validation, credentials kept apart, masking for display and logs.
+
+A camera's URL is stored without its user name and password; those are encrypted separately
+(cameras.credentials) and put back only in memory, only for the process that opens the stream.
+Everything shown to a person or written to a log goes through ``mask`` or ``scrub``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from dieuhanh.errors import InvalidInput
+
+SCHEMES = ("rtsp", "rtsps", "http", "https")
+MASK = "****"
+MAX_URL_LENGTH = 500
+# user:password@ inside any URL in free text (ffmpeg messages, exception strings).
+_USERINFO_IN_TEXT = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@"
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class StreamUrl:
+    """A validated stream URL without credentials, and the credentials that were in it."""
+
+    url: str
+    credentials: Credentials | None
+    kind: str  # rtsp, hls, http_flv, mjpeg, http
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+
+def parse_stream_url(text: str, field: str = "stream_url") -> StreamUrl:
+    text = text.strip()
+    if not text:
+        raise InvalidInput(f"{field} is empty.", code="invalid_url")
+    if len(text) > MAX_URL_LENGTH:
+        raise InvalidInput(
+            f"{field} is too long: at most {MAX_URL_LENGTH} characters.", code="invalid_url"
+        )
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{field} is not a valid URL ({exc}): {mask(text)}", code="invalid_url"
+        ) from None
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise InvalidInput(
+            f"{field} uses the scheme '{scheme or '(none)'}'; supported: {', '.join(SCHEMES)}.",
+            code="unsupported_scheme",
+        )
+    if not parts.hostname:
+        raise InvalidInput(f"{field} has no host: {mask(text)}", code="invalid_url")
+    if any(ch.isspace() for ch in text):
+        raise InvalidInput(f"{field} contains spaces: {mask(text)}", code="invalid_url")
+    credentials = None
+    if parts.username is not None:
+        credentials = Credentials(unquote(parts.username), unquote(parts.password or ""))
+    host = parts.hostname
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    bare = urlunsplit((scheme, netloc, parts.path, parts.query, ""))
+    return StreamUrl(url=bare, credentials=credentials, kind=stream_kind(scheme, parts.path))
+
+
+def stream_kind(scheme: str, path: str) -> str:
+    lowered = path.lower()
+    if scheme.startswith("rtsp"):
+        return "rtsp"
+    if lowered.endswith(".m3u8"):
+        return "hls"
+    if lowered.endswith(".flv"):
+        return "http_flv"
+    if "mjpg" in lowered or "mjpeg" in lowered:
+        return "mjpeg"
+    return "http"
+
+
+def with_credentials(url: str, credentials: Credentials | None) -> str:
+    """The URL a client opens. Only ever passed to the stream reader, never shown or logged."""
+    if credentials is None:
+        return url
+    parts = urlsplit(url)
+    userinfo = quote(credentials.username, safe="") + ":" + quote(credentials.password, safe="")
+    return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, ""))
+
+
+def display_url(url: str, credentials: Credentials | None) -> str:
+    """The URL as people see it: the user name kept (it helps), the password masked."""
+    if credentials is None:
+        return url
+    parts = urlsplit(url)
+    userinfo = quote(credentials.username, safe="") + ":" + MASK
+    return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, ""))
+
+
+def mask(text: str) -> str:
+    """Mask the password of every URL in a text."""
+    return _USERINFO_IN_TEXT.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Mask URLs' passwords and any known secret appearing on its own (e.g. percent-decoded)."""
+    text = mask(text)
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
+    return text
+
+
+def check_allowed_network(host: str, networks: list[str], field: str = "stream_url") -> None:
+    """With an allow-list configured, every address the host resolves to must be inside it."""
+    if not networks:
+        return
+    allowed = [ipaddress.ip_network(n, strict=False) for n in networks]
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            raise InvalidInput(
+                f"{field}: cannot check {host} against the allowed networks: DNS lookup failed "
+                f"({exc.strerror or exc}).",
+                code="url_not_allowed",
+            ) from None
+        addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    outside = sorted(str(a) for a in addresses if not any(a in n for n in allowed))
+    if outside:
+        raise InvalidInput(
+            f"{field}: {host} ({', '.join(outside)}) is outside the allowed networks "
+            f"({', '.join(networks)}).",
+            code="url_not_allowed",
+        )

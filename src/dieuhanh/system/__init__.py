@@ -1,0 +1,1 @@
+"""The installation itself: background jobs, events."""

@@ -1,0 +1,100 @@
+"""Stream URLs: validation, credentials kept apart, masking everywhere."""
+
+import pytest
+
+from dieuhanh.cameras.credentials import CredentialCipher, CredentialKeyMissing
+from dieuhanh.cameras.urls import (
+    Credentials,
+    check_allowed_network,
+    display_url,
+    mask,
+    parse_stream_url,
+    scrub,
+    with_credentials,
+)
+from dieuhanh.errors import InvalidInput
+from tests.conftest import CREDENTIAL_KEY
+
+
+def test_credentials_are_taken_out_of_the_url() -> None:
+    parsed = parse_stream_url("rtsp://admin:Abc%40123@10.1.2.3:554/Streaming/Channels/101")
+    assert parsed.url == "rtsp://10.1.2.3:554/Streaming/Channels/101"
+    assert parsed.credentials == Credentials("admin", "Abc@123")
+    assert parsed.kind == "rtsp"
+    opened = with_credentials(parsed.url, parsed.credentials)
+    assert opened == "rtsp://admin:Abc%40123@10.1.2.3:554/Streaming/Channels/101"
+    assert (
+        display_url(parsed.url, parsed.credentials)
+        == "rtsp://admin:****@10.1.2.3:554/Streaming/Channels/101"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://10.0.0.1/live/cam1.m3u8", "hls"),
+        ("https://vms.example.vn/live/12.flv", "http_flv"),
+        ("http://10.0.0.1/cgi-bin/mjpg/video.cgi", "mjpeg"),
+        ("rtsps://cam.example.vn/stream", "rtsp"),
+    ],
+)
+def test_other_stream_kinds(url: str, kind: str) -> None:
+    assert parse_stream_url(url).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("", "invalid_url"),
+        ("ftp://10.0.0.1/stream", "unsupported_scheme"),
+        ("file:///etc/passwd", "unsupported_scheme"),
+        ("10.0.0.1:554/stream", "unsupported_scheme"),
+        ("rtsp:///no-host", "invalid_url"),
+        ("rtsp://10.0.0.1:99999/x", "invalid_url"),
+        ("rtsp://10.0.0.1/a b", "invalid_url"),
+        ("rtsp://10.0.0.1/" + "x" * 500, "invalid_url"),
+    ],
+)
+def test_bad_urls_are_refused(url: str, code: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_stream_url(url)
+    assert caught.value.code == code
+
+
+def test_error_messages_never_show_the_password() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_stream_url("rtsp://admin:s3cretPass@10.0.0.1:99999/x")
+    assert "s3cretPass" not in caught.value.message
+
+
+def test_mask_and_scrub_free_text() -> None:
+    text = "Server returned 401 for 'rtsp://admin:s3cret@10.0.0.1/x' and http://u:p4ss@h/y"
+    assert (
+        mask(text) == "Server returned 401 for 'rtsp://admin:****@10.0.0.1/x' and http://u:****@h/y"
+    )
+    assert "s3cret" not in scrub("password s3cret in a message", ["s3cret"])
+
+
+def test_allowed_networks() -> None:
+    check_allowed_network("10.20.30.40", ["10.0.0.0/8"])
+    check_allowed_network("127.0.0.1", [])
+    with pytest.raises(InvalidInput) as caught:
+        check_allowed_network("203.0.113.7", ["10.0.0.0/8", "172.16.0.0/12"])
+    assert caught.value.code == "url_not_allowed" and "203.0.113.7" in caught.value.message
+    with pytest.raises(InvalidInput, match="DNS lookup failed"):
+        check_allowed_network("nothing-here.invalid", ["10.0.0.0/8"])
+
+
+def test_credentials_round_trip_and_key_rotation() -> None:
+    from cryptography.fernet import Fernet
+
+    old = CredentialCipher([CREDENTIAL_KEY.encode()])
+    token = old.encrypt(Credentials("admin", "mật khẩu"))
+    assert token and "admin" not in token and "mật" not in token
+    new_key = Fernet.generate_key()
+    rotated = CredentialCipher([new_key, CREDENTIAL_KEY.encode()])
+    assert rotated.decrypt(token) == Credentials("admin", "mật khẩu")
+    with pytest.raises(CredentialKeyMissing):
+        CredentialCipher([new_key]).decrypt(token)
+    with pytest.raises(CredentialKeyMissing, match="CREDENTIAL_KEYS"):
+        CredentialCipher([]).encrypt(Credentials("a", "b"))
