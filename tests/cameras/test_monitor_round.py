@@ -130,3 +130,49 @@ def test_probe_now_through_the_api(client: TestClient, auth, simulator) -> None:
     assert len(history["days"]) == 7 and history["flaps_24h"] == 0
     other = client.post(f"/api/v1/cameras/{camera_id}/probe", headers=auth("commune2"))
     assert other.status_code == 403
+
+
+def test_frozen_and_black_from_real_streams_on_a_fake_clock(
+    fast_runtime: Runtime,
+    simulator,
+    gst_camera,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dieuhanh.app import create_app
+    from tests.conftest import token_for
+
+    now = [datetime(2026, 11, 22, 2, 0, tzinfo=UTC)]
+    monitor = HealthMonitor(fast_runtime, clock=lambda: now[0])
+    with TestClient(create_app(runtime=fast_runtime)) as client:
+        headers = token_for(client, "admin")
+        ids = {
+            "sim-frozen": register(client, headers, "Đứng hình", simulator.url("/frozen")),
+            "gst-frozen": register(client, headers, "Đứng hình 2", gst_camera.url("/frozen")),
+            "gst-black": register(client, headers, "Đen", gst_camera.url("/black")),
+            "moving": register(client, headers, "Bình thường", simulator.url("/h264")),
+        }
+    frozen_after = fast_runtime.settings.cameras.monitor.frozen_after_seconds
+    verdicts = []
+    for step in range(3):  # picture checks at 0, frozen_after/2 and frozen_after
+        now[0] += timedelta(seconds=frozen_after / 2 if step else 0)
+        with fast_runtime.sessions() as session:
+            for camera_id in ids.values():
+                monitor.probe_now(session, session.get(Camera, camera_id))
+            session.commit()
+            verdicts.append(
+                {
+                    k: (session.get(Camera, v).status.state, session.get(Camera, v).status.reason)
+                    for k, v in ids.items()
+                }
+            )
+    assert verdicts[0]["sim-frozen"] == ("live", None) and verdicts[1]["gst-frozen"] == (
+        "live",
+        None,
+    )
+    assert verdicts[2] == {
+        "sim-frozen": ("dead", "frozen"),
+        "gst-frozen": ("dead", "frozen"),
+        "gst-black": ("dead", "black"),
+        "moving": ("live", None),
+    }
