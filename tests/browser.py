@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlparse
 
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dieuhanh.app import create_app
+from dieuhanh.gateway.app import UVICORN_OPTIONS
 from dieuhanh.runtime import Runtime
 from tests.conftest import PASSWORD
 
@@ -41,9 +43,16 @@ def free_port() -> int:
 
 @contextmanager
 def serving(runtime: Runtime) -> Iterator[str]:
+    with serving_app(create_app(runtime=runtime)) as url:
+        yield url
+
+
+@contextmanager
+def serving_app(app: Any) -> Iterator[str]:
+    """The app on a free loopback port, in a thread, until the block ends."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
+        app, host="127.0.0.1", port=port, log_level="warning", **UVICORN_OPTIONS
     )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)

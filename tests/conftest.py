@@ -75,6 +75,7 @@ CREDENTIAL_KEY = "dGVzdC1rZXktZm9yLWRpZXVoYW5oLXRlc3RzLTMyYmI="
 
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
     overrides.setdefault("cameras", {"credential_keys": [CREDENTIAL_KEY]})
+    overrides.setdefault("gateway", {"secret": "test-gateway-secret"})
     return load_settings(database_url=database_url, data_dir=data_dir, **overrides)
 
 

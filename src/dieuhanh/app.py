@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
@@ -24,8 +26,13 @@ from dieuhanh.auth import routes as auth_routes
 from dieuhanh.cameras import jobs as camera_jobs
 from dieuhanh.cameras import pages as camera_pages
 from dieuhanh.cameras import routes as camera_routes
+from dieuhanh.cameras import stream_routes as camera_stream_routes
 from dieuhanh.cameras import survey_routes as camera_survey_routes
+from dieuhanh.cameras import view_pages as camera_view_pages
 from dieuhanh.config import Settings, load_settings
+from dieuhanh.gateway import nodes
+from dieuhanh.gateway import routes as gateway_routes
+from dieuhanh.gateway.node import GatewayNode
 from dieuhanh.gis import pages as gis_pages
 from dieuhanh.gis import routes as gis_routes
 from dieuhanh.runtime import Runtime, build_runtime
@@ -47,7 +54,12 @@ CAPABILITIES: list[tuple[list[Any], Any, list[Any]]] = [
     ),
     ([unit_routes.router], unit_pages.router, unit_pages.NAV),
     ([gis_routes.router], gis_pages.router, gis_pages.NAV),
-    ([camera_routes.router, camera_survey_routes.router], camera_pages.router, camera_pages.NAV),
+    (
+        [camera_routes.router, camera_survey_routes.router, camera_stream_routes.router],
+        camera_pages.router,
+        camera_pages.NAV,
+    ),
+    ([], camera_view_pages.router, camera_view_pages.NAV),
     ([audit_routes.router, system_routes.router], audit_pages.router, audit_pages.NAV),
 ]
 # Each capability's background jobs (run by `demo` and `worker`, never by `serve`).
@@ -81,6 +93,10 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.scheduler = scheduler
+    # Small installations (and the demo) serve video from the web process itself.
+    app.state.gateway_node = GatewayNode(runtime) if runtime.settings.gateway.embedded else None
+    if app.state.gateway_node is not None:
+        app.include_router(gateway_routes.router)
     app.state.templates = build_templates()
     app.state.nav = []
     errors.install(app, page_error)
@@ -88,7 +104,8 @@ def create_app(
     for api_routers, page_router, nav in CAPABILITIES:
         for router in api_routers:
             app.include_router(router)
-        app.include_router(page_router)
+        if page_router is not None:
+            app.include_router(page_router)
         app.state.nav.extend(nav)
     app.state.nav.sort(key=lambda item: item.order)
     app.include_router(web_routes.router)
@@ -103,16 +120,16 @@ def _lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if scheduler is None:
-            yield
-            return
         stop = asyncio.Event()
-        task = asyncio.create_task(scheduler.run(stop))
+        task = asyncio.create_task(scheduler.run(stop)) if scheduler is not None else None
         try:
             yield
         finally:
             stop.set()
-            await task
+            if task is not None:
+                await task
+            if app.state.gateway_node is not None:
+                await app.state.gateway_node.gateway.shutdown()
 
     return lifespan
 
@@ -166,8 +183,38 @@ def _csp(request: Request) -> str:
     if tile_url and tile_url.startswith("http"):
         scheme, _, rest = tile_url.partition("://")
         tiles = f" {scheme}://{rest.split('/', 1)[0].replace('{s}', '*')}"
+    # Video: MediaSource plays from a blob: URL; scaled out, it comes from gateway nodes
+    # (WebSocket and HLS) at their own addresses.
+    nodes = " ".join(_gateway_origins(request))
     return (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: blob:{tiles}; connect-src 'self'; "
+        f"img-src 'self' data: blob:{tiles}; connect-src 'self' {nodes}; "
+        f"media-src 'self' blob: {nodes}; "
         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    )
+    ).replace("  ", " ")
+
+
+NODE_ORIGINS_TTL = 10.0
+
+
+def _gateway_origins(request: Request) -> list[str]:
+    """The origins of the live gateway nodes, looked up at most every few seconds."""
+    runtime: Runtime = request.app.state.runtime
+    if runtime.settings.gateway.embedded:
+        return []
+    cached = getattr(request.app.state, "node_origins", None)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < NODE_ORIGINS_TTL:
+        return list(cached[1])
+    try:
+        with runtime.sessions() as session:
+            alive = nodes.alive_nodes(session, runtime.settings.gateway.heartbeat_seconds)
+    except Exception:  # a page must render even when the node list cannot be read
+        return list(cached[1]) if cached else []
+    origins: list[str] = []
+    for node in alive:
+        parts = urlsplit(node.public_url)
+        websocket = "wss" if parts.scheme == "https" else "ws"
+        origins += [f"{parts.scheme}://{parts.netloc}", f"{websocket}://{parts.netloc}"]
+    request.app.state.node_origins = (now, origins)
+    return origins

@@ -144,13 +144,14 @@ def _serve(
     import uvicorn
 
     from dieuhanh.app import create_app
+    from dieuhanh.gateway.app import UVICORN_OPTIONS
 
     uvicorn.run(
         create_app(runtime=runtime, scheduler=scheduler),
         host=host,
         port=port,
         log_level=runtime.settings.log_level.lower(),
-        **uvicorn_options,
+        **(UVICORN_OPTIONS | uvicorn_options),
     )
 
 
@@ -204,6 +205,38 @@ def worker() -> None:
         await scheduler.run(stop)
 
     asyncio.run(run())
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8100, show_default=True, type=int)
+@click.option("--node-id", help="A name unique among the nodes (default: host:port).")
+@click.option(
+    "--public-url",
+    help="This node's address as browsers reach it "
+    "(default: gateway.public_url, else http://<host name>:<port>).",
+)
+def gateway(host: str, port: int, node_id: str | None, public_url: str | None) -> None:
+    """Serve camera video as a gateway node (scale-out; see docs/cameras-live.md)."""
+    import socket
+
+    import uvicorn
+
+    from dieuhanh.db import migrate
+    from dieuhanh.gateway.app import UVICORN_OPTIONS, create_gateway_app, default_node_id
+
+    runtime = build_runtime(_settings())
+    if not migrate.is_current(runtime.engine):
+        _fail("the database schema is not current: run 'dieuhanh migrate' first.")
+    if runtime.stream_secret is None:
+        _fail("gateway.secret is required (DIEUHANH_GATEWAY__SECRET), the same as the API's.")
+    url = (
+        public_url or runtime.settings.gateway.public_url or f"http://{socket.gethostname()}:{port}"
+    )
+    app = create_gateway_app(runtime, node_id or default_node_id(port), url)
+    uvicorn.run(
+        app, host=host, port=port, log_level=runtime.settings.log_level.lower(), **UVICORN_OPTIONS
+    )
 
 
 @main.command("migrate")

@@ -168,6 +168,64 @@ class CameraSettings(_Section):
         return value
 
 
+class GatewaySettings(_Section):
+    secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key signing stream URLs, shared by the API and every gateway node. Empty with the "
+            "embedded database: a key file in `data_dir`."
+        ),
+    )
+    embedded: bool = Field(
+        default=True,
+        description=(
+            "The web process serves video itself. Turn off when `dieuhanh gateway` nodes run "
+            "(scale-out): the API then hands each browser its camera's node."
+        ),
+    )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "For `dieuhanh gateway`: this node's address as browsers reach it, "
+            "e.g. `https://gw1.ioc.dongnai.gov.vn`."
+        ),
+    )
+    idle_seconds: float = Field(
+        default=30, ge=0, description="A camera's pull stops this long after its last viewer left."
+    )
+    token_seconds: int = Field(
+        default=60, ge=5, le=3600, description="Lifetime of a stream URL handed to a browser."
+    )
+    max_transcodes: int = Field(
+        default=4,
+        ge=0,
+        description="H.265 → H.264 transcodes running at once on a node (each costs a core).",
+    )
+    rtsp_client: Literal["native", "pyav"] = Field(
+        default="native",
+        description=(
+            "Who reads RTSP cameras for passthrough: the gateway's own client (on the event loop, "
+            "cheapest), or FFmpeg through PyAV (a thread per camera) for a camera the first "
+            "cannot read."
+        ),
+    )
+    # Not h264_vaapi: the transcode worker (PyAV) cannot upload frames to a VAAPI device.
+    transcode_preset: Literal["libx264", "h264_nvenc", "h264_qsv"] = Field(
+        default="libx264",
+        description="H.264 encoder for transcodes: software, or NVIDIA / Intel hardware.",
+    )
+    tile_width: int = Field(
+        default=640, ge=160, le=3840, description="Width of transcoded grid tiles (sub-streams)."
+    )
+    audio: Literal["drop", "pass"] = Field(
+        default="drop",
+        description="Camera audio: dropped, or passed to browsers (G.711 is converted to AAC).",
+    )
+    heartbeat_seconds: float = Field(
+        default=5, gt=0, description="How often a gateway node tells the others it is alive."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration tree."""
 
@@ -222,6 +280,9 @@ class Settings(BaseSettings):
     map: MapSettings = Field(default_factory=MapSettings, description="The digital map.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and login.")
     cameras: CameraSettings = Field(default_factory=CameraSettings, description="Cameras.")
+    gateway: GatewaySettings = Field(
+        default_factory=GatewaySettings, description="The stream gateway."
+    )
 
     @field_validator("database_url", "departments_file", mode="before")
     @classmethod

@@ -63,6 +63,13 @@ class Conflict(DieuhanhError):
     code = "conflict"
 
 
+class Unavailable(DieuhanhError):
+    """A part of the system this request needs is not running; retrying later may work."""
+
+    status = 503
+    code = "unavailable"
+
+
 class TooManyRequests(DieuhanhError):
     status = 429
     code = "too_many_requests"

@@ -29,6 +29,7 @@ class Runtime:
     passwords: Passwords
     events: EventBus
     credentials: CredentialCipher
+    stream_secret: bytes | None  # signs stream URLs (gateway); None: not configured
 
     def today(self) -> date:
         """Today in the province's time zone (a UTC date is wrong between 0:00 and 7:00)."""
@@ -55,7 +56,16 @@ def build_runtime(
         passwords=passwords or Passwords(min_length=settings.auth.password_min_length),
         events=bus,
         credentials=CredentialCipher(_credential_keys(settings)),
+        stream_secret=_stream_secret(settings),
     )
+
+
+def _stream_secret(settings: Settings) -> bytes | None:
+    if settings.gateway.secret is not None:
+        return settings.gateway.secret.get_secret_value().encode()
+    if not settings.database_url:
+        return load_or_create_key_file(settings.data_dir, "gateway.key")
+    return None
 
 
 def _credential_keys(settings: Settings) -> list[bytes]:

@@ -47,7 +47,8 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> JSONRe
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """JSON errors for the API and the gateway's HTTP endpoints; pages get HTML."""
+    return request.url.path.startswith(("/api/", "/gw/"))
 
 
 def install(app: FastAPI, page_error: Callable[..., Awaitable[Response]]) -> None:

@@ -54,9 +54,9 @@ class CredentialCipher:
         return Credentials(payload["u"], payload["p"])
 
 
-def load_or_create_key_file(data_dir: Path) -> bytes:
-    """The embedded demo keeps its key in its data folder, readable by its owner only."""
-    path = data_dir / KEY_FILE
+def load_or_create_key_file(data_dir: Path, name: str = KEY_FILE) -> bytes:
+    """The embedded demo keeps its keys in its data folder, readable by its owner only."""
+    path = data_dir / name
     if path.exists():
         return path.read_bytes().strip()
     data_dir.mkdir(parents=True, exist_ok=True)

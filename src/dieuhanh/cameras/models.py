@@ -190,3 +190,32 @@ class CameraDeclaration(Base):
         return (
             f"{self.count} × {self.model or self.camera_type or 'camera'} @ {self.location or '?'}"
         )
+
+
+class CameraSnapshot(Base):
+    """The latest picture of a camera (JPEG), from the monitor's picture check or a stream."""
+
+    __tablename__ = "camera_snapshots"
+
+    camera_id: Mapped[int] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CameraLayout(Base):
+    """A grid of cameras saved by one person (1, 4, 9 or 16 tiles); the wall rotates through
+    a person's layouts."""
+
+    __tablename__ = "camera_layouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    camera_ids: Mapped[list[int | None]] = mapped_column(JSONType, default=list)
+    rotate_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

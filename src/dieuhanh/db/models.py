@@ -6,6 +6,7 @@ from dieuhanh.auth import models as auth_models
 from dieuhanh.cameras import models as camera_models
 from dieuhanh.db import meta
 from dieuhanh.db.base import Base
+from dieuhanh.gateway import models as gateway_models
 from dieuhanh.gis import models as gis_models
 from dieuhanh.units import models as unit_models
 
@@ -15,6 +16,7 @@ __all__ = [
     "auth_models",
     "camera_models",
     "events",
+    "gateway_models",
     "gis_models",
     "meta",
     "unit_models",

@@ -41,6 +41,7 @@ class SimulatedCamera:
     height: int = 360
     fps: int = 15
     gop: int = 0  # frames between keyframes; 0 means one second
+    bitrate_kbps: int = 0  # live video at a constant bitrate, as cameras send; 0: constant quality
     clip_seconds: float = 2.0
     username: str | None = None
     password: str | None = None
@@ -86,7 +87,7 @@ class SimulatedCamera:
         """The live encoder this camera's video comes from; None for a looped clip or no video."""
         if self.kind != "moving" or self.looped or self.audio_only or self.proprietary_video:
             return None
-        return LiveSpec(self.codec, self.width, self.height, self.fps, self.gop)
+        return LiveSpec(self.codec, self.width, self.height, self.fps, self.gop, self.bitrate_kbps)
 
     @property
     def has_credentials(self) -> bool:

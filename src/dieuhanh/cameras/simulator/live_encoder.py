@@ -51,6 +51,7 @@ class LiveSpec:
     height: int = 360
     fps: int = 15
     gop: int = 0  # frames between keyframes; 0 means one second (``fps``)
+    bitrate_kbps: int = 0  # 0: constant quality (small frames for this plain picture)
 
     def __post_init__(self) -> None:
         if self.codec not in VIDEO_CODECS:
@@ -66,6 +67,8 @@ class LiveSpec:
             )
         if not 1 <= self.fps <= 120 or self.gop < 0:
             raise ValueError("fps must be 1..120 and gop >= 0")
+        if not 0 <= self.bitrate_kbps <= 50_000:
+            raise ValueError("bitrate_kbps must be 0..50000")
 
     @property
     def gop_frames(self) -> int:
@@ -73,7 +76,8 @@ class LiveSpec:
 
     @property
     def key(self) -> str:
-        return f"{self.codec}-{self.width}x{self.height}-{self.fps}fps-gop{self.gop_frames}"
+        rate = f"-{self.bitrate_kbps}kbps" if self.bitrate_kbps else ""
+        return f"{self.codec}-{self.width}x{self.height}-{self.fps}fps-gop{self.gop_frames}{rate}"
 
 
 @dataclass(frozen=True)
@@ -91,13 +95,19 @@ def encoder_options(spec: LiveSpec) -> tuple[str, dict[str, str]]:
     """The FFmpeg encoder name and its options for ``spec``."""
     gop = spec.gop_frames
     common = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"
+    rate = spec.bitrate_kbps
     if spec.codec == "h264":
         # CABAC back on: ultrafast turns it off, which makes Constrained Baseline; cameras send
-        # Main or High, and the SDP should say so.
-        x264 = f"{common}:cabac=1:qp=26"
+        # Main or High, and the SDP should say so. Constant bitrate as cameras do it: the HRD
+        # fills what the plain picture leaves unused, so the stream has a camera's packet rate.
+        control = (
+            f"bitrate={rate}:vbv-maxrate={rate}:vbv-bufsize={rate}:nal-hrd=cbr" if rate else "qp=26"
+        )
+        x264 = f"{common}:cabac=1:{control}"
         return "libx264", {**LIVE_PRESET, "threads": "1", "x264-params": x264}
     # open-gop=0: IDR keyframes, where a new viewer can start; info=0: no version SEI.
-    x265 = f"{common}:open-gop=0:qp=30:pools=none:frame-threads=1:log-level=error:info=0"
+    control = f"bitrate={rate}:vbv-maxrate={rate}:vbv-bufsize={rate}:hrd=1" if rate else "qp=30"
+    x265 = f"{common}:open-gop=0:{control}:pools=none:frame-threads=1:log-level=error:info=0"
     return "libx265", {**LIVE_PRESET, "x265-params": x265}
 
 

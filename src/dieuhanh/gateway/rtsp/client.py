@@ -1,0 +1,314 @@
+"""An RTSP session over TCP (RFC 2326): DESCRIBE, SETUP of the video track, PLAY, keep-alives.
+
+RTP arrives interleaved on the same connection (``$``, channel, length, packet) between RTSP
+responses; an ``asyncio.Protocol`` splits both out of each chunk the kernel hands over, without a
+coroutine switch per packet. Failures raise ``RtspError`` with the same reasons the health monitor
+gives (``dns``, ``refused``, ``timeout``, ``unauthorized``, ``not_found``, ``protocol_error``,
+``no_video``, ``unsupported_codec``, ``stalled``), so a viewer reads the same words as the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from dieuhanh.gateway.rtsp.auth import Credentials
+from dieuhanh.gateway.rtsp.sdp import Media, parse_sdp, resolve_control
+
+USER_AGENT = "DieuHanh gateway"
+MAX_HEADER_BYTES = 64 * 1024  # an RTSP response head larger than this is not an RTSP server
+MAX_JUNK_BYTES = 64 * 1024
+VIDEO_CHANNEL = 0
+
+PacketHandler = Callable[[bytes], None]
+
+
+class RtspError(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+@dataclass
+class Response:
+    status: int
+    phrase: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, on_video: PacketHandler) -> None:
+        self.on_video = on_video
+        self.transport: asyncio.Transport | None = None
+        self.pending: dict[int, asyncio.Future[Response]] = {}
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.leftover = b""
+        self.junk = 0
+        self.last_video_at = time.monotonic()
+        self.responses = 0
+        self.error: RtspError | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        error = self.error or self._closed_error(exc)
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(error)
+        self.pending.clear()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def _closed_error(self, exc: Exception | None) -> RtspError:
+        if self.junk and not self.responses:
+            return RtspError("protocol_error", "the server answered, but not in RTSP")
+        because = f" ({exc})" if exc else ""
+        return RtspError("stalled", f"the camera closed the connection{because}")
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.leftover + data if self.leftover else data
+        position, size = 0, len(buffer)
+        while position < size:
+            if buffer[position] == 0x24:  # "$": an interleaved packet
+                if position + 4 > size:
+                    break
+                end = position + 4 + ((buffer[position + 2] << 8) | buffer[position + 3])
+                if end > size:
+                    break
+                if buffer[position + 1] == VIDEO_CHANNEL:
+                    self.last_video_at = time.monotonic()
+                    self.on_video(buffer[position + 4 : end])
+                position = end  # RTCP and other channels: nothing we need over TCP
+            elif buffer.startswith(b"RTSP/", position) or size - position < 5:
+                if size - position < 5:
+                    break
+                head_end = buffer.find(b"\r\n\r\n", position)
+                if head_end < 0:
+                    if size - position > MAX_HEADER_BYTES:
+                        self._fail("protocol_error", "an RTSP response head with no end")
+                        return
+                    break
+                try:
+                    response = _parse_head(buffer[position:head_end])
+                except RtspError as exc:
+                    self._fail(exc.reason, exc.detail)
+                    return
+                body_end = head_end + 4 + int(response.header("content-length") or 0)
+                if body_end > size:
+                    break
+                response.body = buffer[head_end + 4 : body_end]
+                position = body_end
+                self._answered(response)
+            else:
+                # Not a packet and not a response: a camera's stray bytes, or not RTSP at all.
+                found = [i for i in (buffer.find(b"$", position + 1),
+                                     buffer.find(b"RTSP/", position + 1)) if i >= 0]  # fmt: skip
+                skipped = (min(found) if found else size) - position
+                self.junk += skipped
+                position += skipped
+                if self.junk > MAX_JUNK_BYTES:
+                    self._fail("protocol_error", "the server does not speak RTSP")
+                    return
+        self.leftover = buffer[position:]
+
+    def _answered(self, response: Response) -> None:
+        self.responses += 1
+        cseq = response.header("cseq")
+        key = int(cseq) if cseq and cseq.strip().isdigit() else min(self.pending, default=None)
+        future = self.pending.pop(key, None) if key is not None else None
+        if future is not None and not future.done():
+            future.set_result(response)
+
+    def _fail(self, reason: str, detail: str) -> None:
+        self.error = RtspError(reason, detail)
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _parse_head(head: bytes) -> Response:
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise RtspError("protocol_error", f"not an RTSP status line: {lines[0][:80]!r}")
+    response = Response(int(parts[1]), parts[2] if len(parts) > 2 else "")
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        response.headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return response
+
+
+class RtspClient:
+    """One session with one camera: ``open()``, ``play()``, then ``run()`` until it fails."""
+
+    def __init__(self, url: str, timeout: float, on_video: PacketHandler) -> None:
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "rtsp" or not parts.hostname:
+            raise RtspError("protocol_error", "the native client reads rtsp:// URLs only")
+        self.host, self.port = parts.hostname, parts.port or 554
+        netloc = f"[{self.host}]" if ":" in self.host else self.host
+        if parts.port:
+            netloc += f":{parts.port}"
+        self.url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        self.credentials = (
+            Credentials(unquote(parts.username or ""), unquote(parts.password or ""))
+            if parts.username is not None
+            else None
+        )
+        self.timeout = timeout
+        self.protocol = _Protocol(on_video)
+        self.cseq = 0
+        self.session: str | None = None
+        self.session_timeout = 60.0
+        self.public: set[str] = set()
+        self.media: Media | None = None
+        self.aggregate = self.url
+        self._keepalive: asyncio.Future[None] | None = None
+
+    async def open(self) -> Media:
+        """Connect, describe, and set up the video track; returns that track."""
+        await self._connect()
+        options = await self.request("OPTIONS", self.url)
+        self.public = {m.strip().upper() for m in (options.header("public") or "").split(",")}
+        described = await self.request("DESCRIBE", self.url, {"Accept": "application/sdp"})
+        if "sdp" not in (described.header("content-type") or "application/sdp"):
+            raise RtspError("protocol_error", "DESCRIBE returned no session description")
+        sdp = parse_sdp(described.body.decode("utf-8", "replace"))
+        video = sdp.video
+        if video is None:
+            raise RtspError("no_video", "the stream describes no video track")
+        if video.codec is None:
+            raise RtspError("unsupported_codec", f"cannot pass through {video.encoding or '?'}")
+        base = described.header("content-base") or described.header("content-location") or self.url
+        if sdp.control and sdp.control != "*":
+            base = resolve_control(base, sdp.control)
+        self.aggregate = base
+        setup = await self.request(
+            "SETUP", resolve_control(base, video.control),
+            {"Transport": f"RTP/AVP/TCP;unicast;interleaved={VIDEO_CHANNEL}-{VIDEO_CHANNEL + 1}"},
+        )  # fmt: skip
+        session = setup.header("session") or ""
+        self.session, _, parameters = session.partition(";")
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name.lower() == "timeout" and value.isdigit() and int(value) > 0:
+                self.session_timeout = float(value)
+        self.media = video
+        return video
+
+    async def play(self) -> None:
+        """Start the packets; the caller's handler must be ready: the first is the keyframe."""
+        await self.request("PLAY", self.aggregate, {"Range": "npt=0.000-"})
+        self.protocol.last_video_at = time.monotonic()
+
+    async def run(self) -> None:
+        """Until the camera stops sending (``stalled``) or closes; keeps the session alive."""
+        keepalive = max(5.0, self.session_timeout / 2)
+        next_keepalive = time.monotonic() + keepalive
+        check = min(1.0, self.timeout / 4)
+        while True:
+            done, _ = await asyncio.wait({self.protocol.closed}, timeout=check)
+            if done:
+                raise self.protocol.error or self.protocol._closed_error(None)
+            now = time.monotonic()
+            if now - self.protocol.last_video_at > self.timeout:
+                raise RtspError("stalled", f"no video for {self.timeout:g} s")
+            if now >= next_keepalive:
+                next_keepalive = now + keepalive
+                self._keepalive = asyncio.ensure_future(self._keep_alive())
+
+    async def _keep_alive(self) -> None:
+        method = "GET_PARAMETER" if "GET_PARAMETER" in self.public else "OPTIONS"
+        with contextlib.suppress(RtspError):  # a lost keep-alive shows up as a stall soon enough
+            await self.request(method, self.url)
+
+    def close(self) -> None:
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+        transport = self.protocol.transport
+        if transport is None or transport.is_closing():
+            return
+        if self.session:
+            with contextlib.suppress(OSError):
+                transport.write(self._encode("TEARDOWN", self.url, {}))
+        transport.close()
+
+    async def request(
+        self, method: str, url: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        response = await self._send(method, url, headers or {})
+        credentials = self.credentials
+        if (
+            response.status == 401
+            and credentials is not None
+            and not credentials.ready
+            and credentials.challenged(response.headers.get("www-authenticate", []))
+        ):
+            response = await self._send(method, url, headers or {})
+        if response.status in (401, 403):
+            detail = "wrong user name or password" if self.credentials else "a login is required"
+            raise RtspError("unauthorized", f"RTSP {response.status} {response.phrase}: {detail}")
+        if response.status == 404:
+            raise RtspError("not_found", f"RTSP 404 {response.phrase}: no stream at this path")
+        if response.status == 461:
+            raise RtspError("protocol_error", "the camera does not stream RTP over TCP (461)")
+        if not 200 <= response.status < 300:
+            raise RtspError("protocol_error", f"{method}: RTSP {response.status} {response.phrase}")
+        return response
+
+    async def _send(self, method: str, url: str, headers: dict[str, str]) -> Response:
+        transport = self.protocol.transport
+        if transport is None or transport.is_closing():
+            raise self.protocol.error or RtspError("stalled", "the connection is closed")
+        self.cseq += 1
+        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.protocol.pending[self.cseq] = future
+        transport.write(self._encode(method, url, headers))
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            self.protocol.pending.pop(self.cseq, None)
+            if self.protocol.junk and not self.protocol.responses:
+                raise RtspError("protocol_error", "the server answered, but not in RTSP") from None
+            raise RtspError("timeout", f"connected, but no answer to {method} within "
+                            f"{self.timeout:g} s") from None  # fmt: skip
+
+    def _encode(self, method: str, url: str, headers: dict[str, str]) -> bytes:
+        lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}", f"User-Agent: {USER_AGENT}"]
+        if self.session:
+            lines.append(f"Session: {self.session}")
+        authorization = self.credentials.header(method, url) if self.credentials else None
+        if authorization:
+            lines.append(f"Authorization: {authorization}")
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(
+                loop.create_connection(lambda: self.protocol, self.host, self.port), self.timeout
+            )
+        except socket.gaierror as exc:
+            raise RtspError("dns", f"{self.host} does not resolve ({exc.strerror})") from None
+        except ConnectionRefusedError:
+            raise RtspError("refused", f"connection refused by {self.host}:{self.port}") from None
+        except TimeoutError:
+            raise RtspError("timeout", f"no answer from {self.host}:{self.port} within "
+                            f"{self.timeout:g} s") from None  # fmt: skip
+        except OSError as exc:
+            if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+                raise RtspError("refused", f"unreachable: {exc.strerror}") from None
+            raise RtspError("refused", f"{type(exc).__name__}: {exc.strerror or exc}") from None

@@ -1,0 +1,129 @@
+"""From RTP packets back to access units: RFC 6184 (H.264) and RFC 7798 (H.265) depacketization.
+
+A frame ends at the RTP marker bit, or when the timestamp changes for cameras that forget it.
+A lost packet (a gap in sequence numbers) or a fragment without its start marks the frame as
+damaged: the caller drops frames until the next keyframe rather than show a smeared picture.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+H264_STAP_A, H264_FU_A = 24, 28
+H265_AP, H265_FU = 48, 49
+_SEQUENCE_TIMESTAMP = struct.Struct(">HI")
+_SIZE = struct.Struct(">H")
+
+# timestamp, NAL units, damaged
+UnitHandler = Callable[[int, list[bytes], bool], None]
+
+
+class Depacketizer:
+    def __init__(self, codec: str, payload_type: int, on_unit: UnitHandler) -> None:
+        if codec not in ("h264", "h265"):
+            raise ValueError(f"cannot depacketize {codec}")
+        self.h265 = codec == "h265"
+        self.payload_type = payload_type
+        self.on_unit = on_unit
+        self.nals: list[bytes] = []
+        self.fragment: bytearray | None = None
+        self.timestamp: int | None = None
+        self.sequence: int | None = None
+        self.damaged = False
+        self.lost_packets = 0
+        self.ignored_packets = 0
+
+    def push(self, packet: bytes) -> None:
+        if len(packet) < 12 or packet[0] >> 6 != 2:
+            self.ignored_packets += 1
+            return
+        first, second = packet[0], packet[1]
+        if second & 0x7F != self.payload_type and self.payload_type >= 0:
+            self.ignored_packets += 1  # comfort noise, FEC, another stream: not our video
+            return
+        sequence, timestamp = _SEQUENCE_TIMESTAMP.unpack_from(packet, 2)
+        start = 12 + 4 * (first & 0x0F)
+        if first & 0x10:  # header extension: 16-bit profile, 16-bit length in 32-bit words
+            if len(packet) < start + 4:
+                self.ignored_packets += 1
+                return
+            start += 4 + 4 * _SIZE.unpack_from(packet, start + 2)[0]
+        end = len(packet) - (packet[-1] if first & 0x20 else 0)  # padding
+        if self.sequence is not None and sequence != (self.sequence + 1) & 0xFFFF:
+            self.lost_packets += (sequence - self.sequence - 1) & 0xFFFF
+            self.damaged = True
+            self.fragment = None
+        self.sequence = sequence
+        if timestamp != self.timestamp:
+            if self.nals or self.fragment is not None:
+                self._finish()
+            self.timestamp = timestamp
+        if start < end:
+            payload = packet[start:end]
+            if self.h265:
+                self._h265(payload)
+            else:
+                self._h264(payload)
+        if second & 0x80:
+            self._finish()
+
+    def _h264(self, payload: bytes) -> None:
+        kind = payload[0] & 0x1F
+        if 0 < kind < 24:
+            self.nals.append(payload)
+        elif kind == H264_STAP_A:
+            self._aggregate(payload, 1)
+        elif kind == H264_FU_A and len(payload) > 2:
+            header = payload[1]
+            self._fragment(header, bytes([(payload[0] & 0xE0) | (header & 0x1F)]), payload, 2)
+        else:
+            self.ignored_packets += 1  # STAP-B, MTAP, FU-B: interleaved modes cameras do not use
+
+    def _h265(self, payload: bytes) -> None:
+        if len(payload) < 3:
+            self.ignored_packets += 1
+            return
+        kind = (payload[0] >> 1) & 0x3F
+        if kind < H265_AP:
+            self.nals.append(payload)
+        elif kind == H265_AP:
+            self._aggregate(payload, 2)
+        elif kind == H265_FU:
+            header = payload[2]
+            nal_header = bytes([(payload[0] & 0x81) | ((header & 0x3F) << 1), payload[1]])
+            self._fragment(header, nal_header, payload, 3)
+        else:
+            self.ignored_packets += 1  # PACI
+
+    def _aggregate(self, payload: bytes, position: int) -> None:
+        while position + 2 <= len(payload):
+            size = _SIZE.unpack_from(payload, position)[0]
+            position += 2
+            if size == 0 or position + size > len(payload):
+                self.damaged = True
+                return
+            self.nals.append(payload[position : position + size])
+            position += size
+
+    def _fragment(self, header: int, nal_header: bytes, payload: bytes, skip: int) -> None:
+        if header & 0x80:  # start
+            if self.fragment is not None:
+                self.damaged = True  # the previous one never ended
+            self.fragment = bytearray(nal_header)
+        elif self.fragment is None:
+            self.damaged = True  # its start was lost
+            return
+        self.fragment += payload[skip:]
+        if header & 0x40:  # end
+            self.nals.append(bytes(self.fragment))
+            self.fragment = None
+
+    def _finish(self) -> None:
+        if self.fragment is not None:
+            self.damaged = True  # a frame cut short
+            self.fragment = None
+        nals, damaged = self.nals, self.damaged
+        self.nals, self.damaged = [], False
+        if nals and self.timestamp is not None:
+            self.on_unit(self.timestamp, nals, damaged)
