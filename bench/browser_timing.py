@@ -65,7 +65,7 @@ async (samples) => {
 
 def first_frame_seconds(page: Page, url: str) -> float:
     page.goto(url)
-    page.wait_for_function("window.__firstFrameAt !== null", timeout=30_000)
+    page.wait_for_function("() => window.__firstFrameAt !== null", timeout=30_000)
     started = page.evaluate("performance.timing.navigationStart - performance.timeOrigin")
     return float(page.evaluate("window.__firstFrameAt") - started) / 1000
 

@@ -189,7 +189,9 @@ def main() -> None:
             runtime = build_runtime(load_settings(
                 data_dir=Path(folder), database_url=database_url, admin_password=PASSWORD,
                 cameras={"credential_keys": [KEY]},
-                gateway={"secret": SECRET, "embedded": False, "heartbeat_seconds": 1},
+                # Long-lived URLs: fifty are issued (each first probes its camera) before use.
+                gateway={"secret": SECRET, "embedded": False, "heartbeat_seconds": 1,
+                         "token_seconds": 600},
             ), passwords=Passwords(min_length=12))  # fmt: skip
             from dieuhanh.bootstrap import setup
 
