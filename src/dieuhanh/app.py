@@ -35,6 +35,12 @@ from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.node import GatewayNode
 from dieuhanh.gis import pages as gis_pages
 from dieuhanh.gis import routes as gis_routes
+from dieuhanh.indicators import analytics_routes, dashboard_pages, value_routes
+from dieuhanh.indicators import routes as indicator_routes
+from dieuhanh.reporting import entry_pages as report_entry_pages
+from dieuhanh.reporting import reminders as report_reminders
+from dieuhanh.reporting import routes as reporting_routes
+from dieuhanh.reporting import tracking_routes as report_tracking_routes
 from dieuhanh.runtime import Runtime, build_runtime
 from dieuhanh.scheduler import Job, Scheduler
 from dieuhanh.system import routes as system_routes
@@ -60,10 +66,18 @@ CAPABILITIES: list[tuple[list[Any], Any, list[Any]]] = [
         camera_pages.NAV,
     ),
     ([], camera_view_pages.router, camera_view_pages.NAV),
+    ([], dashboard_pages.router, dashboard_pages.NAV),
+    ([], report_entry_pages.router, report_entry_pages.NAV),
     ([audit_routes.router, system_routes.router], audit_pages.router, audit_pages.NAV),
+    ([analytics_routes.router, report_tracking_routes.router], None, []),
+    (
+        [indicator_routes.router, value_routes.router, reporting_routes.router],
+        None,
+        [],
+    ),
 ]
 # Each capability's background jobs (run by `demo` and `worker`, never by `serve`).
-JOB_FACTORIES: list[Callable[[Runtime], list[Job]]] = [camera_jobs.jobs]
+JOB_FACTORIES: list[Callable[[Runtime], list[Job]]] = [camera_jobs.jobs, report_reminders.jobs]
 
 
 def background_jobs(runtime: Runtime) -> list[Job]:

@@ -19,6 +19,7 @@ from dieuhanh.auth.service import create_user, find_user, set_password
 from dieuhanh.db import migrate
 from dieuhanh.db.meta import get_meta, set_meta
 from dieuhanh.errors import InvalidInput
+from dieuhanh.indicators import loader
 from dieuhanh.runtime import Runtime
 from dieuhanh.units.catalog import load_reference
 from dieuhanh.units.listfile import import_unit_list
@@ -33,6 +34,7 @@ SETUP_ACTOR = Actor(name="system:setup", via="system")
 class SetupResult:
     reference_loaded: bool = False
     departments_loaded: bool = False
+    indicators_loaded: bool = False
     admin_password: str | None = None  # only when generated now: shown once, stored nowhere
 
 
@@ -41,6 +43,7 @@ def setup(runtime: Runtime) -> SetupResult:
     result = SetupResult()
     result.reference_loaded = ensure_reference(runtime)
     result.departments_loaded = ensure_departments(runtime)
+    result.indicators_loaded = ensure_indicator_config(runtime)
     result.admin_password = ensure_admin(runtime)
     return result
 
@@ -100,6 +103,27 @@ def ensure_departments(runtime: Runtime) -> bool:
         )
         set_meta(session, "seed.departments", digest)
         session.commit()
+    return True
+
+
+def ensure_indicator_config(runtime: Runtime) -> bool:
+    """Load the shipped indicator set (national-8, provincial) once; codes already present are
+    kept as people edited them. A problem (a province whose departments lack STC) is logged, not
+    fatal: ``dieuhanh indicators load`` reports it in full."""
+    files = loader.shipped_files()
+    digest = loader.digest(files)
+    with runtime.sessions() as session:
+        set_actor(session, SETUP_ACTOR)
+        if get_meta(session, "seed.indicators") == digest:
+            return False
+        try:
+            report = loader.load(session, files, province_code=runtime.settings.province_code)
+        except InvalidInput as exc:
+            log.warning("shipped indicator configuration not loaded: %s", exc.message)
+            return False
+        set_meta(session, "seed.indicators", digest)
+        session.commit()
+    log.info("shipped indicator configuration: %s", report.summary())
     return True
 
 

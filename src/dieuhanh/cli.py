@@ -421,6 +421,38 @@ def rename_command(
 
 
 @main.group()
+def indicators() -> None:
+    """Indicator set and report forms: load configuration."""
+
+
+@indicators.command("load")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--update", is_flag=True, help="Overwrite records whose code exists already.")
+def indicators_load(files: tuple[Path, ...], update: bool) -> None:
+    """Load data elements, forms, indicators and rules from YAML FILES (none: the shipped
+    national-8 and provincial sets). Existing codes are kept unless --update."""
+    from dieuhanh.indicators import loader
+    from dieuhanh.indicators.dvsformat import decode
+
+    runtime = build_runtime(_settings())
+
+    def run() -> None:
+        texts = (
+            [(file.name, decode(file.read_bytes(), file.name)) for file in files]
+            if files
+            else loader.shipped_files()
+        )
+        with _cli_session(runtime) as session:
+            report = loader.load(
+                session, texts, province_code=runtime.settings.province_code, update=update
+            )
+            session.commit()
+        click.echo(report.summary())
+
+    _guard(run)
+
+
+@main.group()
 def users() -> None:
     """Accounts."""
 

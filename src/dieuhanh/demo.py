@@ -21,6 +21,7 @@ from dieuhanh.bootstrap import SETUP_ACTOR, SetupResult, setup
 from dieuhanh.cameras import demo as camera_demo
 from dieuhanh.db.meta import get_meta, set_meta
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
+from dieuhanh.indicators import demo as indicator_demo
 from dieuhanh.runtime import Runtime
 from dieuhanh.units.search import search_units
 from dieuhanh.units.service import get_unit
@@ -62,6 +63,7 @@ class DemoResult:
     accounts_password: str | None = None  # generated now for the demo accounts, shown once
     accounts: list[DemoAccount] = field(default_factory=list)
     cameras: camera_demo.DemoCameras | None = None  # running simulated cameras; stop() them
+    indicator_values: bool = False  # two years of indicator figures filled now (first run)
 
 
 # The demo probes faster than production, so that a first look shows frozen pictures too.
@@ -79,6 +81,7 @@ def prepare(runtime: Runtime, with_cameras: bool = True) -> DemoResult:
     result.boundaries_loaded = ensure_boundaries(runtime)
     result.accounts_password = ensure_accounts(runtime)
     result.accounts = list(DEMO_ACCOUNTS)
+    result.indicator_values = indicator_demo.ensure_values(runtime)
     if with_cameras:
         for key, value in DEMO_MONITOR.items():
             setattr(runtime.settings.cameras.monitor, key, value)

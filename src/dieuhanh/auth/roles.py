@@ -22,12 +22,22 @@ class Permission(StrEnum):
     WRITE_ALL = "write_all"  # change every unit's data
     WRITE_OWN = "write_own"  # change the own unit's data
     VIEW_AUDIT = "view_audit"  # read the audit log (within the read scope)
+    CONFIGURE_INDICATORS = "configure_indicators"  # data elements, indicators, forms, rules
+    APPROVE_REPORTS = "approve_reports"  # approve units' reports, grant entry exceptions
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCE_ADMIN: frozenset(Permission),
+    # The IOC runs the provincial indicator set day to day: it edits it and approves reports.
     Role.PROVINCE_OPERATOR: frozenset(
-        {Permission.READ_ALL, Permission.WRITE_ALL, Permission.WRITE_OWN, Permission.VIEW_AUDIT}
+        {
+            Permission.READ_ALL,
+            Permission.WRITE_ALL,
+            Permission.WRITE_OWN,
+            Permission.VIEW_AUDIT,
+            Permission.CONFIGURE_INDICATORS,
+            Permission.APPROVE_REPORTS,
+        }
     ),
     # Departments oversee a sector across the whole province, but only change their own figures.
     Role.DEPARTMENT_OFFICER: frozenset(

@@ -8,6 +8,8 @@ from dieuhanh.db import meta
 from dieuhanh.db.base import Base
 from dieuhanh.gateway import models as gateway_models
 from dieuhanh.gis import models as gis_models
+from dieuhanh.indicators import models as indicator_models
+from dieuhanh.reporting import models as reporting_models
 from dieuhanh.units import models as unit_models
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "events",
     "gateway_models",
     "gis_models",
+    "indicator_models",
     "meta",
+    "reporting_models",
     "unit_models",
 ]

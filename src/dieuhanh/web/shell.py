@@ -27,7 +27,16 @@ from dieuhanh.units.service import find_unit
 from dieuhanh.web.i18n import LANGUAGES, Translator
 
 LANG_COOKIE = "dieuhanh_lang"
-CAPABILITY_TEMPLATES = ("web", "auth", "units", "gis", "cameras", "audit")
+CAPABILITY_TEMPLATES = (
+    "web",
+    "auth",
+    "units",
+    "gis",
+    "cameras",
+    "audit",
+    "indicators",
+    "reporting",
+)
 
 
 @dataclass(frozen=True)

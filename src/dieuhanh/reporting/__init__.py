@@ -1,0 +1,1 @@
+"""Report forms, submissions, approval, entry windows, validation rules (issue 5)."""
