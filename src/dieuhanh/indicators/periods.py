@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 
 class PeriodType(StrEnum):
@@ -109,7 +110,7 @@ class Period:
     def __repr__(self) -> str:
         return f"Period({self.code!r})"
 
-    @property
+    @cached_property  # an import asks a handful of periods for their code millions of times
     def code(self) -> str:
         s, t = self.start, self.type
         if t is PeriodType.DAILY:

@@ -195,6 +195,11 @@ def fetch(session: Session, request: FetchRequest) -> list[Row]:
         )
         .group_by(*keys)
     )
+    options = {option for _, option in request.series}
+    if "" not in options:
+        # Only single options are asked for: the others' rows would add nothing but NULLs, and
+        # leaving them in the index scan is what made the per-option query 1.5x the pivot.
+        statement = statement.where(dv.option.in_(sorted(options)))
     if request.approved_only:
         statement = _only_approved(session, statement, frozenset(element_ids))
     # Through the Core connection, all rows at once: the ORM's per-row result machinery costs

@@ -18,13 +18,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from dieuhanh.audit.recorder import get_actor
-from dieuhanh.auth.scope import Principal
+from dieuhanh.auth.scope import Principal, Scope
 from dieuhanh.db.base import utcnow
 from dieuhanh.indicators.catalog import Catalog, ElementInfo, option_code
 from dieuhanh.indicators.models import Source
@@ -146,6 +147,11 @@ class Context:
     locks: Locks
     # An import names a handful of periods millions of times: each is parsed once.
     periods: dict[str, Period] = field(default_factory=dict)
+
+    @cached_property
+    def write_scope(self) -> Scope | None:
+        """The importer's write scope, worked out once per import rather than per row."""
+        return self.principal.write_scope if self.principal is not None else None
 
     def period(self, code: str) -> Period:
         found = self.periods.get(code)
@@ -324,8 +330,8 @@ def _check_form(context: Context, element: ElementInfo, unit_id: int, period: Pe
 
 
 def _check_scope(context: Context, unit_id: int, unit_name: str) -> None:
-    principal = context.principal
-    if principal is None or principal.write_scope.allows(unit_id):
+    scope, principal = context.write_scope, context.principal
+    if scope is None or principal is None or scope.allows(unit_id):
         return
     raise RowProblem(
         "orgUnit",
