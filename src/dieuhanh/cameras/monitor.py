@@ -167,10 +167,13 @@ class HealthMonitor:
 
     # -- one camera, now --------------------------------------------------------------------
 
-    def probe_now(self, session: Session, camera: Camera) -> ProbeResult:
-        """An operator asked: probe with a picture check, and believe the result at once."""
+    def probe_now(self, session: Session, camera: Camera, thorough: bool = True) -> ProbeResult:
+        """An operator asked: probe, and believe the result at once. ``thorough`` adds the
+        picture check and the keyframe interval, which wait for the camera's keyframes; a
+        viewer who only needs the codec is not kept waiting for them."""
         url, secrets = open_url(camera, self.runtime.credentials)
-        result = self._probe(Task(camera.id, url, tuple(secrets), picture=True, measure_gop=True))
+        task = Task(camera.id, url, tuple(secrets), picture=thorough, measure_gop=thorough)
+        result = self._probe(task)
         apply_result(session, camera, result, self.clock(), self.policy, confirmed=True)
         return result
 

@@ -63,8 +63,9 @@ async def stream_url(
 ) -> StreamOut:
     camera = service.get_camera(db, camera_id, principal)
     if camera.status is None or camera.status.codec is None:
-        # Never probed: learn the codec now, to choose passthrough or transcoding.
-        await run_in_threadpool(HealthMonitor(runtime).probe_now, db, camera)
+        # Never probed: learn the codec now, to choose passthrough or transcoding (only the
+        # codec: the monitor's next round checks the picture).
+        await run_in_threadpool(HealthMonitor(runtime).probe_now, db, camera, False)
         db.commit()
     source = camera.status.codec if camera.status else None
     output, codec = choose_output(source, codecs)
