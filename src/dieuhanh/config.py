@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "DIEUHANH_"
@@ -226,6 +236,82 @@ class GatewaySettings(_Section):
     )
 
 
+# One address, ASCII, no spaces or brackets: what a unit's e-mail field and the sender must be.
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+class MailSettings(_Section):
+    smtp_host: str | None = Field(
+        default=None,
+        description=(
+            "SMTP server that sends e-mail (report reminders to units' addresses). Empty: no "
+            "e-mail is sent and reminders are in-app only."
+        ),
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="Port of the SMTP server (587: submission)."
+    )
+    starttls: bool = Field(
+        default=True,
+        description=(
+            "Switch the connection to TLS (STARTTLS, certificate verified) before logging in or "
+            "sending; a server that does not offer it is an error, never a plain-text fallback. "
+            "Turn off only for a relay on a trusted network."
+        ),
+    )
+    username: str | None = Field(
+        default=None,
+        description=(
+            "Account to log in with (SMTP AUTH). Empty: no login (a relay that trusts this host)."
+        ),
+    )
+    password: SecretStr | None = Field(
+        default=None, description="Password of `username`. Never written to a log."
+    )
+    from_address: str = Field(
+        default="",
+        description=(
+            "Sender of every e-mail, e.g. `IOC Đồng Nai <ioc@dongnai.gov.vn>`. Required when "
+            "`smtp_host` is set."
+        ),
+    )
+    timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="Longest wait for the SMTP server to connect or answer a command.",
+    )
+
+    @field_validator("smtp_host", "username", "password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("password")
+    @classmethod
+    def _password_with_username(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if info.data.get("username") and value is None:
+            raise ValueError("is required when mail.username is set")
+        return value
+
+    @field_validator("from_address")
+    @classmethod
+    def _sender(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if not value:
+            if info.data.get("smtp_host"):
+                raise ValueError("is required when mail.smtp_host is set")
+            return value
+        _, address = parseaddr(value)
+        if not EMAIL_ADDRESS.fullmatch(address):
+            raise ValueError(
+                f"{value!r} is not an address like `IOC Đồng Nai <ioc@dongnai.gov.vn>`"
+            )
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration tree."""
 
@@ -283,6 +369,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(
         default_factory=GatewaySettings, description="The stream gateway."
     )
+    mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing e-mail.")
 
     @field_validator("database_url", "departments_file", mode="before")
     @classmethod

@@ -10,8 +10,9 @@ workers, never sends a reminder twice:
 - ``overdue``: the deadline of the form's most recent period has passed without a completion
   (only the most recent one: a unit years behind gets one notice, not one per missing month).
 
-E-mail is not sent: the configuration has no mail server settings yet. ``emailed_at`` stays
-empty until it does, and the in-app list is the channel.
+When ``mail.smtp_host`` is configured, the same job then e-mails the reminders to units that
+have an e-mail address (:mod:`dieuhanh.reporting.mail`; ``emailed_at`` records it), after the
+in-app reminders are committed, so a mail failure never loses them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dieuhanh.db.base import utcnow
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
 from dieuhanh.reporting.completeness import assigned_units, existed
 from dieuhanh.reporting.locks import PROVINCE_ZONE, timely_deadline
+from dieuhanh.reporting.mail import email_reminders
 from dieuhanh.reporting.models import Reminder, ReminderKind, ReportForm, Submission
 from dieuhanh.runtime import Runtime
 from dieuhanh.scheduler import Job
@@ -156,11 +158,16 @@ def resolved(session: Session, reminders: Sequence[Reminder]) -> set[int]:
     return {r.id for r in reminders if (r.form_id, r.unit_id, r.period_code) in done}
 
 
-def jobs(runtime: Runtime) -> list[Job]:
-    def remind() -> str:
-        with runtime.sessions() as session:
-            run = send_reminders(session)
-            session.commit()
+def remind(runtime: Runtime, now: datetime | None = None) -> str:
+    """One run of the reminder job: the in-app reminders (committed), then their e-mail."""
+    now = now or utcnow()
+    with runtime.sessions() as session:
+        run = send_reminders(session, now)
+        session.commit()
+    if not runtime.settings.mail.smtp_host:
         return str(run)
+    return f"{run}; {email_reminders(runtime.sessions, runtime.settings.mail, now)}"
 
-    return [Job("report-reminders", EVERY_SECONDS, remind)]
+
+def jobs(runtime: Runtime) -> list[Job]:
+    return [Job("report-reminders", EVERY_SECONDS, lambda: remind(runtime))]
