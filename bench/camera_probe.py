@@ -30,7 +30,6 @@ from sqlalchemy import update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.cameras.servers (GStreamer's server)
 
-from dieuhanh.auth.roles import Role  # noqa: E402
 from dieuhanh.auth.scope import Principal  # noqa: E402
 from dieuhanh.cameras.models import CameraStatus  # noqa: E402
 from dieuhanh.cameras.monitor import HealthMonitor  # noqa: E402
@@ -146,17 +145,7 @@ def run(urls: dict[str, Any], args: argparse.Namespace) -> None:
         )  # fmt: skip
         runtime = build_runtime(settings)
         migrate.upgrade(runtime.engine)
-        admin = Principal(
-            user_id=0,
-            username="bench",
-            full_name="",
-            role=Role.PROVINCE_ADMIN,
-            unit_id=0,
-            unit_code="75",
-            unit_name="",
-            own_units=None,
-            via="system",
-        )
+        admin = Principal.system("bench", "75")
         registry = Registry(runtime.credentials, runtime.settings.cameras)
         with runtime.sessions() as session:
             load_reference(session)

@@ -24,6 +24,7 @@ from dieuhanh.cameras.simulator import (
     run_simulator,
     unresolvable_host,
 )
+from dieuhanh.cameras.simulator.annexb import split_annexb
 from dieuhanh.gateway import h26x
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.fmp4_writer import fragment, init_segment
@@ -51,33 +52,20 @@ def encode(codec: str, width: int, height: int, frames: int = 10, *extra: str) -
     return subprocess.run(command, check=True, capture_output=True, timeout=60).stdout
 
 
-def nal_units(stream: bytes) -> list[bytes]:
-    """Split an Annex B stream at its start codes (3 or 4 bytes)."""
-    units = []
-    for chunk in stream.split(b"\x00\x00\x01"):
-        chunk = chunk.removesuffix(b"\x00")
-        if chunk:
-            units.append(chunk)
-    return units
-
-
 def access_units(codec: str, stream: bytes) -> list[list[bytes]]:
     """NAL units grouped per frame: a new frame starts at an access unit delimiter or at a
     parameter set / slice that begins a picture (first_slice flag)."""
     frames: list[list[bytes]] = [[]]
-    for nal in nal_units(stream):
+    for nal in split_annexb(stream):
         if codec == "h264":
             kind = h26x.h264_type(nal)
             starts = kind in (h26x.H264_AUD, h26x.H264_SPS) or (kind in (1, 5) and nal[1] & 0x80)
-            is_slice = kind in (1, 5)
         else:
             kind = h26x.h265_type(nal)
             starts = kind in (h26x.H265_AUD, h26x.H265_VPS) or (kind < 32 and nal[2] & 0x80)
-            is_slice = kind < 32
         if starts and any(_is_slice(codec, n) for n in frames[-1]):
             frames.append([])
         frames[-1].append(nal)
-        del is_slice
     return [frame for frame in frames if frame]
 
 
@@ -89,7 +77,7 @@ def parameter_sets(codec: str, stream: bytes) -> dict[int, bytes]:
     kinds = (h26x.H264_SPS, h26x.H264_PPS) if codec == "h264" else (
         h26x.H265_VPS, h26x.H265_SPS, h26x.H265_PPS)  # fmt: skip
     found: dict[int, bytes] = {}
-    for nal in nal_units(stream):
+    for nal in split_annexb(stream):
         kind = h26x.h264_type(nal) if codec == "h264" else h26x.h265_type(nal)
         if kind in kinds:
             found.setdefault(kind, nal)

@@ -67,6 +67,21 @@ class Principal:
     language: str | None = None
     csrf_token: str | None = field(default=None, repr=False)
 
+    @classmethod
+    def system(cls, name: str, province_code: str) -> Principal:
+        """The product itself acting with the province admin's rights (demo data, benches)."""
+        return cls(
+            user_id=0,
+            username=name,
+            full_name="",
+            role=Role.PROVINCE_ADMIN,
+            unit_id=0,
+            unit_code=province_code,
+            unit_name="",
+            own_units=None,
+            via="system",
+        )
+
     @property
     def permissions(self) -> frozenset[Permission]:
         return ROLE_PERMISSIONS[self.role]

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.audit.recorder import Actor, set_actor
-from dieuhanh.auth.roles import Role
 from dieuhanh.auth.scope import Principal
 from dieuhanh.cameras.models import Camera, CameraDeclaration, Purpose
 from dieuhanh.cameras.service import Registry, create_camera, open_url, update_camera
@@ -160,17 +159,7 @@ def url_for(camera: DemoCamera, running: DemoCameras, dns_host: str) -> str:
 def ensure_cameras(runtime: Runtime, running: DemoCameras) -> int:
     """Register the demo cameras, or point them at this run's ports; returns how many changed."""
     registry = Registry(runtime.credentials, runtime.settings.cameras)
-    admin = Principal(
-        user_id=0,
-        username=ACTOR.name,
-        full_name="",
-        role=Role.PROVINCE_ADMIN,
-        unit_id=0,
-        unit_code="75",
-        unit_name="",
-        own_units=None,
-        via="system",
-    )
+    admin = Principal.system(ACTOR.name, runtime.settings.province_code)
     dns_host = "camera-hoangdieu.invalid"
     changed = 0
     with runtime.sessions() as session:

@@ -43,6 +43,25 @@ class PullState:
     codec: str | None = None
     started_at: float = field(default_factory=time.monotonic)
 
+    def record_error(self, key: str, error: str) -> None:
+        self.last_error, self.last_error_at = error, time.monotonic()
+        log.info("pull %s: %s", key, error)
+
+
+@dataclass
+class Backoff:
+    """The wait before a pull reconnects: doubling from 1 s up to ``limit``, and from 1 s again
+    after a session that streamed for a while — a new failure, not the same one."""
+
+    limit: float
+    wait: float = 1.0
+
+    def after(self, session_seconds: float) -> float:
+        if session_seconds > 30:
+            self.wait = 1.0
+        current, self.wait = self.wait, min(self.wait * 2, self.limit)
+        return current
+
 
 class _Sink:
     """The muxer's output: bytes collected until the gateway takes them."""
@@ -91,15 +110,12 @@ class PassthroughPull:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        backoff = 1.0
+        backoff = Backoff(self.max_backoff)
         while not self._stop.is_set():
             started = time.monotonic()
             self._session()
-            if time.monotonic() - started > 30:
-                backoff = 1.0  # it streamed for a while: this is a new failure, not the same one
-            if self._stop.wait(backoff):
+            if self._stop.wait(backoff.after(time.monotonic() - started)):
                 break
-            backoff = min(backoff * 2, self.max_backoff)
             self.state.reconnects += 1
 
     def _session(self) -> None:
@@ -159,8 +175,7 @@ class PassthroughPull:
             self.loop.call_soon_threadsafe(self.hub.publish, item)
 
     def _failed(self, error: str) -> None:
-        self.state.last_error, self.state.last_error_at = error, time.monotonic()
-        log.info("pull %s: %s", self.hub.key, error)
+        self.state.record_error(self.hub.key, error)
         self.loop.call_soon_threadsafe(self.hub.fail, error)
 
 

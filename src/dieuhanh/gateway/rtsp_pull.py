@@ -21,7 +21,7 @@ from dieuhanh.gateway import h26x
 from dieuhanh.gateway.fmp4 import InitSegment
 from dieuhanh.gateway.fmp4_writer import fragment, init_segment
 from dieuhanh.gateway.hub import Hub
-from dieuhanh.gateway.pull import PassthroughPull, PullState, UrlProvider
+from dieuhanh.gateway.pull import Backoff, PassthroughPull, PullState, UrlProvider
 from dieuhanh.gateway.rtsp.client import RtspClient, RtspError
 from dieuhanh.gateway.rtsp.rtp import Depacketizer
 from dieuhanh.gateway.rtsp.sdp import Media
@@ -71,15 +71,12 @@ class RtspPull:
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
-        backoff = 1.0
+        backoff = Backoff(self.max_backoff)
         while True:
             started = time.monotonic()
             if await self._session() == "handed over":
                 return
-            if time.monotonic() - started > 30:
-                backoff = 1.0  # it streamed for a while: this is a new failure, not the same one
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+            await asyncio.sleep(backoff.after(time.monotonic() - started))
             self._state.reconnects += 1
 
     async def _session(self) -> str:
@@ -128,8 +125,7 @@ class RtspPull:
         return "handed over"
 
     def _failed(self, error: str) -> None:
-        self._state.last_error, self._state.last_error_at = error, time.monotonic()
-        log.info("pull %s: %s", self.hub.key, error)
+        self._state.record_error(self.hub.key, error)
         self.hub.fail(error)
 
 
