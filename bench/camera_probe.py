@@ -30,13 +30,13 @@ from sqlalchemy import update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.cameras.servers (GStreamer's server)
 
-from dieuhanh.auth.scope import Principal  # noqa: E402
 from dieuhanh.cameras.models import CameraStatus  # noqa: E402
 from dieuhanh.cameras.monitor import HealthMonitor  # noqa: E402
 from dieuhanh.cameras.service import Registry, create_camera  # noqa: E402
-from dieuhanh.config import load_settings  # noqa: E402
-from dieuhanh.db import migrate  # noqa: E402
-from dieuhanh.runtime import build_runtime  # noqa: E402
+from dieuhanh.capabilities import build_runtime  # noqa: E402
+from dieuhanh.core.access import Principal  # noqa: E402
+from dieuhanh.core.config import load_settings  # noqa: E402
+from dieuhanh.core.db import migrate  # noqa: E402
 from dieuhanh.units.catalog import load_reference  # noqa: E402
 
 USER, PASSWORD = "admin", "bench-123"

@@ -50,12 +50,14 @@ from typing import Any
 from sqlalchemy import Connection, Date, Engine, bindparam, create_engine, select, text
 from sqlalchemy.orm import Session
 
-from dieuhanh.audit.recorder import Actor, set_actor
 from dieuhanh.auth.service import find_user, principal_for
 from dieuhanh.bootstrap import setup
-from dieuhanh.config import load_settings
-from dieuhanh.db.base import UTCDateTime
-from dieuhanh.db.engine import make_engine
+from dieuhanh.capabilities import build_runtime
+from dieuhanh.core.config import load_settings
+from dieuhanh.core.db.actor import Actor, set_actor
+from dieuhanh.core.db.base import UTCDateTime
+from dieuhanh.core.db.engine import make_engine
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators import analytics
 from dieuhanh.indicators.datavaluesets import import_data_value_set
 from dieuhanh.indicators.models import (
@@ -66,7 +68,6 @@ from dieuhanh.indicators.models import (
 )
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
 from dieuhanh.reporting.models import ReportForm, ReportFormElement, ReportFormUnit
-from dieuhanh.runtime import Runtime, build_runtime
 from dieuhanh.units.models import Unit
 
 PROVINCE = "75"

@@ -39,10 +39,10 @@ from tests.browser import free_port, serving_app  # noqa: E402
 
 from bench.browser_timing import browser_figures  # noqa: E402
 from dieuhanh.app import create_app  # noqa: E402
-from dieuhanh.auth.passwords import Passwords  # noqa: E402
-from dieuhanh.config import load_settings  # noqa: E402
-from dieuhanh.db import migrate  # noqa: E402
-from dieuhanh.runtime import build_runtime  # noqa: E402
+from dieuhanh.capabilities import build_runtime  # noqa: E402
+from dieuhanh.core.config import load_settings  # noqa: E402
+from dieuhanh.core.db import migrate  # noqa: E402
+from dieuhanh.core.passwords import Passwords  # noqa: E402
 
 SECRET = "bench-gateway-secret"
 KEY = "YmVuY2gta2V5LWZvci1kaWV1aGFuaC1iZW5jaC0zMmI="

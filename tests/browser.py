@@ -19,8 +19,8 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dieuhanh.app import create_app
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway.app import UVICORN_OPTIONS
-from dieuhanh.runtime import Runtime
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

@@ -26,12 +26,13 @@ from sqlalchemy import create_engine, text
 
 from dieuhanh import demo
 from dieuhanh.app import create_app
-from dieuhanh.auth.passwords import Passwords
-from dieuhanh.auth.roles import Role
 from dieuhanh.auth.service import create_user
 from dieuhanh.bootstrap import setup
-from dieuhanh.config import Settings, load_settings
-from dieuhanh.runtime import Runtime, build_runtime
+from dieuhanh.capabilities import build_runtime
+from dieuhanh.core.access import Role
+from dieuhanh.core.config import Settings, load_settings
+from dieuhanh.core.passwords import Passwords
+from dieuhanh.core.runtime import Runtime
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DIEUHANH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.runtime import Runtime
 
 pytestmark = pytest.mark.slow
 

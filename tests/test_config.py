@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dieuhanh.config import ConfigError, load_settings
-from dieuhanh.configdocs import render_reference
+from dieuhanh.core.config import ConfigError, load_settings
+from dieuhanh.core.configdocs import render_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 

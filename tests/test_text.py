@@ -2,7 +2,7 @@
 
 import pytest
 
-from dieuhanh.text import canonical_spelling, fold, like_pattern, name_key
+from dieuhanh.core.text import canonical_spelling, fold, like_pattern, name_key
 
 
 @pytest.mark.parametrize(

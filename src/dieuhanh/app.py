@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,71 +17,28 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from dieuhanh import __version__
-from dieuhanh.api import errors
-from dieuhanh.api.routing import API_PREFIX, api_router
-from dieuhanh.audit import pages as audit_pages
-from dieuhanh.audit import routes as audit_routes
-from dieuhanh.auth import pages as auth_pages
-from dieuhanh.auth import routes as auth_routes
-from dieuhanh.cameras import jobs as camera_jobs
-from dieuhanh.cameras import pages as camera_pages
-from dieuhanh.cameras import routes as camera_routes
-from dieuhanh.cameras import stream_routes as camera_stream_routes
-from dieuhanh.cameras import survey_routes as camera_survey_routes
-from dieuhanh.cameras import view_pages as camera_view_pages
-from dieuhanh.config import Settings, load_settings
+from dieuhanh.capabilities import build_runtime, enabled_capabilities
+from dieuhanh.core.capability import Capability, PrincipalResolver
+from dieuhanh.core.config import Settings, load_settings
+from dieuhanh.core.http import errors
+from dieuhanh.core.http.routing import API_PREFIX, api_router
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web import routes as web_routes
+from dieuhanh.core.web.shell import build_templates, page_error
 from dieuhanh.gateway import nodes
-from dieuhanh.gateway import routes as gateway_routes
-from dieuhanh.gateway.node import GatewayNode
-from dieuhanh.gis import pages as gis_pages
-from dieuhanh.gis import routes as gis_routes
-from dieuhanh.indicators import analytics_routes, dashboard_pages, value_routes
-from dieuhanh.indicators import routes as indicator_routes
-from dieuhanh.reporting import entry_pages as report_entry_pages
-from dieuhanh.reporting import reminders as report_reminders
-from dieuhanh.reporting import routes as reporting_routes
-from dieuhanh.reporting import tracking_routes as report_tracking_routes
-from dieuhanh.runtime import Runtime, build_runtime
 from dieuhanh.scheduler import Job, Scheduler
-from dieuhanh.system import routes as system_routes
-from dieuhanh.units import pages as unit_pages
-from dieuhanh.units import routes as unit_routes
-from dieuhanh.web import routes as web_routes
-from dieuhanh.web.shell import build_templates, page_error
 
 log = logging.getLogger(__name__)
 
-# Each capability: its API routers, its page router, its navigation entries.
-CAPABILITIES: list[tuple[list[Any], Any, list[Any]]] = [
-    (
-        [auth_routes.public, auth_routes.router, auth_routes.users],
-        auth_pages.router,
-        auth_pages.NAV,
-    ),
-    ([unit_routes.router], unit_pages.router, unit_pages.NAV),
-    ([gis_routes.router], gis_pages.router, gis_pages.NAV),
-    (
-        [camera_routes.router, camera_survey_routes.router, camera_stream_routes.router],
-        camera_pages.router,
-        camera_pages.NAV,
-    ),
-    ([], camera_view_pages.router, camera_view_pages.NAV),
-    ([], dashboard_pages.router, dashboard_pages.NAV),
-    ([], report_entry_pages.router, report_entry_pages.NAV),
-    ([audit_routes.router, system_routes.router], audit_pages.router, audit_pages.NAV),
-    ([analytics_routes.router, report_tracking_routes.router], None, []),
-    (
-        [indicator_routes.router, value_routes.router, reporting_routes.router],
-        None,
-        [],
-    ),
-]
-# Each capability's background jobs (run by `demo` and `worker`, never by `serve`).
-JOB_FACTORIES: list[Callable[[Runtime], list[Job]]] = [camera_jobs.jobs, report_reminders.jobs]
-
 
 def background_jobs(runtime: Runtime) -> list[Job]:
-    return [job for factory in JOB_FACTORIES for job in factory(runtime)]
+    """Every capability's background jobs (run by `demo` and `worker`, never by `serve`)."""
+    return [
+        job
+        for capability in runtime.capabilities
+        if capability.jobs is not None
+        for job in capability.jobs(runtime)
+    ]
 
 
 def create_app(
@@ -107,23 +64,33 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.scheduler = scheduler
-    # Small installations (and the demo) serve video from the web process itself.
-    app.state.gateway_node = GatewayNode(runtime) if runtime.settings.gateway.embedded else None
-    if app.state.gateway_node is not None:
-        app.include_router(gateway_routes.router)
-    app.state.templates = build_templates()
-    app.state.nav = []
+    app.state.shutdown_hooks = []
+    capabilities = runtime.capabilities or enabled_capabilities(runtime.settings)
+    app.state.principal_resolver = _principal_resolver(capabilities)
+    app.state.templates = build_templates(
+        c.templates_dir for c in capabilities if c.templates_dir is not None
+    )
+    app.state.page_globals = {
+        name: compute for c in capabilities for name, compute in c.template_globals.items()
+    }
+    app.state.nav = sorted((item for c in capabilities for item in c.nav), key=lambda i: i.order)
     errors.install(app, page_error)
     app.include_router(_health_router())
-    for api_routers, page_router, nav in CAPABILITIES:
-        for router in api_routers:
+    for capability in capabilities:
+        for router in capability.api_routers:
             app.include_router(router)
-        if page_router is not None:
-            app.include_router(page_router)
-        app.state.nav.extend(nav)
-    app.state.nav.sort(key=lambda item: item.order)
+    for capability in capabilities:
+        for router in capability.page_routers:
+            app.include_router(router)
+    for capability in capabilities:
+        if capability.on_app is not None:
+            capability.on_app(app, runtime)
     app.include_router(web_routes.router)
-    app.mount("/static", web_routes.static_files(), name="static")
+    app.mount(
+        "/static",
+        web_routes.static_files(c.package for c in capabilities if c.static_dir is not None),
+        name="static",
+    )
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.middleware("http")(_request_context)
     return app
@@ -142,10 +109,17 @@ def _lifespan(
             stop.set()
             if task is not None:
                 await task
-            if app.state.gateway_node is not None:
-                await app.state.gateway_node.gateway.shutdown()
+            for hook in app.state.shutdown_hooks:
+                await hook()
 
     return lifespan
+
+
+def _principal_resolver(capabilities: Sequence[Capability]) -> PrincipalResolver | None:
+    resolvers = [c.resolve_principal for c in capabilities if c.resolve_principal is not None]
+    if len(resolvers) > 1:
+        raise ValueError("more than one capability resolves principals")
+    return resolvers[0] if resolvers else None
 
 
 def _health_router() -> Any:

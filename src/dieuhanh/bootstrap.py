@@ -12,15 +12,15 @@ from importlib import resources
 
 import vietnam_provinces
 
-from dieuhanh.audit.recorder import Actor, set_actor
-from dieuhanh.auth.passwords import generate_password
-from dieuhanh.auth.roles import Role
 from dieuhanh.auth.service import create_user, find_user, set_password
-from dieuhanh.db import migrate
-from dieuhanh.db.meta import get_meta, set_meta
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Role
+from dieuhanh.core.db import migrate
+from dieuhanh.core.db.actor import Actor, set_actor
+from dieuhanh.core.db.meta import get_meta, set_meta
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.passwords import generate_password
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators import loader
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.catalog import load_reference
 from dieuhanh.units.listfile import import_unit_list
 from dieuhanh.units.service import canonical_code, find_unit

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 
-from dieuhanh.audit.recorder import set_actor
-from dieuhanh.auth.passwords import generate_password
-from dieuhanh.auth.roles import Role
 from dieuhanh.auth.service import UserFields, create_user, find_user
 from dieuhanh.bootstrap import SETUP_ACTOR, SetupResult, setup
 from dieuhanh.cameras import demo as camera_demo
-from dieuhanh.db.meta import get_meta, set_meta
+from dieuhanh.core.access import Role
+from dieuhanh.core.db.actor import set_actor
+from dieuhanh.core.db.meta import get_meta, set_meta
+from dieuhanh.core.passwords import generate_password
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
 from dieuhanh.indicators import demo as indicator_demo
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.search import search_units
 from dieuhanh.units.service import get_unit
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from dieuhanh.db.base import Base, JSONType, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 _PENDING = "dieuhanh_events"

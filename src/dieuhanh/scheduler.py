@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.db.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from dieuhanh.audit.models import AuditEntry
 from dieuhanh.audit.recorder import REDACTED
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.runtime import Runtime
 from tests.conftest import LOC_THANH, PASSWORD, token_for
 
 

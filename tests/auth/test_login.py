@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from dieuhanh.auth.models import ApiToken, LoginAttempt, User
-from dieuhanh.db.base import utcnow
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.runtime import Runtime
 from tests.conftest import PASSWORD, token_for
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from dieuhanh.auth.roles import Role
-from dieuhanh.auth.scope import Principal, Scope
+from dieuhanh.core.access import Principal, Role, Scope
 from tests.conftest import ACCOUNTS, LOC_THANH, LONG_THANH
 
 UNITS = {"province": "75", "loc_thanh": LOC_THANH, "long_thanh": LONG_THANH, "health_dept": "SYT"}

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from dieuhanh.cameras.models import Camera, CameraStateChange
 from dieuhanh.cameras.monitor import TOPIC_STATE_CHANGED, HealthMonitor
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.events import EventRecord
-from dieuhanh.runtime import Runtime
 from tests.cameras.conftest import SIM_PASSWORD
 from tests.conftest import LOC_THANH, LONG_THANH
 

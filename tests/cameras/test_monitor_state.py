@@ -8,16 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from dieuhanh.auth.roles import Role
-from dieuhanh.auth.scope import Principal
 from dieuhanh.cameras import history
 from dieuhanh.cameras.models import Camera, CameraStateChange, Reason
 from dieuhanh.cameras.monitor import TOPIC_STATE_CHANGED, apply_result
 from dieuhanh.cameras.picture import Picture
 from dieuhanh.cameras.probe import ProbeResult
 from dieuhanh.cameras.service import Registry, create_camera
+from dieuhanh.core.access import Principal, Role
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.events import EventRecord
-from dieuhanh.runtime import Runtime
 from tests.conftest import LOC_THANH
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 08:00 in Đồng Nai

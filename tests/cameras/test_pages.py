@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from dieuhanh.app import create_app
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.runtime import Runtime
 from tests.browser import log_in
 from tests.conftest import LOC_THANH, LONG_THANH, token_for
 

@@ -17,8 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import connect
 
 from dieuhanh.app import create_app
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway.fmp4 import parse_init
-from dieuhanh.runtime import Runtime
 from tests.browser import log_in, offline_page, serving
 from tests.conftest import CREDENTIAL_KEY, LOC_THANH, BackendPool, token_for
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dieuhanh.audit.models import AuditEntry
 from dieuhanh.cameras.models import Camera
 from dieuhanh.cameras.service import open_url
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.runtime import Runtime
 from tests.conftest import LOC_THANH, LONG_THANH
 
 SECRET = "Mk-B1m@t-2026"

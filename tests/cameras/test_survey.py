@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from dieuhanh.cameras.models import Camera, CameraDeclaration
 from dieuhanh.cameras.survey import TEMPLATE_HEADERS, template_csv
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.runtime import Runtime
 from tests.conftest import LOC_THANH, LONG_THANH
 
 # The appendix's own wording, as units copy it into their sheets.

@@ -2,17 +2,15 @@
 
 import pytest
 
-from dieuhanh.cameras.credentials import CredentialCipher, CredentialKeyMissing
 from dieuhanh.cameras.urls import (
-    Credentials,
     check_allowed_network,
     display_url,
-    mask,
     parse_stream_url,
-    scrub,
     with_credentials,
 )
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.redact import mask, scrub
+from dieuhanh.core.secrets import CredentialCipher, CredentialKeyMissing, Credentials
 from tests.conftest import CREDENTIAL_KEY
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from dieuhanh.app import create_app
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.runtime import Runtime
 from tests.browser import log_in
 from tests.cameras.test_player import count_frames, expect_frames, register
 from tests.conftest import LOC_THANH, LONG_THANH, PASSWORD, token_for

@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from dieuhanh.db import migrate
-from dieuhanh.db.models import Base
+from dieuhanh.capabilities import metadata
+from dieuhanh.core.db import migrate
 
 
 def test_migrations_match_the_models(empty_database_url, make_runtime) -> None:
@@ -15,7 +15,7 @@ def test_migrations_match_the_models(empty_database_url, make_runtime) -> None:
     assert migrate.is_current(runtime.engine)
     with runtime.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata()) == []
 
 
 def test_upgrade_twice_is_harmless(empty_database_url, make_runtime) -> None:

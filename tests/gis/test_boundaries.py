@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
 from dieuhanh.gis.models import Boundary, BoundaryImport
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit, UnitAlias
 from dieuhanh.units.service import get_unit_detail
 from tests.conftest import LOC_THANH, LONG_THANH

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Principal
 from dieuhanh.auth.service import find_user, principal_for
+from dieuhanh.core.access import Principal
 from dieuhanh.indicators import metadata
 from dieuhanh.indicators.models import DataValue, DataValueChange
 from dieuhanh.indicators.schemas import DataElementIn, DisaggregationIn, OptionIn

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Scope
-from dieuhanh.errors import Forbidden, InvalidInput
+from dieuhanh.core.access import Scope
+from dieuhanh.core.errors import Forbidden, InvalidInput
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.analytics import analyze, element_values, legend_color, query
 from dieuhanh.indicators.periods import parse_period
 from dieuhanh.indicators.values import ValueRow, save_values
 from dieuhanh.reporting.models import Approval
-from dieuhanh.runtime import Runtime
 from tests.conftest import LOC_THANH
 from tests.indicators import builders as b
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators import datavaluesets
 from dieuhanh.indicators.datavaluesets import ExportQuery, export_rows, export_statement
 from dieuhanh.indicators.dvsformat import csv_chunks, json_chunks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators import expression, loader
 from dieuhanh.indicators.metadata import References, check_expression
 from dieuhanh.indicators.models import DataElement, Indicator

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.periods import Period
-from dieuhanh.runtime import Runtime
 from tests.conftest import LOC_THANH, LONG_THANH
 from tests.reporting.test_entry_page import INDICATOR, build, config_of, last_month, login
 

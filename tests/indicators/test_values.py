@@ -313,7 +313,7 @@ def test_bulk_writes_store_what_the_orm_stores(session) -> None:
     SQLAlchemy does: SQLite compares them as text."""
     from sqlalchemy import bindparam, text
 
-    from dieuhanh.db.base import UTCDateTime
+    from dieuhanh.core.db.base import UTCDateTime
     from dieuhanh.reporting.models import Submission
 
     save(session, [row("AMOUNT", "1")])

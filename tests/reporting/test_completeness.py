@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.periods import parse_period
 from dieuhanh.reporting.completeness import State, completeness
-from dieuhanh.runtime import Runtime
 from tests.conftest import LOC_THANH, LONG_THANH
 from tests.indicators import builders as b
 

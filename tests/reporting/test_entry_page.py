@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators import metadata
 from dieuhanh.indicators.models import DataElement, DataValue
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
@@ -23,7 +24,6 @@ from dieuhanh.indicators.values import ValueRow, save_values
 from dieuhanh.reporting import entry_pages, forms, service
 from dieuhanh.reporting.models import ReportForm, Submission
 from dieuhanh.reporting.schemas import FormElementIn, FormIn, ValidationRuleIn
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 from tests.browser import log_in
 from tests.conftest import LOC_THANH, LONG_THANH, PASSWORD

@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dieuhanh.config import ConfigError, load_settings
+from dieuhanh.core.config import ConfigError, load_settings
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.reporting.models import Reminder
 from dieuhanh.reporting.reminders import jobs, remind
-from dieuhanh.runtime import Runtime
 from tests.indicators import builders as b
 from tests.reporting.test_reminders import NOW, setup_form
 

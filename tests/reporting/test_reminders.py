@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.reporting.models import Reminder
 from dieuhanh.reporting.reminders import jobs, send_reminders
-from dieuhanh.runtime import Runtime
 from tests.conftest import LOC_THANH
 from tests.indicators import builders as b
 

@@ -7,10 +7,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.periods import parse_period
 from dieuhanh.reporting.models import Reminder, ValidationRule
 from dieuhanh.reporting.validation import after_completion, holds, run_rules
-from dieuhanh.runtime import Runtime
 from tests.conftest import LOC_THANH
 from tests.indicators import builders as b
 

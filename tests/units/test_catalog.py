@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 from vietnam_provinces import Province, Ward
 
 from dieuhanh.audit.models import AuditEntry
-from dieuhanh.db import migrate
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.db import migrate
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.units.catalog import REFERENCE_VALID_FROM, load_reference
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit, name_as_of

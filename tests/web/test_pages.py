@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from dieuhanh.web.i18n import catalog
+from dieuhanh.core.web.i18n import catalog
 from tests.conftest import LONG_THANH, PASSWORD
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "dieuhanh"

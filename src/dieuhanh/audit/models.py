@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dieuhanh.db.base import Base, JSONType, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
 
 
 class AuditEntry(Base):

@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dieuhanh.api.deps import Db
 from dieuhanh.audit.service import AuditFilter, query
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import require
+from dieuhanh.core.access import Permission, require
+from dieuhanh.core.http.deps import Db
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 from dieuhanh.units.service import find_unit
-from dieuhanh.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/audit", "nav.audit", Permission.VIEW_AUDIT, order=90)]

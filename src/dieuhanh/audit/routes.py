@@ -9,11 +9,10 @@ from fastapi import Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db
-from dieuhanh.api.routing import api_router
 from dieuhanh.audit.service import AuditFilter, query
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import require
+from dieuhanh.core.access import Permission, require
+from dieuhanh.core.http.deps import CurrentPrincipal, Db
+from dieuhanh.core.http.routing import api_router
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
 

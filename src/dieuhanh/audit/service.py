@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.audit.models import AuditEntry
-from dieuhanh.auth.scope import Scope
+from dieuhanh.core.access import Scope
 
 
 @dataclass(frozen=True)

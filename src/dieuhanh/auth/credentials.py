@@ -15,8 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.auth.models import ApiToken, User, WebSession
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import InvalidInput, NotFound, Unauthorized
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import InvalidInput, NotFound, Unauthorized
 
 TOKEN_PREFIX = "dh_"
 # Writing last_used_at on every request would turn each read into a write.

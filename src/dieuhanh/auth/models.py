@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dieuhanh.db.base import Base, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
 from dieuhanh.units.models import Unit
 
 

@@ -9,11 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from dieuhanh.api.deps import SESSION_COOKIE, Db, client_ip, get_runtime, resolve_principal
 from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
-from dieuhanh.auth.roles import Permission, Role
-from dieuhanh.auth.scope import require
+from dieuhanh.auth.principal import SESSION_COOKIE
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -21,11 +19,13 @@ from dieuhanh.auth.service import (
     get_user,
     set_password,
 )
-from dieuhanh.errors import DieuhanhError
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.access import Permission, Role, require
+from dieuhanh.core.errors import DieuhanhError
+from dieuhanh.core.http.deps import Db, client_ip, get_runtime, resolve_principal
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, check_form_csrf, render, safe_next
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
-from dieuhanh.web.shell import NavItem, PagePrincipal, check_form_csrf, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/users", "nav.users", Permission.MANAGE_USERS, order=80)]

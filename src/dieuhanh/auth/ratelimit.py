@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.auth.models import LoginAttempt
-from dieuhanh.config import AuthSettings
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import TooManyRequests
+from dieuhanh.core.config import AuthSettings
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import TooManyRequests
 
 # A single address may be a whole commune office behind one NAT: allow it more failures.
 PER_ADDRESS_FACTOR = 4

@@ -9,12 +9,8 @@ from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, client_ip, get_runtime
-from dieuhanh.api.routing import api_router
 from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
-from dieuhanh.auth.roles import Permission, Role
-from dieuhanh.auth.scope import authorize, require
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -23,8 +19,11 @@ from dieuhanh.auth.service import (
     set_password,
     update_user,
 )
-from dieuhanh.errors import Forbidden, InvalidInput, Unauthorized
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.access import Permission, Role, authorize, require
+from dieuhanh.core.errors import Forbidden, InvalidInput, Unauthorized
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, client_ip, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
 
 public = api_router("auth", public=True)
 router = api_router("auth")

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.auth import ratelimit
 from dieuhanh.auth.models import User
-from dieuhanh.auth.passwords import Passwords
-from dieuhanh.auth.roles import ROLE_UNIT_TYPES, Role
-from dieuhanh.auth.scope import Principal
-from dieuhanh.config import AuthSettings
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from dieuhanh.auth.roles import ROLE_UNIT_TYPES
+from dieuhanh.core.access import Principal, Role
+from dieuhanh.core.config import AuthSettings
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from dieuhanh.core.passwords import Passwords
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit, subtree_ids
 from dieuhanh.units.types import UnitType

@@ -15,8 +15,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.audit.recorder import Actor, set_actor
-from dieuhanh.auth.scope import Principal
 from dieuhanh.cameras.models import Camera, CameraDeclaration, Purpose
 from dieuhanh.cameras.service import Registry, create_camera, open_url, update_camera
 from dieuhanh.cameras.simulator import (
@@ -30,9 +28,11 @@ from dieuhanh.cameras.simulator import (
     run_service,
     run_simulator,
 )
-from dieuhanh.db.meta import get_meta, set_meta
+from dieuhanh.core.access import Principal
+from dieuhanh.core.db.actor import Actor, set_actor
+from dieuhanh.core.db.meta import get_meta, set_meta
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gis.service import current_boundary
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dieuhanh.cameras.monitor import HealthMonitor
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.scheduler import Job
 
 # How often the monitor looks for cameras whose probe is due (each has its own schedule).

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dieuhanh.db.base import Base, JSONType, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
 from dieuhanh.units.models import Unit
 
 

@@ -26,10 +26,10 @@ from dieuhanh.cameras.models import Camera, CameraStateChange, CameraStatus, Rea
 from dieuhanh.cameras.picture import is_black, same_picture
 from dieuhanh.cameras.probe import ProbeOptions, ProbeResult, Resolver, probe, resolve
 from dieuhanh.cameras.service import open_url
-from dieuhanh.config import MonitorSettings
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.config import MonitorSettings
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.events import publish
-from dieuhanh.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TOPIC_STATE_CHANGED = "camera.state_changed"

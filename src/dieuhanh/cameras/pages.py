@@ -9,16 +9,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from dieuhanh.api.deps import Db, get_runtime
 from dieuhanh.cameras import history, progress, service
 from dieuhanh.cameras.models import CameraDeclaration, CameraStateChange, Purpose, Reason, State
 from dieuhanh.cameras.survey import TEMPLATE_HEADERS
-from dieuhanh.db.base import utcnow
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.http.deps import Db, get_runtime
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import children, find_unit, get_unit
 from dieuhanh.units.types import COMMUNE_LEVEL, UnitType
-from dieuhanh.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/cameras", "nav.cameras", order=30)]

@@ -23,7 +23,7 @@ from av.codec.context import Flags2
 
 from dieuhanh.cameras.models import Reason
 from dieuhanh.cameras.picture import Picture, picture_of
-from dieuhanh.cameras.urls import scrub
+from dieuhanh.core.redact import scrub
 
 # Codecs the gateway can pass through or transcode; anything else cannot be shown.
 SUPPORTED_CODECS = frozenset({"h264", "hevc", "mjpeg", "mpeg4"})

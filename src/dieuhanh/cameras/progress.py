@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Principal
 from dieuhanh.cameras.models import Camera, CameraDeclaration, CameraStatus
+from dieuhanh.core.access import Principal
 from dieuhanh.units.models import Unit
 from dieuhanh.units.types import COMMUNE_LEVEL, UnitType
 

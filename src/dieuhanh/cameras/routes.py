@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Query, Response
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
 from dieuhanh.cameras import history, service
 from dieuhanh.cameras.models import CameraStateChange, Purpose, Reason, State
 from dieuhanh.cameras.monitor import HealthMonitor
@@ -22,8 +20,10 @@ from dieuhanh.cameras.schemas import (
     HistoryOut,
     StatusOut,
 )
-from dieuhanh.db.base import utcnow
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.units.service import get_unit
 
 router = api_router("cameras")

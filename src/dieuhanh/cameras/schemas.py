@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dieuhanh.cameras.credentials import CredentialCipher
 from dieuhanh.cameras.models import Camera, CameraStatus, Purpose, Reason, State
 from dieuhanh.cameras.service import shown_urls
+from dieuhanh.core.secrets import CredentialCipher
 
 CameraType = Literal["ip", "analog"]
 RecorderKind = Literal["none", "nvr", "vms"]

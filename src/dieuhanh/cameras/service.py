@@ -8,22 +8,21 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Principal, authorize
-from dieuhanh.cameras.credentials import CredentialCipher
 from dieuhanh.cameras.models import Camera, CameraStatus, State
 from dieuhanh.cameras.urls import (
-    MASK,
-    Credentials,
     StreamUrl,
     check_allowed_network,
     display_url,
     parse_stream_url,
     with_credentials,
 )
-from dieuhanh.config import CameraSettings
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import InvalidInput, NotFound
-from dieuhanh.text import fold
+from dieuhanh.core.access import Principal, authorize
+from dieuhanh.core.config import CameraSettings
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import InvalidInput, NotFound
+from dieuhanh.core.redact import MASK
+from dieuhanh.core.secrets import CredentialCipher, Credentials
+from dieuhanh.core.text import fold
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
 

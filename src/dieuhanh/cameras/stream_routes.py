@@ -10,20 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, client_ip, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import require
 from dieuhanh.cameras import service
 from dieuhanh.cameras.models import CameraLayout, CameraSnapshot
 from dieuhanh.cameras.monitor import HealthMonitor
 from dieuhanh.cameras.schemas import StatusOut
-from dieuhanh.errors import InvalidInput, NotFound, Unavailable
+from dieuhanh.core.access import Permission, require
+from dieuhanh.core.errors import InvalidInput, NotFound, Unavailable
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, client_ip, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import nodes, tokens
 from dieuhanh.gateway.models import CameraView
 from dieuhanh.gateway.service import StreamKey, TranscodeLimit
 from dieuhanh.gateway.snapshot import jpeg_from_segments
-from dieuhanh.runtime import Runtime
 
 router = api_router("camera streams")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Principal
 from dieuhanh.cameras.models import CameraDeclaration, Purpose
 from dieuhanh.cameras.service import Registry, create_camera
-from dieuhanh.cameras.urls import mask, parse_stream_url
-from dieuhanh.errors import DieuhanhError, InvalidInput
-from dieuhanh.tabular import Row, read_table
-from dieuhanh.text import fold
+from dieuhanh.cameras.urls import parse_stream_url
+from dieuhanh.core.access import Principal
+from dieuhanh.core.errors import DieuhanhError, InvalidInput
+from dieuhanh.core.redact import mask
+from dieuhanh.core.tabular import Row, read_table
+from dieuhanh.core.text import fold
 from dieuhanh.units.service import find_unit
 
 # Header words (folded, "_" between words) → column; the first rule whose words all appear

@@ -9,16 +9,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.scope import authorize
 from dieuhanh.cameras import progress, survey
 from dieuhanh.cameras.models import CameraDeclaration
 from dieuhanh.cameras.routes import registry
-from dieuhanh.errors import NotFound
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.access import authorize
+from dieuhanh.core.errors import NotFound
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.uploads import read_upload
 from dieuhanh.units.service import get_unit
-from dieuhanh.uploads import read_upload
 
 router = api_router("camera survey")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -8,27 +8,16 @@ Everything shown to a person or written to a log goes through ``mask`` or ``scru
 from __future__ import annotations
 
 import ipaddress
-import re
 import socket
-from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.redact import MASK, mask
+from dieuhanh.core.secrets import Credentials
 
 SCHEMES = ("rtsp", "rtsps", "http", "https")
-MASK = "****"
 MAX_URL_LENGTH = 500
-# user:password@ inside any URL in free text (ffmpeg messages, exception strings).
-_USERINFO_IN_TEXT = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@"
-)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
 
 
 @dataclass(frozen=True)
@@ -109,20 +98,6 @@ def display_url(url: str, credentials: Credentials | None) -> str:
     parts = urlsplit(url)
     userinfo = quote(credentials.username, safe="") + ":" + MASK
     return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, ""))
-
-
-def mask(text: str) -> str:
-    """Mask the password of every URL in a text."""
-    return _USERINFO_IN_TEXT.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Mask URLs' passwords and any known secret appearing on its own (e.g. percent-decoded)."""
-    text = mask(text)
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
-    return text
 
 
 def check_allowed_network(host: str, networks: list[str], field: str = "stream_url") -> None:

@@ -11,14 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dieuhanh.api.deps import Db, get_runtime
-from dieuhanh.auth.scope import Principal
 from dieuhanh.cameras import service
 from dieuhanh.cameras.models import Camera, Reason, State
+from dieuhanh.core.access import Principal
+from dieuhanh.core.http.deps import Db, get_runtime
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 from dieuhanh.gateway.transcode import TRANSCODE_REASONS
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.service import get_unit
-from dieuhanh.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [

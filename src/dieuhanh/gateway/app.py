@@ -19,12 +19,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from dieuhanh import __version__
-from dieuhanh.api import errors
-from dieuhanh.errors import DieuhanhError
+from dieuhanh.core.errors import DieuhanhError
+from dieuhanh.core.http import errors
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import nodes
 from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.node import GatewayNode
-from dieuhanh.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dieuhanh.db.base import Base, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
 
 
 class CameraView(Base):

@@ -12,15 +12,15 @@ from sqlalchemy import update
 
 from dieuhanh.cameras.models import Camera
 from dieuhanh.cameras.service import open_url
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import Forbidden, NotFound, Unauthorized
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import Forbidden, NotFound, Unauthorized
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import tokens
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.models import CameraView
 from dieuhanh.gateway.pull import PassthroughPull
 from dieuhanh.gateway.rtsp_pull import RtspPull
 from dieuhanh.gateway.service import Gateway, Pull, StreamKey
-from dieuhanh.runtime import Runtime
 
 
 @dataclass

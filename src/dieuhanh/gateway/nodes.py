@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.db.base import utcnow
 from dieuhanh.gateway.models import GatewayNodeRecord
 
 MISSED_HEARTBEATS = 3  # a node silent for this many heartbeats is taken as gone

@@ -20,7 +20,7 @@ from typing import Any
 import av
 
 from dieuhanh.cameras.probe import classify_open_error
-from dieuhanh.cameras.urls import scrub
+from dieuhanh.core.redact import scrub
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.hub import Hub
 

@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
-from dieuhanh.errors import DieuhanhError, Forbidden, NotFound, Unavailable
+from dieuhanh.core.errors import DieuhanhError, Forbidden, NotFound, Unavailable
 from dieuhanh.gateway.hub import Viewer
 from dieuhanh.gateway.node import GatewayNode
 from dieuhanh.gateway.service import Stream, TranscodeLimit

@@ -16,7 +16,7 @@ import logging
 import struct
 import time
 
-from dieuhanh.cameras.urls import scrub
+from dieuhanh.core.redact import scrub
 from dieuhanh.gateway import h26x
 from dieuhanh.gateway.fmp4 import InitSegment
 from dieuhanh.gateway.fmp4_writer import fragment, init_segment

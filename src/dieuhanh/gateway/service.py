@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from dieuhanh.config import GatewaySettings
-from dieuhanh.errors import Unavailable
+from dieuhanh.core.config import GatewaySettings
+from dieuhanh.core.errors import Unavailable
 from dieuhanh.gateway.hls import HlsWindow
 from dieuhanh.gateway.hub import Hub, Viewer
 

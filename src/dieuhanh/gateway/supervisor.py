@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from dieuhanh.cameras.urls import scrub
+from dieuhanh.core.redact import scrub
 
 log = logging.getLogger(__name__)
 

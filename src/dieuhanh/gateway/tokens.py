@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from dieuhanh.errors import Unauthorized
+from dieuhanh.core.errors import Unauthorized
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 import sys
 from typing import Any
 
-from dieuhanh.config import GatewaySettings
+from dieuhanh.core.config import GatewaySettings
 from dieuhanh.gateway.fmp4 import InitSegment, SegmentReader
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.pull import UrlProvider

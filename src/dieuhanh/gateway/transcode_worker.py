@@ -44,7 +44,7 @@ from av.codec.context import Flags2
 from av.video.frame import PictureType
 from av.video.reformatter import VideoReformatter
 
-from dieuhanh.cameras.urls import scrub
+from dieuhanh.core.redact import scrub
 from dieuhanh.gateway.presets import (
     AAC_BITRATE,
     AAC_RATE,

@@ -14,8 +14,8 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from dieuhanh.errors import InvalidInput
-from dieuhanh.tabular import decode_utf8
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.tabular import decode_utf8
 
 # Names under which GeoJSON files commonly declare plain longitude/latitude.
 WGS84_NAMES = {

@@ -19,10 +19,10 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.text import canonical_spelling, fold, name_key, strip_prefix
 from dieuhanh.gis.geojson import Feature, PolygonFile, measure, read_polygon_file
 from dieuhanh.gis.models import Boundary, BoundaryImport
-from dieuhanh.text import canonical_spelling, fold, name_key, strip_prefix
 from dieuhanh.units.models import Unit, UnitAlias
 from dieuhanh.units.service import canonical_code, rename_unit
 from dieuhanh.units.types import COMMUNE_LEVEL, TYPE_BY_FOLDED_PREFIX, UnitType

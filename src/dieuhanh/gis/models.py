@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dieuhanh.db.base import Base, JSONType, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
 from dieuhanh.units.models import Unit
 
 

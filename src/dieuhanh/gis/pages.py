@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dieuhanh.api.deps import Db, get_runtime
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.http.deps import Db, get_runtime
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 from dieuhanh.units.service import get_unit
-from dieuhanh.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/", "nav.map", order=10)]

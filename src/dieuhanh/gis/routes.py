@@ -9,16 +9,15 @@ from fastapi import Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import require
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Permission, require
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.uploads import read_upload
 from dieuhanh.gis import service
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.service import get_unit
-from dieuhanh.uploads import read_upload
 
 router = api_router("boundaries")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

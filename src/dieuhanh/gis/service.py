@@ -8,7 +8,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.errors import NotFound
+from dieuhanh.core.errors import NotFound
 from dieuhanh.gis.models import Boundary, BoundaryImport
 from dieuhanh.units.models import Unit
 from dieuhanh.units.types import ADMINISTRATIVE

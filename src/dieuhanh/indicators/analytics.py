@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Scope
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Scope
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators.cells import CellValues, Evaluator
 from dieuhanh.indicators.periods import Period
 from dieuhanh.indicators.plan import IndicatorDef, element_items, plan_indicators

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.scope import Principal, authorize
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Principal, authorize
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators import analytics, outliers
 from dieuhanh.indicators.models import DataElement
 from dieuhanh.indicators.periods import Period, PeriodError, resolve_periods
@@ -18,7 +19,6 @@ from dieuhanh.indicators.plan import IndicatorDef
 from dieuhanh.indicators.rollup import load_tree
 from dieuhanh.indicators.targets import tree_unit, unit_by_code
 from dieuhanh.reporting.models import ReportForm
-from dieuhanh.runtime import Runtime
 
 router = api_router("analytics")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

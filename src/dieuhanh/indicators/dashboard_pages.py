@@ -14,14 +14,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.api.deps import Db, get_runtime
-from dieuhanh.auth.scope import Principal, authorize
+from dieuhanh.core.access import Principal, authorize
+from dieuhanh.core.http.deps import Db, get_runtime
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 from dieuhanh.indicators.models import Indicator
 from dieuhanh.indicators.periods import PeriodType, period_of
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
-from dieuhanh.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/indicators/dashboard", "nav.indicators", order=40)]

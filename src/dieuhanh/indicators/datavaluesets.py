@@ -13,10 +13,9 @@ from typing import Any, Literal, cast
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import Principal, authorize
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import DieuhanhError, InvalidInput
+from dieuhanh.core.access import Permission, Principal, authorize
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import DieuhanhError, InvalidInput
 from dieuhanh.indicators.catalog import Catalog
 from dieuhanh.indicators.dvsformat import (
     ExportRow,

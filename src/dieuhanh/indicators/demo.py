@@ -32,14 +32,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.audit.recorder import Actor, set_actor
-from dieuhanh.db.meta import get_meta, set_meta
+from dieuhanh.core.db.actor import Actor, set_actor
+from dieuhanh.core.db.meta import get_meta, set_meta
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.catalog import Catalog
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
 from dieuhanh.indicators.values import Strategy, ValueRow, save_values
 from dieuhanh.reporting.locks import PROVINCE_ZONE, timely_deadline
 from dieuhanh.reporting.models import Approval, ReportForm, Submission
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 
 log = logging.getLogger(__name__)

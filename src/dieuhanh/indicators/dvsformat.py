@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators.periods import PeriodError, parse_period
 from dieuhanh.indicators.values import ValueConflict, ValueRow
 

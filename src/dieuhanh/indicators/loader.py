@@ -26,8 +26,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.audit.recorder import bulk
-from dieuhanh.errors import DieuhanhError, InvalidInput
+from dieuhanh.core.db.actor import bulk
+from dieuhanh.core.errors import DieuhanhError, InvalidInput
 from dieuhanh.indicators import metadata
 from dieuhanh.indicators.models import Constant, DataElement, Disaggregation, Indicator
 from dieuhanh.indicators.schemas import ConstantIn, DataElementIn, DisaggregationIn, IndicatorIn

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.db.base import Base
-from dieuhanh.errors import Conflict, InvalidInput, NotFound
+from dieuhanh.core.db.base import Base
+from dieuhanh.core.errors import Conflict, InvalidInput, NotFound
 from dieuhanh.indicators import expression
 from dieuhanh.indicators.expression import Expression, ExpressionError
 from dieuhanh.indicators.models import (

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dieuhanh.db.base import Base, JSONType, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
 
 # SQLite only auto-numbers an INTEGER PRIMARY KEY; PostgreSQL needs 64 bits for 20 M+ values.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Scope
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Scope
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators.cells import CellValues, Evaluator
 from dieuhanh.indicators.models import Indicator
 from dieuhanh.indicators.periods import Period, PeriodType

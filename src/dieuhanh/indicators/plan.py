@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators.expression import Expression, ExpressionError, Item, parse
 from dieuhanh.indicators.models import Constant, DataElement, DisaggregationOption, Indicator
 from dieuhanh.indicators.periods import Period, PeriodError

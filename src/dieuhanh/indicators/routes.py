@@ -11,12 +11,12 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Response
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import require
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Permission, require
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators import metadata, national
 from dieuhanh.indicators.models import Constant, DataElement, Disaggregation, Indicator
 from dieuhanh.indicators.periods import PeriodError, parse_period
@@ -31,7 +31,6 @@ from dieuhanh.indicators.schemas import (
     IndicatorIn,
     IndicatorOut,
 )
-from dieuhanh.runtime import Runtime
 
 router = api_router("indicators")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -8,8 +8,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.scope import Scope
-from dieuhanh.errors import Forbidden, InvalidInput
+from dieuhanh.core.access import Scope
+from dieuhanh.core.errors import Forbidden, InvalidInput
 from dieuhanh.indicators.rollup import TreeUnit
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import find_unit

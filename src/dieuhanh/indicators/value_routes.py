@@ -13,18 +13,18 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, client_ip, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.scope import Principal, authorize
-from dieuhanh.errors import Conflict, DieuhanhError, Forbidden, InvalidInput, NotFound
+from dieuhanh.core.access import Principal, authorize
+from dieuhanh.core.errors import Conflict, DieuhanhError, Forbidden, InvalidInput, NotFound
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, client_ip, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.uploads import PayloadTooLarge
 from dieuhanh.indicators import datavaluesets
 from dieuhanh.indicators.catalog import Catalog, option_code
 from dieuhanh.indicators.dvsformat import csv_chunks, json_chunks
 from dieuhanh.indicators.models import DataValue, DataValueChange, Source
 from dieuhanh.indicators.schemas import ChangeOut, DataValueIn, DataValueOut
 from dieuhanh.indicators.values import Strategy, ValueConflict, ValueRow, save_values
-from dieuhanh.runtime import Runtime
-from dieuhanh.uploads import PayloadTooLarge
 
 router = api_router("data values")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

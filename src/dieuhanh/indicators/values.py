@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dieuhanh.audit.recorder import get_actor
-from dieuhanh.auth.scope import Principal, Scope
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.access import Principal, Scope
+from dieuhanh.core.db.actor import get_actor
+from dieuhanh.core.db.base import utcnow
 from dieuhanh.indicators.catalog import Catalog, ElementInfo, option_code
 from dieuhanh.indicators.models import Source
 from dieuhanh.indicators.periods import Period, PeriodError, PeriodType, parse_period

@@ -15,7 +15,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.audit.models import AuditEntry
-from dieuhanh.audit.recorder import get_actor
+from dieuhanh.core.db.actor import get_actor
 from dieuhanh.indicators.bulkwrite import insert_rows, update_values
 from dieuhanh.indicators.catalog import ElementInfo
 from dieuhanh.indicators.models import DataValue, DataValueChange

@@ -24,7 +24,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators.periods import Period, PeriodType, periods_between
 from dieuhanh.reporting.locks import timely_deadline
 from dieuhanh.reporting.models import ReportForm, ReportFormUnit, Submission

@@ -17,22 +17,21 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.api.deps import Db, get_runtime
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import Principal, authorize
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Permission, Principal, authorize
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.http.deps import Db, get_runtime
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web.i18n import Translator
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, language_of, render
 from dieuhanh.indicators.models import DataElement, DataValue, ValueType
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
 from dieuhanh.reporting import service
 from dieuhanh.reporting.locks import PROVINCE_ZONE
 from dieuhanh.reporting.models import ReportForm
 from dieuhanh.reporting.service import FormStatus
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
-from dieuhanh.web.i18n import Translator
-from dieuhanh.web.shell import NavItem, PagePrincipal, language_of, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [

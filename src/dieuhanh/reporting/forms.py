@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators.metadata import References, check_expression, referenced
 from dieuhanh.indicators.models import DataElement
 from dieuhanh.reporting.models import ReportForm, ReportFormElement, ReportFormUnit, ValidationRule

@@ -29,10 +29,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from dieuhanh.config import MailSettings
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.config import MailSettings
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.mail import MailError, connect, new_message, recipients
 from dieuhanh.indicators.periods import Period, PeriodError, parse_period
-from dieuhanh.mail import MailError, connect, new_message, recipients
 from dieuhanh.reporting.locks import timely_deadline
 from dieuhanh.reporting.models import Reminder, ReminderKind, ReportForm, Submission
 from dieuhanh.units.models import Unit

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dieuhanh.db.base import Base, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
 from dieuhanh.indicators.models import DataElement
 
 

@@ -25,13 +25,13 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
 from dieuhanh.reporting.completeness import assigned_units, existed
 from dieuhanh.reporting.locks import PROVINCE_ZONE, timely_deadline
 from dieuhanh.reporting.mail import email_reminders
 from dieuhanh.reporting.models import Reminder, ReminderKind, ReportForm, Submission
-from dieuhanh.runtime import Runtime
 from dieuhanh.scheduler import Job
 
 DAYS_BEFORE = 2

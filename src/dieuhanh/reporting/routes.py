@@ -9,12 +9,12 @@ from fastapi import Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import Principal, authorize, require
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import InvalidInput
+from dieuhanh.core.access import Permission, Principal, authorize, require
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.metadata import by_code, ensure_new
 from dieuhanh.reporting import forms, service, validation
 from dieuhanh.reporting.models import ReportForm, ValidationRule
@@ -28,7 +28,6 @@ from dieuhanh.reporting.schemas import (
     ValidationRuleIn,
     ValidationRuleOut,
 )
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
 

@@ -14,9 +14,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import Principal, require
-from dieuhanh.errors import Conflict, InvalidInput, NotFound
+from dieuhanh.core.access import Permission, Principal, require
+from dieuhanh.core.errors import Conflict, InvalidInput, NotFound
 from dieuhanh.indicators.periods import Period, PeriodError, PeriodType, parse_period
 from dieuhanh.reporting.locks import (
     EntryState,

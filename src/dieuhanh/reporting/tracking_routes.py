@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.scope import Principal, authorize
-from dieuhanh.db.base import utcnow
-from dieuhanh.errors import NotFound
+from dieuhanh.core.access import Principal, authorize
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import NotFound
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.analytics_routes import PeriodQuery, periods_of
 from dieuhanh.indicators.rollup import TreeUnit, load_tree
 from dieuhanh.indicators.targets import tree_unit, unit_by_code
@@ -24,7 +25,6 @@ from dieuhanh.reporting.completeness import (
     form_periods,
 )
 from dieuhanh.reporting.models import Reminder, ReportForm
-from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 
 router = api_router("reporting")

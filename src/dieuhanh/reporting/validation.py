@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dieuhanh.db.base import utcnow
+from dieuhanh.core.db.base import utcnow
 from dieuhanh.indicators.cells import CellValues, Evaluator
 from dieuhanh.indicators.expression import Expression, Item
 from dieuhanh.indicators.models import DataElement

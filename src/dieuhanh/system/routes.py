@@ -9,10 +9,9 @@ from fastapi import Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from dieuhanh.api.deps import CurrentPrincipal, Db
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import require
+from dieuhanh.core.access import Permission, require
+from dieuhanh.core.http.deps import CurrentPrincipal, Db
+from dieuhanh.core.http.routing import api_router
 from dieuhanh.events import EventRecord
 
 router = api_router("system")

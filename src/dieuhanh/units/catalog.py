@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from vietnam_provinces import Province, Ward
 
-from dieuhanh.audit.recorder import bulk
-from dieuhanh.text import canonical_spelling, name_key
+from dieuhanh.core.db.actor import bulk
+from dieuhanh.core.text import canonical_spelling, name_key
 from dieuhanh.units.models import Unit, UnitName
 from dieuhanh.units.service import commune_code, province_code
 from dieuhanh.units.types import FROM_DIVISION_TYPE

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dieuhanh.errors import InvalidInput
-from dieuhanh.tabular import Row, read_table
-from dieuhanh.text import canonical_spelling, name_key
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.tabular import Row, read_table
+from dieuhanh.core.text import canonical_spelling, name_key
 from dieuhanh.units.catalog import SOURCE as CATALOG_SOURCE
 from dieuhanh.units.models import Unit, UnitName
 from dieuhanh.units.service import PROFILE_FIELDS, canonical_code, rename_unit, update_profile

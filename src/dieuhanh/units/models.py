@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dieuhanh.db.base import Base, UTCDateTime, utcnow
+from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
 
 
 class Unit(Base):
@@ -23,7 +23,7 @@ class Unit(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     codename: Mapped[str | None] = mapped_column(String(100))
     short_name: Mapped[str | None] = mapped_column(String(60))
-    # Folded name without prefix (dieuhanh.text.name_key), what searches compare against.
+    # Folded name without prefix (dieuhanh.core.text.name_key), what searches compare against.
     name_key: Mapped[str] = mapped_column(String(200), index=True)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)

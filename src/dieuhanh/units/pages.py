@@ -8,18 +8,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from dieuhanh.api.deps import Db, get_runtime
 from dieuhanh.audit.service import AuditFilter, query
 from dieuhanh.auth.models import User
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import authorize
-from dieuhanh.errors import DieuhanhError
+from dieuhanh.core.access import Permission, authorize
+from dieuhanh.core.errors import DieuhanhError
+from dieuhanh.core.http.deps import Db, get_runtime
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.web.shell import NavItem, PagePrincipal, check_form_csrf, render
 from dieuhanh.gis.service import current_boundary
-from dieuhanh.runtime import Runtime
 from dieuhanh.units import service
 from dieuhanh.units.search import search_units
 from dieuhanh.units.types import COMMUNE_LEVEL, UnitType
-from dieuhanh.web.shell import NavItem, PagePrincipal, check_form_csrf, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/units", "nav.units", order=20)]
@@ -121,3 +120,15 @@ def unit_profile_submit(
         db.rollback()
         return RedirectResponse(f"/units/{unit.code}?error={exc.code}", status_code=303)
     return RedirectResponse(f"/units/{unit.code}?message=saved", status_code=303)
+
+
+def province_name(request: Request) -> str:
+    """The operating province's name for every page's header, looked up once per process (the
+    province is not renamed while it runs)."""
+    state = request.app.state
+    if getattr(state, "province_name", None) is None:
+        runtime = get_runtime(request)
+        with runtime.sessions() as session:
+            unit = service.find_unit(session, runtime.settings.province_code)
+            state.province_name = unit.name if unit else runtime.settings.province_code
+    return str(state.province_name)

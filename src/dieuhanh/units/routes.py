@@ -8,18 +8,17 @@ from typing import Annotated, Any
 from fastapi import Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
-from dieuhanh.api.routing import api_router
-from dieuhanh.auth.roles import Permission
-from dieuhanh.auth.scope import authorize, require
-from dieuhanh.errors import InvalidInput
-from dieuhanh.runtime import Runtime
+from dieuhanh.core.access import Permission, authorize, require
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.uploads import read_upload
 from dieuhanh.units import service
 from dieuhanh.units.listfile import import_unit_list
 from dieuhanh.units.models import Unit
 from dieuhanh.units.search import search_units
 from dieuhanh.units.types import ADMINISTRATIVE, UnitType
-from dieuhanh.uploads import read_upload
 
 router = api_router("units")
 

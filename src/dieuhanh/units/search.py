@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.text import fold, like_pattern, strip_prefix
+from dieuhanh.core.text import fold, like_pattern, strip_prefix
 from dieuhanh.units.models import Unit, UnitName
 from dieuhanh.units.service import canonical_code
 from dieuhanh.units.types import TYPE_BY_FOLDED_PREFIX, UnitType

@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from dieuhanh.errors import InvalidInput, NotFound
-from dieuhanh.text import canonical_spelling, name_key
+from dieuhanh.core.errors import InvalidInput, NotFound
+from dieuhanh.core.text import canonical_spelling, name_key
 from dieuhanh.units.models import Unit, UnitName
 from dieuhanh.units.types import ADMINISTRATIVE, PREFIX_BY_TYPE, UnitType
 

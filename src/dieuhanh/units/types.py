@@ -43,7 +43,7 @@ FROM_DIVISION_TYPE = {
     "đặc khu": UnitType.SPECIAL_ZONE,
 }
 
-# Folded name prefixes (see dieuhanh.text.fold) that announce a type.
+# Folded name prefixes (see dieuhanh.core.text.fold) that announce a type.
 TYPE_BY_FOLDED_PREFIX = {
     "tinh": UnitType.PROVINCE,
     "thanh pho": UnitType.MUNICIPALITY,

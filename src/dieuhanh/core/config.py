@@ -1,0 +1,466 @@
+"""One validated settings tree for every process.
+
+Values come, highest priority first, from: keyword arguments (tests, the CLI), environment
+variables (``DIEUHANH_<KEY>``, nested keys joined by ``__`` as in
+``DIEUHANH_AUTH__PASSWORD_MIN_LENGTH``), a TOML file named by ``DIEUHANH_CONFIG``, then the
+defaults below. Every field carries a description: the reference in ``docs/configuration.md`` is
+generated from this module and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "DIEUHANH_"
+CONFIG_FILE_ENV = "DIEUHANH_CONFIG"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message names the key and where to set it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class MapSettings(_Section):
+    tile_url: str | None = Field(
+        default=None,
+        description=(
+            "XYZ tile URL template drawn under the boundaries, e.g. "
+            "`https://tiles.example.gov.vn/{z}/{x}/{y}.png`. Empty: no tiles are requested and the "
+            "map is drawn from the imported boundaries alone (works offline)."
+        ),
+    )
+    tile_attribution: str = Field(
+        default="", description="Attribution shown on the map when `tile_url` is set."
+    )
+    tile_max_zoom: int = Field(
+        default=18, ge=1, le=22, description="Highest zoom of the tile server."
+    )
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_url_template(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://", "/")):
+            raise ValueError("must be an http(s) URL or a path on this server")
+        if "{z}" not in value or "{x}" not in value or "{y}" not in value:
+            raise ValueError("must contain the {z}, {x} and {y} placeholders")
+        return value
+
+
+class AuthSettings(_Section):
+    password_min_length: int = Field(
+        default=12, ge=8, le=128, description="Shortest password accepted for any account."
+    )
+    session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="How long a browser session stays valid."
+    )
+    access_token_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=60 * 24 * 30,
+        description="Lifetime of a token issued by `POST /api/v1/auth/token`.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins allowed per user name and per client address within the window.",
+    )
+    login_window_seconds: int = Field(
+        default=300, ge=1, description="Window over which failed logins are counted."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Send the session cookie only over HTTPS. Turn on behind a TLS proxy.",
+    )
+
+
+class MonitorSettings(_Section):
+    enabled: bool = Field(
+        default=True, description="Probe camera streams continuously (in `demo` and `worker`)."
+    )
+    interval_seconds: int = Field(
+        default=60, ge=5, description="How often a live stream is probed."
+    )
+    max_backoff_seconds: int = Field(
+        default=600,
+        ge=5,
+        description="Longest wait between probes of a dead stream (the wait doubles each time).",
+    )
+    concurrency: int = Field(
+        default=100, ge=1, le=2000, description="Streams probed at the same time."
+    )
+    timeout_seconds: float = Field(
+        default=5, gt=0, le=60, description="Longest wait for a stream to connect or answer."
+    )
+    read_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description=(
+            "How long a probe reads packets (no decoding) to measure bitrate and frame rate."
+        ),
+    )
+    picture_interval_seconds: int = Field(
+        default=300,
+        ge=10,
+        description="How often a live stream's picture is checked (one keyframe decoded).",
+    )
+    frozen_after_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="The same picture for this long means the stream is frozen.",
+    )
+    black_luma_max: int = Field(
+        default=24,
+        ge=0,
+        le=255,
+        description="A picture whose mean brightness (0–255) is at most this is black.",
+    )
+    confirm_failures: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description=(
+            "Failed probes in a row before a live stream is marked dead (a manual probe decides "
+            "at once)."
+        ),
+    )
+
+
+class CameraSettings(_Section):
+    credential_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description=(
+            "Fernet keys encrypting camera passwords; the first encrypts, all decrypt (rotation). "
+            "Empty with the embedded database: a key file in `data_dir`."
+        ),
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description=(
+            'Networks (CIDR) a stream URL may point to, e.g. `["10.0.0.0/8"]`. Empty: any.'
+        ),
+    )
+    monitor: MonitorSettings = Field(
+        default_factory=MonitorSettings, description="The stream health monitor."
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network like 10.0.0.0/8") from None
+        return value
+
+
+class GatewaySettings(_Section):
+    secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key signing stream URLs, shared by the API and every gateway node. Empty with the "
+            "embedded database: a key file in `data_dir`."
+        ),
+    )
+    embedded: bool = Field(
+        default=True,
+        description=(
+            "The web process serves video itself. Turn off when `dieuhanh gateway` nodes run "
+            "(scale-out): the API then hands each browser its camera's node."
+        ),
+    )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "For `dieuhanh gateway`: this node's address as browsers reach it, "
+            "e.g. `https://gw1.ioc.dongnai.gov.vn`."
+        ),
+    )
+    idle_seconds: float = Field(
+        default=30, ge=0, description="A camera's pull stops this long after its last viewer left."
+    )
+    token_seconds: int = Field(
+        default=60, ge=5, le=3600, description="Lifetime of a stream URL handed to a browser."
+    )
+    max_transcodes: int = Field(
+        default=4,
+        ge=0,
+        description="H.265 → H.264 transcodes running at once on a node (each costs a core).",
+    )
+    rtsp_client: Literal["native", "pyav"] = Field(
+        default="native",
+        description=(
+            "Who reads RTSP cameras for passthrough: the gateway's own client (on the event loop, "
+            "cheapest), or FFmpeg through PyAV (a thread per camera) for a camera the first "
+            "cannot read."
+        ),
+    )
+    # Not h264_vaapi: the transcode worker (PyAV) cannot upload frames to a VAAPI device.
+    transcode_preset: Literal["libx264", "h264_nvenc", "h264_qsv"] = Field(
+        default="libx264",
+        description="H.264 encoder for transcodes: software, or NVIDIA / Intel hardware.",
+    )
+    tile_width: int = Field(
+        default=640, ge=160, le=3840, description="Width of transcoded grid tiles (sub-streams)."
+    )
+    audio: Literal["drop", "pass"] = Field(
+        default="drop",
+        description="Camera audio: dropped, or passed to browsers (G.711 is converted to AAC).",
+    )
+    heartbeat_seconds: float = Field(
+        default=5, gt=0, description="How often a gateway node tells the others it is alive."
+    )
+
+
+# One address, ASCII, no spaces or brackets: what a unit's e-mail field and the sender must be.
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+class MailSettings(_Section):
+    smtp_host: str | None = Field(
+        default=None,
+        description=(
+            "SMTP server that sends e-mail (report reminders to units' addresses). Empty: no "
+            "e-mail is sent and reminders are in-app only."
+        ),
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="Port of the SMTP server (587: submission)."
+    )
+    starttls: bool = Field(
+        default=True,
+        description=(
+            "Switch the connection to TLS (STARTTLS, certificate verified) before logging in or "
+            "sending; a server that does not offer it is an error, never a plain-text fallback. "
+            "Turn off only for a relay on a trusted network."
+        ),
+    )
+    username: str | None = Field(
+        default=None,
+        description=(
+            "Account to log in with (SMTP AUTH). Empty: no login (a relay that trusts this host)."
+        ),
+    )
+    password: SecretStr | None = Field(
+        default=None, description="Password of `username`. Never written to a log."
+    )
+    from_address: str = Field(
+        default="",
+        description=(
+            "Sender of every e-mail, e.g. `IOC Đồng Nai <ioc@dongnai.gov.vn>`. Required when "
+            "`smtp_host` is set."
+        ),
+    )
+    timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="Longest wait for the SMTP server to connect or answer a command.",
+    )
+
+    @field_validator("smtp_host", "username", "password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("password")
+    @classmethod
+    def _password_with_username(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if info.data.get("username") and value is None:
+            raise ValueError("is required when mail.username is set")
+        return value
+
+    @field_validator("from_address")
+    @classmethod
+    def _sender(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if not value:
+            if info.data.get("smtp_host"):
+                raise ValueError("is required when mail.smtp_host is set")
+            return value
+        _, address = parseaddr(value)
+        if not EMAIL_ADDRESS.fullmatch(address):
+            raise ValueError(
+                f"{value!r} is not an address like `IOC Đồng Nai <ioc@dongnai.gov.vn>`"
+            )
+        return value
+
+
+class Settings(BaseSettings):
+    """The whole configuration tree."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("dieuhanh-data"),
+        description="Folder for the embedded SQLite database and other local files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database. Production: "
+            "`postgresql+psycopg://user@host/dieuhanh`. "
+            "Empty: an embedded SQLite file `dieuhanh.db` in `data_dir`."
+        ),
+    )
+    plugins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Extra capabilities to load beside the shipped ones: dotted module names, each "
+            "exposing a `CAPABILITY` manifest (see docs/architecture.md)."
+        ),
+    )
+    province_code: str = Field(
+        default="75",
+        pattern=r"^\d{1,2}$",
+        description="Official code of the operating province (75 = Đồng Nai).",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Password of the `admin` account. Set: the account is created or reset with it at "
+            "start. "
+            "Empty: a password is generated and printed once, when the account is first created."
+        ),
+    )
+    language: Literal["vi", "en"] = Field(
+        default="vi", description="Default language of the web UI (each user can switch)."
+    )
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="Time zone in which dates and times are shown."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level of log messages written."
+    )
+    departments_file: Path | None = Field(
+        default=None,
+        description=(
+            "CSV list of provincial departments (code,name,short_name,type,parent_code). "
+            "Empty: the default list shipped with DieuHanh."
+        ),
+    )
+    map: MapSettings = Field(default_factory=MapSettings, description="The digital map.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and login.")
+    cameras: CameraSettings = Field(default_factory=CameraSettings, description="Cameras.")
+    gateway: GatewaySettings = Field(
+        default_factory=GatewaySettings, description="The stream gateway."
+    )
+    mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing e-mail.")
+
+    @field_validator("database_url", "departments_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # DIEUHANH_DATABASE_URL= (set but empty) means "not set", as a person would expect.
+        return None if value == "" else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dieuhanh.db').resolve()}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by ``DIEUHANH_CONFIG``; a missing named file is an error."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(CONFIG_FILE_ENV)
+        if not path:
+            return {}
+        try:
+            with open(path, "rb") as handle:
+                return tomllib.load(handle)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{CONFIG_FILE_ENV} names {path}, which does not exist") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{CONFIG_FILE_ENV} file {path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings tree; any problem becomes one ConfigError naming each bad key."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        path = [str(part) for part in error["loc"]]
+        key = ".".join(path)
+        env = ENV_PREFIX + "__".join(p.upper() for p in path)
+        lines.append(
+            f"  {key}: {error['msg']} (set {env} or `{key}` in the {CONFIG_FILE_ENV} file)"
+        )
+    return "\n".join(lines)
+
+
+def iter_fields(model: type[BaseModel] = Settings, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every leaf key of the tree with its field info, for the generated reference."""
+    leaves: list[tuple[str, Any]] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            leaves.extend(iter_fields(annotation, f"{prefix}{name}."))
+        else:
+            leaves.append((prefix + name, info))
+    return leaves
