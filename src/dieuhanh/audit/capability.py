@@ -5,6 +5,7 @@ from __future__ import annotations
 from dieuhanh.audit import models, pages, recorder, routes
 from dieuhanh.core.capability import Capability
 from dieuhanh.core.runtime import Runtime
+from dieuhanh.units.pages import UNIT_PAGE_CONTEXT
 
 
 def _record_changes(runtime: Runtime) -> None:
@@ -19,5 +20,6 @@ CAPABILITY = Capability(
     api_routers=(routes.router,),
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
+    contributes={UNIT_PAGE_CONTEXT: (pages.unit_changes,)},
     on_runtime=_record_changes,
 )

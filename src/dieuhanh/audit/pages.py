@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from dieuhanh.audit.service import AuditFilter, query
-from dieuhanh.core.access import Permission, require
+from dieuhanh.core.access import Permission, Principal, require
 from dieuhanh.core.http.deps import Db
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
+from dieuhanh.units.models import Unit
 from dieuhanh.units.service import find_unit
 
 router = APIRouter(include_in_schema=False)
@@ -48,3 +50,10 @@ def audit_page(
         actor=actor,
         unit=unit,
     )
+
+
+def unit_changes(db: Session, unit: Unit, principal: Principal) -> dict[str, object]:
+    """The unit's last changes, for its page (``units.unit_page_context``)."""
+    if not (principal.read_scope.allows(unit.id) and principal.can(Permission.VIEW_AUDIT)):
+        return {}
+    return {"changes": query(db, principal.read_scope, AuditFilter(unit_id=unit.id), limit=10)[0]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dieuhanh.auth import cli, models, pages, principal, routes
 from dieuhanh.core.capability import Capability
+from dieuhanh.units.pages import UNIT_PAGE_CONTEXT
 
 CAPABILITY = Capability(
     name="auth",
@@ -13,6 +14,7 @@ CAPABILITY = Capability(
     api_routers=(routes.public, routes.router, routes.users),
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
+    contributes={UNIT_PAGE_CONTEXT: (pages.unit_members,)},
     cli=cli.users,
     resolve_principal=principal.resolve_principal,
 )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
@@ -19,7 +20,7 @@ from dieuhanh.auth.service import (
     get_user,
     set_password,
 )
-from dieuhanh.core.access import Permission, Role, require
+from dieuhanh.core.access import Permission, Principal, Role, require
 from dieuhanh.core.errors import DieuhanhError
 from dieuhanh.core.http.deps import Db, client_ip, get_runtime, resolve_principal
 from dieuhanh.core.runtime import Runtime
@@ -252,3 +253,11 @@ def _bindable_units(db: Db, runtime: Runtime) -> list[Unit]:
             select(Unit).where(Unit.parent_id == province.id).order_by(Unit.type, Unit.name_key)
         ),
     ]
+
+
+def unit_members(db: Session, unit: Unit, principal: Principal) -> dict[str, object]:
+    """The accounts of a unit, for its page (``units.unit_page_context``)."""
+    if not principal.read_scope.allows(unit.id):
+        return {}
+    query = select(User).where(User.unit_id == unit.id).order_by(User.username)
+    return {"members": db.scalars(query).all()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dieuhanh.core.capability import Capability
 from dieuhanh.gis import cli, models, pages, routes
+from dieuhanh.units.pages import UNIT_PAGE_CONTEXT
 
 CAPABILITY = Capability(
     name="gis",
@@ -13,5 +14,8 @@ CAPABILITY = Capability(
     api_routers=(routes.router,),
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
-    contributes={"cli:units import": (cli.import_boundaries_command,)},
+    contributes={
+        UNIT_PAGE_CONTEXT: (pages.unit_boundary,),
+        "cli:units import": (cli.import_boundaries_command,),
+    },
 )

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from dieuhanh.audit.service import AuditFilter, query
-from dieuhanh.auth.models import User
-from dieuhanh.core.access import Permission, authorize
+from dieuhanh.core.access import Principal, authorize
 from dieuhanh.core.errors import DieuhanhError
 from dieuhanh.core.http.deps import Db, get_runtime
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, check_form_csrf, render
-from dieuhanh.gis.service import current_boundary
 from dieuhanh.units import service
+from dieuhanh.units.models import Unit
 from dieuhanh.units.search import search_units
 from dieuhanh.units.types import COMMUNE_LEVEL, UnitType
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/units", "nav.units", order=20)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+# Extension point: what other capabilities show on a unit's page (its accounts, its boundary,
+# its recent changes). Each contribution is a ``UnitPageContext`` returning template variables;
+# the units capability, below them all, never imports them.
+UNIT_PAGE_CONTEXT = "units.unit_page_context"
+UnitPageContext = Callable[[Db, Unit, Principal], dict[str, Any]]
+UNIT_PAGE_DEFAULTS: dict[str, Any] = {"boundary": None, "members": [], "changes": []}
 
 
 @router.get("/units", response_class=HTMLResponse)
@@ -60,23 +65,15 @@ def unit_page(
     code: str,
     db: Db,
     principal: PagePrincipal,
+    runtime: RuntimeDep,
     message: str | None = None,
     error: str | None = None,
 ) -> Response:
     unit = service.get_unit_detail(db, code)
-    boundary = current_boundary(db, unit)
     can_edit = principal.write_scope.allows(unit.id)
-    sees_data = principal.read_scope.allows(unit.id)
-    members = (
-        db.scalars(select(User).where(User.unit_id == unit.id).order_by(User.username)).all()
-        if sees_data
-        else []
-    )
-    changes = (
-        query(db, principal.read_scope, AuditFilter(unit_id=unit.id), limit=10)[0]
-        if sees_data and principal.can(Permission.VIEW_AUDIT)
-        else []
-    )
+    contributed = dict(UNIT_PAGE_DEFAULTS)
+    for contribute in runtime.extensions.of(UNIT_PAGE_CONTEXT):
+        contributed.update(contribute(db, unit, principal))  # type: ignore[operator]
     kids = (
         service.children(db, unit, frozenset(UnitType))
         if UnitType(unit.type).is_province_level
@@ -87,11 +84,9 @@ def unit_page(
         "units/detail.html",
         principal,
         unit=unit,
-        boundary=boundary,
         can_edit=can_edit,
-        members=members,
-        changes=changes,
         children=kids,
+        **contributed,
         message=message,
         error=error,
     )
