@@ -6,21 +6,53 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from dieuhanh import __version__
-from dieuhanh.capabilities import CAPABILITIES, build_runtime
+from dieuhanh.capabilities import CAPABILITIES, build_runtime, enabled_capabilities
+from dieuhanh.core.capability import Capability
 from dieuhanh.core.cli import CliContext, cli_runtime, cli_settings, fail, guard
-from dieuhanh.core.config import Settings
+from dieuhanh.core.config import ConfigError, Settings, load_settings
 from dieuhanh.core.runtime import Runtime
 
 log = logging.getLogger("dieuhanh")
 
 
-@click.group()
+class ProductCli(click.Group):
+    """The `dieuhanh` command: its own commands, then each capability's, added when first
+    listed or looked up (so that the configured plugins are known by then)."""
+
+    def __init__(self, *args: Any, capabilities: Sequence[Capability] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self._capabilities = capabilities
+        self._assembled = False
+
+    def _assemble(self) -> None:
+        if not self._assembled:
+            self._assembled = True
+            _add_capability_commands(self, self._capabilities or _configured_capabilities())
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._assemble()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._assemble()
+        return super().get_command(ctx, cmd_name)
+
+
+def _configured_capabilities() -> Sequence[Capability]:
+    try:
+        return enabled_capabilities(load_settings())
+    except (ConfigError, ImportError, ValueError):
+        return CAPABILITIES  # the command itself reports the configuration error
+
+
+@click.group(cls=ProductCli)
 @click.version_option(__version__, prog_name="dieuhanh")
 @click.pass_context
 def main(context: click.Context) -> None:
@@ -226,13 +258,23 @@ def config_docs() -> None:
     click.echo(render_reference(), nl=False)
 
 
-def _add_capability_commands(group: click.Group) -> None:
+def build_cli(capabilities: Sequence[Capability]) -> click.Group:
+    """A `dieuhanh` command over these capabilities (tests add a toy one this way)."""
+    group = ProductCli(
+        name="dieuhanh", callback=main.callback, params=main.params, capabilities=capabilities
+    )
+    for command in main.commands.values():
+        group.add_command(command)
+    return group
+
+
+def _add_capability_commands(group: click.Group, capabilities: Sequence[Capability]) -> None:
     """Each capability's command group, then commands it adds to another's group (``cli:units
     import`` puts a command under ``dieuhanh units import``)."""
-    for capability in CAPABILITIES:
+    for capability in capabilities:
         if capability.cli is not None:
             group.add_command(capability.cli)
-    for capability in CAPABILITIES:
+    for capability in capabilities:
         for point, commands in capability.contributes.items():
             if not point.startswith("cli:"):
                 continue
@@ -244,6 +286,3 @@ def _add_capability_commands(group: click.Group) -> None:
             for command in commands:
                 assert isinstance(command, click.Command), point
                 parent.add_command(command)
-
-
-_add_capability_commands(main)

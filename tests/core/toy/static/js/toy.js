@@ -1,0 +1,1 @@
+document.getElementById("toy-greeting")?.setAttribute("data-ready", "1");
