@@ -86,8 +86,7 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     try:
         _serve(runtime, host, port, scheduler=Scheduler(background_jobs(runtime)))
     finally:
-        if result[0].cameras is not None:
-            result[0].cameras.stop()
+        result[0].stop()
 
 
 def _print_banner(settings: Settings, result: Any, host: str, port: int, elapsed: float) -> None:
@@ -109,11 +108,9 @@ def _print_banner(settings: Settings, result: Any, host: str, port: int, elapsed
             "  admin password: as printed on the first run (user: admin); reset it with "
             "'dieuhanh users set-password admin'"
         )
-    if result.cameras is not None:
-        click.echo(
-            f"  cameras:        simulated on rtsp://127.0.0.1:{result.cameras.simulator.port}/ "
-            "(live and dead in every way the monitor tells apart)"
-        )
+    for part in result.parts:
+        for line in part.banner:
+            click.echo(f"  {line}")
     if result.accounts_password:
         names = ", ".join(f"{a.username} ({a.role.value})" for a in result.accounts)
         click.secho(

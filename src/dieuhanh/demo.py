@@ -15,14 +15,13 @@ from importlib import resources
 
 from dieuhanh.auth.service import UserFields, create_user, find_user
 from dieuhanh.bootstrap import SETUP_ACTOR, SetupResult, setup
-from dieuhanh.cameras import demo as camera_demo
 from dieuhanh.core.access import Role
+from dieuhanh.core.capability import DemoPart
 from dieuhanh.core.db.actor import set_actor
 from dieuhanh.core.db.meta import get_meta, set_meta
 from dieuhanh.core.passwords import generate_password
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
-from dieuhanh.indicators import demo as indicator_demo
 from dieuhanh.units.search import search_units
 from dieuhanh.units.service import get_unit
 
@@ -62,15 +61,16 @@ class DemoResult:
     boundaries_loaded: bool = False
     accounts_password: str | None = None  # generated now for the demo accounts, shown once
     accounts: list[DemoAccount] = field(default_factory=list)
-    cameras: camera_demo.DemoCameras | None = None  # running simulated cameras; stop() them
-    indicator_values: bool = False  # two years of indicator figures filled now (first run)
+    parts: list[DemoPart] = field(default_factory=list)  # each capability's; stop() them
+
+    def stop(self) -> None:
+        for part in self.parts:
+            if part.stop is not None:
+                part.stop()
 
 
-# The demo probes faster than production, so that a first look shows frozen pictures too.
-DEMO_MONITOR = {"interval_seconds": 30, "picture_interval_seconds": 60, "frozen_after_seconds": 45}
-
-
-def prepare(runtime: Runtime, with_cameras: bool = True) -> DemoResult:
+def prepare(runtime: Runtime) -> DemoResult:
+    """The province, its boundaries and accounts, then each capability's demo part."""
     result = DemoResult(setup=setup(runtime))
     if runtime.settings.province_code.zfill(2) != DEMO_PROVINCE:
         log.warning(
@@ -81,13 +81,11 @@ def prepare(runtime: Runtime, with_cameras: bool = True) -> DemoResult:
     result.boundaries_loaded = ensure_boundaries(runtime)
     result.accounts_password = ensure_accounts(runtime)
     result.accounts = list(DEMO_ACCOUNTS)
-    result.indicator_values = indicator_demo.ensure_values(runtime)
-    if with_cameras:
-        for key, value in DEMO_MONITOR.items():
-            setattr(runtime.settings.cameras.monitor, key, value)
-        result.cameras = camera_demo.start(runtime.settings.data_dir)
-        camera_demo.ensure_cameras(runtime, result.cameras)
-        camera_demo.ensure_declarations(runtime)
+    for capability in runtime.capabilities:
+        if capability.demo is not None:
+            part = capability.demo(runtime)
+            if part is not None:
+                result.parts.append(part)
     return result
 
 

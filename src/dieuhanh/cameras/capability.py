@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from dieuhanh.cameras import (
+    demo,
     jobs,
     models,
     pages,
@@ -13,7 +14,7 @@ from dieuhanh.cameras import (
     survey_routes,
     view_pages,
 )
-from dieuhanh.core.capability import Capability
+from dieuhanh.core.capability import Capability, DemoPart
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.node import GatewayNode
@@ -30,6 +31,27 @@ def _embed_gateway(app: FastAPI, runtime: Runtime) -> None:
     app.state.shutdown_hooks.append(node.gateway.shutdown)
 
 
+# The demo probes faster than production, so that a first look shows frozen pictures too.
+DEMO_MONITOR = {"interval_seconds": 30, "picture_interval_seconds": 60, "frozen_after_seconds": 45}
+
+
+def _demo(runtime: Runtime) -> DemoPart:
+    """Simulated cameras (live and dead in every way the monitor tells apart), registered."""
+    for key, value in DEMO_MONITOR.items():
+        setattr(runtime.settings.cameras.monitor, key, value)
+    running = demo.start(runtime.settings.data_dir)
+    demo.ensure_cameras(runtime, running)
+    demo.ensure_declarations(runtime)
+    port = running.simulator.port
+    return DemoPart(
+        banner=[
+            f"cameras:        simulated on rtsp://127.0.0.1:{port}/ "
+            "(live and dead in every way the monitor tells apart)"
+        ],
+        stop=running.stop,
+    )
+
+
 CAPABILITY = Capability(
     name="cameras",
     package="dieuhanh.cameras",
@@ -39,5 +61,6 @@ CAPABILITY = Capability(
     page_routers=(pages.router, view_pages.router),
     nav=(*pages.NAV, *view_pages.NAV),
     jobs=jobs.jobs,
+    demo=_demo,
     on_app=_embed_gateway,
 )

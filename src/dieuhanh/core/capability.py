@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 PrincipalResolver = Callable[["Request", "Session", bool], "Principal | None"]
 
 
+@dataclass
+class DemoPart:
+    """What a capability's part of `dieuhanh demo` set up: lines for the banner, and how to stop
+    what it left running (simulated cameras, stand-in servers)."""
+
+    banner: list[str] = field(default_factory=list)
+    stop: Callable[[], None] | None = None
+
+
 @dataclass(frozen=True)
 class Capability:
     """What one capability brings. Only ``name`` and ``package`` are required."""
@@ -56,6 +65,8 @@ class Capability:
     # (a lower capability asks ``runtime.extensions.of(NAME)`` instead of importing a higher one).
     contributes: Mapping[str, Sequence[object]] = field(default_factory=dict)
     resolve_principal: PrincipalResolver | None = None
+    # Sample data and simulators for `dieuhanh demo`, after the province is set up (idempotent).
+    demo: Callable[[Runtime], DemoPart | None] | None = None
     # Called once per runtime (install session hooks) and once per app (mount extra routes).
     on_runtime: Callable[[Runtime], None] | None = None
     on_app: Callable[[FastAPI, Runtime], None] | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dieuhanh.core.capability import Capability
+from dieuhanh.core.capability import Capability, DemoPart
+from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators import (
     analytics_routes,
     cli,
     dashboard_pages,
+    demo,
     models,
     routes,
     value_routes,
@@ -14,6 +16,13 @@ from dieuhanh.indicators import (
 from dieuhanh.reporting import entry_pages, reminders, tracking_routes
 from dieuhanh.reporting import models as reporting_models
 from dieuhanh.reporting import routes as reporting_routes
+
+
+def _demo(runtime: Runtime) -> DemoPart | None:
+    """Two years of figures for every commune (filled on the first run only)."""
+    demo.ensure_values(runtime)
+    return None
+
 
 CAPABILITY = Capability(
     name="indicators",
@@ -31,4 +40,5 @@ CAPABILITY = Capability(
     nav=(*dashboard_pages.NAV, *entry_pages.NAV),
     jobs=reminders.jobs,
     cli=cli.indicators,
+    demo=_demo,
 )
