@@ -203,6 +203,7 @@ def gateway(host: str, port: int, node_id: str | None, public_url: str | None) -
 
     import uvicorn
 
+    from dieuhanh.cameras.streams import camera_gateway_node
     from dieuhanh.core.db import migrate
     from dieuhanh.gateway.app import UVICORN_OPTIONS, create_gateway_app, default_node_id
 
@@ -214,7 +215,8 @@ def gateway(host: str, port: int, node_id: str | None, public_url: str | None) -
     url = (
         public_url or runtime.settings.gateway.public_url or f"http://{socket.gethostname()}:{port}"
     )
-    app = create_gateway_app(runtime, node_id or default_node_id(port), url)
+    node = camera_gateway_node(runtime, node_id or default_node_id(port))
+    app = create_gateway_app(runtime, node, url)
     uvicorn.run(
         app, host=host, port=port, log_level=runtime.settings.log_level.lower(), **UVICORN_OPTIONS
     )

@@ -174,7 +174,7 @@ def test_tokens_are_checked(app: App, cameras: Any) -> None:
 def test_expired_token(app: App, cameras: Any) -> None:
     from datetime import UTC, datetime
 
-    from dieuhanh.gateway import tokens
+    from dieuhanh.cameras import stream_tokens as tokens
 
     camera_id = app.register(cameras.url("/h264"))
     claims = tokens.StreamClaims(

@@ -11,13 +11,13 @@ from dieuhanh.cameras import (
     pages,
     routes,
     stream_routes,
+    streams,
     survey_routes,
     view_pages,
 )
 from dieuhanh.core.capability import Capability, DemoPart
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import routes as gateway_routes
-from dieuhanh.gateway.node import GatewayNode
 
 
 def _embed_gateway(app: FastAPI, runtime: Runtime) -> None:
@@ -25,7 +25,7 @@ def _embed_gateway(app: FastAPI, runtime: Runtime) -> None:
     if not runtime.settings.gateway.embedded:
         app.state.gateway_node = None
         return
-    node = GatewayNode(runtime)
+    node = streams.camera_gateway_node(runtime)
     app.state.gateway_node = node
     app.include_router(gateway_routes.router)
     app.state.shutdown_hooks.append(node.gateway.shutdown)

@@ -6,10 +6,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
+from dieuhanh.gateway.reasons import Reason as Reason  # a camera's state reason is its stream's
 from dieuhanh.units.models import Unit
 
 
@@ -27,22 +38,6 @@ class State(StrEnum):
     LIVE = "live"
     DEAD = "dead"
     UNKNOWN = "unknown"
-
-
-class Reason(StrEnum):
-    """Why a stream is dead — each points the unit at a different fix."""
-
-    DNS = "dns"  # the host name does not resolve
-    REFUSED = "refused"  # nothing listens there (or the network rejects it)
-    TIMEOUT = "timeout"  # no answer in time: firewall, wrong address, overloaded recorder
-    UNAUTHORIZED = "unauthorized"  # RTSP 401/403: wrong user name or password
-    NOT_FOUND = "not_found"  # RTSP 404: wrong channel/path
-    PROTOCOL_ERROR = "protocol_error"  # something answered, but not RTSP/HTTP video
-    NO_VIDEO = "no_video"  # the stream has no video track
-    UNSUPPORTED_CODEC = "unsupported_codec"  # a codec we cannot play or transcode
-    STALLED = "stalled"  # connected, then the packets stopped
-    FROZEN = "frozen"  # the same picture for too long
-    BLACK = "black"  # a black picture
 
 
 class Camera(Base):
@@ -219,3 +214,27 @@ class CameraLayout(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CameraView(Base):
+    """One stream URL handed to one viewer: issued by the API, started and ended by a node."""
+
+    __tablename__ = "camera_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(64))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    quality: Mapped[str] = mapped_column(String(10))
+    codec: Mapped[str] = mapped_column(String(10))
+    transcoded: Mapped[bool] = mapped_column(Boolean)
+    node: Mapped[str | None] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bytes_sent: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+Index("ix_camera_views_camera_issued", CameraView.camera_id, CameraView.issued_at)

@@ -8,7 +8,6 @@ scrubbed: the URL holds the camera's password.
 
 from __future__ import annotations
 
-import errno
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from av.codec.context import Flags2
 from dieuhanh.cameras.models import Reason
 from dieuhanh.cameras.picture import Picture, picture_of
 from dieuhanh.core.redact import scrub
+from dieuhanh.gateway.reasons import classify_open_error
 
 # Codecs the gateway can pass through or transcode; anything else cannot be shown.
 SUPPORTED_CODECS = frozenset({"h264", "hevc", "mjpeg", "mpeg4"})
@@ -107,31 +107,6 @@ def _open_options(url: str, options: ProbeOptions) -> dict[str, str]:
         # TCP: cameras behind NAT and firewalls rarely pass RTP over UDP back to us.
         return {**common, "rtsp_transport": "tcp", "timeout": microseconds}
     return {**common, "rw_timeout": microseconds}
-
-
-def classify_open_error(exc: BaseException, waited: float, timeout: float) -> tuple[Reason, str]:
-    """What an FFmpeg error on opening says about the stream (facts checked with FFmpeg 8.1)."""
-    detail = f"{exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}"
-    if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
-        return Reason.UNAUTHORIZED, detail
-    if isinstance(exc, av.error.HTTPNotFoundError):
-        return Reason.NOT_FOUND, detail
-    if isinstance(exc, av.error.ExitError | TimeoutError):
-        return Reason.TIMEOUT, detail
-    code = getattr(exc, "errno", None)
-    if isinstance(exc, ConnectionRefusedError) or code == errno.ECONNREFUSED:
-        return Reason.REFUSED, detail
-    if code in (errno.EHOSTUNREACH, errno.ENETUNREACH):
-        return Reason.REFUSED, f"unreachable: {detail}"
-    if code == errno.ETIMEDOUT:
-        return Reason.TIMEOUT, detail
-    if code in (errno.EACCES, errno.EPERM):
-        return Reason.UNAUTHORIZED, detail
-    # A server that accepts the connection and never answers ends, like one answering garbage,
-    # in "Invalid data found" — but only after the whole timeout.
-    if isinstance(exc, av.error.InvalidDataError) and waited >= 0.8 * timeout:
-        return Reason.TIMEOUT, f"connected, but no answer within {timeout:g} s"
-    return Reason.PROTOCOL_ERROR, detail
 
 
 def _inspect(

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from dieuhanh.cameras import service
-from dieuhanh.cameras.models import CameraLayout, CameraSnapshot
+from dieuhanh.cameras import stream_tokens as tokens
+from dieuhanh.cameras.models import CameraLayout, CameraSnapshot, CameraView
 from dieuhanh.cameras.monitor import HealthMonitor
 from dieuhanh.cameras.schemas import StatusOut
 from dieuhanh.core.access import Permission, require
@@ -19,8 +20,7 @@ from dieuhanh.core.errors import InvalidInput, NotFound, Unavailable
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, client_ip, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.gateway import nodes, tokens
-from dieuhanh.gateway.models import CameraView
+from dieuhanh.gateway import nodes
 from dieuhanh.gateway.service import StreamKey, TranscodeLimit
 from dieuhanh.gateway.snapshot import jpeg_from_segments
 

@@ -1,8 +1,9 @@
 """`dieuhanh gateway`: a node that serves video only, for installations with many cameras.
 
-It shares the database with the web processes (to find cameras and record viewings) and the
-stream key (to check stream tokens); it tells the others it is alive every few seconds, and the
-API sends each camera's viewers to the node that rendezvous hashing gives it.
+It shares the database with the web processes (through its embedder's source opener and viewer
+gate: to find cameras and record viewings) and the stream key (to check stream tokens); it tells
+the others it is alive every few seconds, and the API sends each camera's viewers to the node
+that rendezvous hashing gives it.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def default_node_id(port: int) -> str:
     return f"{socket.gethostname()}:{port}"
 
 
-def create_gateway_app(runtime: Runtime, node_id: str, public_url: str) -> FastAPI:
-    node = GatewayNode(runtime, node_id=node_id)
+def create_gateway_app(runtime: Runtime, node: GatewayNode, public_url: str) -> FastAPI:
+    """A node's own app: its streams, a health route, a heartbeat in the shared database."""
+    node_id = node.node_id
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

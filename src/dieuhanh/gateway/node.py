@@ -1,69 +1,87 @@
-"""A gateway node: the streams it serves, the stream tokens it accepts, its HLS sessions, and
-the record of who watched what."""
+"""A gateway node: the streams it serves and its HLS sessions, for whoever embeds it.
+
+The gateway is a media engine that knows no cameras. Its embedder gives it two things: a
+``SourceOpener`` (the URL to pull for a stream key, and the secrets to scrub from messages) and a
+``ViewerGate`` (who may watch — it checks the stream token — and the record of who watched).
+The cameras capability provides both (``cameras.streams``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from sqlalchemy import update
-
-from dieuhanh.cameras.models import Camera
-from dieuhanh.cameras.service import open_url
-from dieuhanh.core.db.base import utcnow
-from dieuhanh.core.errors import Forbidden, NotFound, Unauthorized
-from dieuhanh.core.runtime import Runtime
-from dieuhanh.gateway import tokens
+from dieuhanh.core.config import GatewaySettings
+from dieuhanh.core.errors import NotFound
 from dieuhanh.gateway.hub import Hub
-from dieuhanh.gateway.models import CameraView
 from dieuhanh.gateway.pull import PassthroughPull
 from dieuhanh.gateway.rtsp_pull import RtspPull
 from dieuhanh.gateway.service import Gateway, Pull, StreamKey
 
+# The URL to pull for a stream, and secrets that must never appear in a message about it.
+SourceOpener = Callable[[StreamKey], tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A viewer let in: the stream it may watch and the gate's own record of the viewing."""
+
+    key: StreamKey
+    ticket: object
+    expires_at: float  # Unix seconds: when the token that let it in runs out
+
+
+class ViewerGate(Protocol):
+    def admit(self, token: str, source_id: int) -> Admission:
+        """Check a stream token for this source; raise Unauthorized or Forbidden."""
+
+    def started(self, admission: Admission, node_id: str) -> None:
+        """The viewer received its first bytes on this node."""
+
+    def ended(self, admission: Admission, sent_bytes: int) -> None:
+        """The viewer left."""
+
 
 @dataclass
 class HlsSession:
-    key: StreamKey
-    claims: tokens.StreamClaims
+    admission: Admission
     seen_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def key(self) -> StreamKey:
+        return self.admission.key
 
 
 class GatewayNode:
-    def __init__(self, runtime: Runtime, node_id: str = "embedded") -> None:
-        self.runtime = runtime
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        open_source: SourceOpener,
+        gate: ViewerGate,
+        *,
+        node_id: str = "embedded",
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.open_source = open_source
+        self.gate = gate
         self.node_id = node_id
-        self.settings = runtime.settings.gateway
-        self.gateway = Gateway(self.settings, self._make_pull)
+        # How long a camera may take to answer; a viewer waits about twice that for a picture.
+        self.connect_timeout = connect_timeout
+        self.gateway = Gateway(settings, self._make_pull)
         self.hls_sessions: dict[str, HlsSession] = {}
-
-    # -- tokens -----------------------------------------------------------------------------
-
-    def check(self, token: str, camera_id: int) -> tokens.StreamClaims:
-        if self.runtime.stream_secret is None:
-            raise Unauthorized("This node has no stream key configured (gateway.secret).",
-                               code="gateway_not_configured")  # fmt: skip
-        claims = tokens.verify(token, self.runtime.stream_secret)
-        if claims.camera_id != camera_id:
-            raise Forbidden("The stream token is for another camera.", code="wrong_camera")
-        return claims
-
-    @staticmethod
-    def key_of(claims: tokens.StreamClaims) -> StreamKey:
-        return StreamKey(claims.camera_id, claims.quality, claims.output)
 
     # -- pulls ------------------------------------------------------------------------------
 
     def _make_pull(self, key: StreamKey, hub: Hub, loop: asyncio.AbstractEventLoop) -> Pull:
         def urls() -> tuple[str, list[str]]:
-            with self.runtime.sessions() as session:
-                camera = session.get(Camera, key.camera_id)
-                if camera is None:
-                    raise NotFound(f"No camera {key.camera_id}.", code="camera_not_found")
-                return open_url(camera, self.runtime.credentials, sub_stream=key.quality == "sub")
+            return self.open_source(key)
 
-        timeout = self.runtime.settings.cameras.monitor.timeout_seconds
+        timeout = self.connect_timeout
         if key.output == "copy":
             if self.settings.rtsp_client == "native":
                 return RtspPull(hub, urls, loop, timeout=timeout)
@@ -75,10 +93,10 @@ class GatewayNode:
 
     # -- HLS sessions -----------------------------------------------------------------------
 
-    def open_hls(self, claims: tokens.StreamClaims) -> str:
+    def open_hls(self, admission: Admission) -> str:
         self._expire_hls()
         session_id = secrets.token_urlsafe(16)
-        self.hls_sessions[session_id] = HlsSession(self.key_of(claims), claims)
+        self.hls_sessions[session_id] = HlsSession(admission)
         return session_id
 
     def hls(self, session_id: str) -> HlsSession:
@@ -95,23 +113,3 @@ class GatewayNode:
         limit = time.monotonic() - max(self.settings.idle_seconds, 30)
         for session_id in [k for k, v in self.hls_sessions.items() if v.seen_at < limit]:
             del self.hls_sessions[session_id]
-
-    # -- who watched ------------------------------------------------------------------------
-
-    def view_started(self, claims: tokens.StreamClaims) -> None:
-        with self.runtime.sessions() as session:
-            session.execute(
-                update(CameraView)
-                .where(CameraView.id == claims.view_id, CameraView.started_at.is_(None))
-                .values(started_at=utcnow(), node=self.node_id)
-            )
-            session.commit()
-
-    def view_ended(self, claims: tokens.StreamClaims, sent_bytes: int) -> None:
-        with self.runtime.sessions() as session:
-            session.execute(
-                update(CameraView)
-                .where(CameraView.id == claims.view_id)
-                .values(ended_at=utcnow(), bytes_sent=CameraView.bytes_sent + sent_bytes)
-            )
-            session.commit()

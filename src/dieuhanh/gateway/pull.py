@@ -19,10 +19,10 @@ from typing import Any
 
 import av
 
-from dieuhanh.cameras.probe import classify_open_error
 from dieuhanh.core.redact import scrub
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.hub import Hub
+from dieuhanh.gateway.reasons import classify_open_error
 
 log = logging.getLogger(__name__)
 MOVFLAGS = "frag_every_frame+empty_moov+default_base_moof"

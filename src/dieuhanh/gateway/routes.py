@@ -48,15 +48,15 @@ async def mse(websocket: WebSocket, camera_id: int, token: str = "") -> None:
     await websocket.accept()
     node = node_of(websocket)
     try:
-        claims = node.check(token, camera_id)
-        stream, viewer = node.gateway.attach(node.key_of(claims))
+        admission = node.gate.admit(token, camera_id)
+        stream, viewer = node.gateway.attach(admission.key)
     except TranscodeLimit as exc:
         await websocket.close(code=4429, reason=exc.message[:120])
         return
     except DieuhanhError as exc:
         await websocket.close(code=4403 if isinstance(exc, Forbidden) else 4401, reason=exc.code)
         return
-    await run_in_threadpool(node.view_started, claims)
+    await run_in_threadpool(node.gate.started, admission, node.node_id)
     sender = asyncio.create_task(_send(websocket, stream, viewer, node))
     receiver = asyncio.create_task(_drain(websocket))
     try:
@@ -67,12 +67,12 @@ async def mse(websocket: WebSocket, camera_id: int, token: str = "") -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         node.gateway.detach(stream, viewer)
-        await run_in_threadpool(node.view_ended, claims, viewer.stats.sent_bytes)
+        await run_in_threadpool(node.gate.ended, admission, viewer.stats.sent_bytes)
 
 
 async def _send(websocket: WebSocket, stream: Stream, viewer: Viewer, node: GatewayNode) -> None:
     attached = time.monotonic()
-    patience = node.runtime.settings.cameras.monitor.timeout_seconds * 2 + 2
+    patience = node.connect_timeout * 2 + 2
     while True:
         try:
             data = await asyncio.wait_for(viewer.next(), timeout=1.0)
@@ -113,14 +113,14 @@ async def hls_master(
     camera_id: int, request: Request, token: Annotated[str, Query()] = ""
 ) -> Response:
     node = node_of(request)
-    claims = node.check(token, camera_id)
-    stream = node.gateway.stream(node.key_of(claims))
+    admission = node.gate.admit(token, camera_id)
+    stream = node.gateway.stream(admission.key)
     node.gateway.touch_hls(stream)
     await _wait_for_segments(stream, node)
     init = stream.hub.init
     assert init is not None
-    session_id = node.open_hls(claims)
-    await run_in_threadpool(node.view_started, claims)
+    session_id = node.open_hls(admission)
+    await run_in_threadpool(node.gate.started, admission, node.node_id)
     body = (
         "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
         f'#EXT-X-STREAM-INF:BANDWIDTH=2000000,CODECS="{init.codec_string}",'
@@ -131,7 +131,7 @@ async def hls_master(
 
 
 async def _wait_for_segments(stream: Stream, node: GatewayNode) -> None:
-    patience = node.runtime.settings.cameras.monitor.timeout_seconds * 2 + 10
+    patience = node.connect_timeout * 2 + 10
     deadline = time.monotonic() + patience
     while not stream.hls.ready:
         node.gateway.touch_hls(stream)  # a request waiting here is a viewer
