@@ -1,25 +1,32 @@
-"""The indicators capability: catalogue → values (DHIS2) → forms and deadlines → analytics."""
+"""The indicators capability: catalogue → values (DHIS2) → forms and deadlines → analytics.
+
+One manifest for the four parts. Each part imports only the parts below it (an import-linter
+contract in pyproject.toml); the reporting part answers the value part's questions (locks,
+completion, reporting rates) by registering :data:`FORM_REPORTING` on every runtime.
+"""
 
 from __future__ import annotations
 
 from dieuhanh.core.capability import Capability
-from dieuhanh.indicators import (
-    analytics_routes,
-    cli,
-    dashboard_pages,
-    models,
-    routes,
-    value_routes,
-)
-from dieuhanh.reporting import entry_pages, reminders, tracking_routes
-from dieuhanh.reporting import models as reporting_models
-from dieuhanh.reporting import routes as reporting_routes
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.indicators import cli, routes
+from dieuhanh.indicators.analytics import analytics_routes, dashboard_pages, tracking_routes
+from dieuhanh.indicators.catalog import form_models, models
+from dieuhanh.indicators.reporting import entry_pages, reminders
+from dieuhanh.indicators.reporting import routes as reporting_routes
+from dieuhanh.indicators.reporting.hooks import FORM_REPORTING
+from dieuhanh.indicators.values import hooks, value_routes
+
+
+def _register_reporting(runtime: Runtime) -> None:
+    hooks.register(runtime.sessions, FORM_REPORTING)
+
 
 CAPABILITY = Capability(
     name="indicators",
     package="dieuhanh.indicators",
     title="Indicators and report forms",
-    models=(models, reporting_models),
+    models=(models, form_models),
     api_routers=(
         analytics_routes.router,
         tracking_routes.router,
@@ -31,4 +38,5 @@ CAPABILITY = Capability(
     nav=(*dashboard_pages.NAV, *entry_pages.NAV),
     jobs=reminders.jobs,
     cli=cli.indicators,
+    on_runtime=_register_reporting,
 )
