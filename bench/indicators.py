@@ -58,16 +58,16 @@ from dieuhanh.core.db.actor import Actor, set_actor
 from dieuhanh.core.db.base import UTCDateTime
 from dieuhanh.core.db.engine import make_engine
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators import analytics
-from dieuhanh.indicators.datavaluesets import import_data_value_set
-from dieuhanh.indicators.models import (
+from dieuhanh.indicators.analytics import analytics
+from dieuhanh.indicators.catalog.form_models import ReportForm, ReportFormElement, ReportFormUnit
+from dieuhanh.indicators.catalog.models import (
     DataElement,
     Disaggregation,
     DisaggregationOption,
     Indicator,
 )
-from dieuhanh.indicators.periods import Period, PeriodType, period_of
-from dieuhanh.reporting.models import ReportForm, ReportFormElement, ReportFormUnit
+from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
+from dieuhanh.indicators.values.datavaluesets import import_data_value_set
 from dieuhanh.units.models import Unit
 
 PROVINCE = "75"

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.indicators.models import (
+from dieuhanh.indicators.catalog.form_models import (
+    ReportForm,
+    ReportFormElement,
+    ReportFormUnit,
+    Submission,
+)
+from dieuhanh.indicators.catalog.models import (
     Constant,
     DataElement,
     DataValue,
@@ -21,13 +27,7 @@ from dieuhanh.indicators.models import (
     DisaggregationOption,
     Indicator,
 )
-from dieuhanh.indicators.periods import parse_period
-from dieuhanh.reporting.models import (
-    ReportForm,
-    ReportFormElement,
-    ReportFormUnit,
-    Submission,
-)
+from dieuhanh.indicators.catalog.periods import parse_period
 from dieuhanh.units.models import Unit
 
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.auth.service import find_user, principal_for
 from dieuhanh.core.access import Principal
-from dieuhanh.indicators import metadata
-from dieuhanh.indicators.models import DataValue, DataValueChange
-from dieuhanh.indicators.schemas import DataElementIn, DisaggregationIn, OptionIn
-from dieuhanh.reporting import forms
-from dieuhanh.reporting.models import ReportForm
-from dieuhanh.reporting.schemas import FormIn
+from dieuhanh.indicators.catalog import metadata
+from dieuhanh.indicators.catalog.form_models import ReportForm
+from dieuhanh.indicators.catalog.models import DataValue, DataValueChange
+from dieuhanh.indicators.catalog.schemas import DataElementIn, DisaggregationIn, OptionIn
+from dieuhanh.indicators.reporting import forms
+from dieuhanh.indicators.reporting.schemas import FormIn
 from dieuhanh.units.models import Unit
 from tests.conftest import LOC_THANH, LONG_THANH
 
@@ -90,7 +90,7 @@ def build(session: Session) -> ReportForm:
 
 def stored(session: Session) -> dict[tuple[str, str, str, str], tuple[str, str | None]]:
     """Every stored value as (element code, unit code, period, option) → (value, comment)."""
-    from dieuhanh.indicators.models import DataElement
+    from dieuhanh.indicators.catalog.models import DataElement
 
     rows = session.execute(
         select(DataElement.code, Unit.code, DataValue.period_code, DataValue.option,

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.access import Scope
 from dieuhanh.core.errors import Forbidden, InvalidInput
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators.analytics import analyze, element_values, legend_color, query
-from dieuhanh.indicators.periods import parse_period
-from dieuhanh.indicators.values import ValueRow, save_values
-from dieuhanh.reporting.models import Approval
+from dieuhanh.indicators.analytics.analytics import analyze, element_values, legend_color, query
+from dieuhanh.indicators.catalog.form_models import Approval
+from dieuhanh.indicators.catalog.periods import parse_period
+from dieuhanh.indicators.values.save import ValueRow, save_values
 from tests.conftest import LOC_THANH
 from tests.indicators import builders as b
 

@@ -7,8 +7,8 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from dieuhanh.indicators.periods import PeriodType, parse_period, period_of
-from dieuhanh.indicators.values import ValueRow, save_values
+from dieuhanh.indicators.catalog.periods import PeriodType, parse_period, period_of
+from dieuhanh.indicators.values.save import ValueRow, save_values
 from tests.conftest import LOC_THANH, LONG_THANH
 from tests.indicators.entry_setup import VN, build
 

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from dieuhanh.core.errors import InvalidInput
-from dieuhanh.indicators import datavaluesets
-from dieuhanh.indicators.datavaluesets import ExportQuery, export_rows, export_statement
-from dieuhanh.indicators.dvsformat import csv_chunks, json_chunks
-from dieuhanh.reporting import service
+from dieuhanh.indicators.reporting import service
+from dieuhanh.indicators.values import datavaluesets
+from dieuhanh.indicators.values.datavaluesets import ExportQuery, export_rows, export_statement
+from dieuhanh.indicators.values.dvsformat import csv_chunks, json_chunks
 from tests.conftest import LOC_THANH, LONG_THANH
 from tests.indicators.entry_setup import NOW, build, history, principal, stored, unit
 
@@ -80,8 +80,8 @@ def test_the_province_may_date_a_completion(session) -> None:
 
 
 def test_dataset_rows_outside_the_form(session) -> None:
-    from dieuhanh.indicators import metadata
-    from dieuhanh.indicators.schemas import DataElementIn
+    from dieuhanh.indicators.catalog import metadata
+    from dieuhanh.indicators.catalog.schemas import DataElementIn
 
     metadata.save_element(session, DataElementIn(code="LOOSE", name="Không thuộc biểu"))
     document = {

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators import analytics
 from dieuhanh.indicators import demo as indicator_demo
-from dieuhanh.indicators.models import DataElement, DataValue, DataValueChange
-from dieuhanh.indicators.periods import PeriodType, parse_period, periods_between
-from dieuhanh.reporting.models import Approval, ReportForm, Submission
+from dieuhanh.indicators.analytics import analytics
+from dieuhanh.indicators.catalog.form_models import Approval, ReportForm, Submission
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, DataValueChange
+from dieuhanh.indicators.catalog.periods import PeriodType, parse_period, periods_between
 from dieuhanh.units.models import Unit
 
 # Mid-April 2026: the demo covers April 2024 – March 2026, with Tết on 29 January 2025 and on

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dieuhanh.indicators.expression import (
+from dieuhanh.indicators.catalog.expression import (
     AGGREGATION_TYPES,
     FUNCTIONS,
     MAX_DEPTH,

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from dieuhanh.core.errors import InvalidInput
-from dieuhanh.indicators import expression, loader
-from dieuhanh.indicators.metadata import References, check_expression
-from dieuhanh.indicators.models import DataElement, Indicator
-from dieuhanh.reporting.models import ReportForm, ValidationRule
+from dieuhanh.indicators import loader
+from dieuhanh.indicators.catalog import expression
+from dieuhanh.indicators.catalog.form_models import ReportForm, ValidationRule
+from dieuhanh.indicators.catalog.metadata import References, check_expression
+from dieuhanh.indicators.catalog.models import DataElement, Indicator
 from dieuhanh.units.models import Unit
 
 

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators.outliers import Method, find_outliers, score
-from dieuhanh.indicators.periods import parse_period
+from dieuhanh.indicators.analytics.outliers import Method, find_outliers, score
+from dieuhanh.indicators.catalog.periods import parse_period
 from tests.indicators import builders as b
 
 STEADY = [10, 12, 11, 13, 9, 10, 11, 12]

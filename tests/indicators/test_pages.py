@@ -1,6 +1,6 @@
 """The indicator dashboard page, rendered server-side: in both languages, within the reader's
 scope, per domain. Its figures are drawn in the browser from /api/v1/analytics; the Chromium test
-of the entry page (tests/reporting/test_entry_page.py) checks them changing."""
+of the entry page (tests/indicators/reporting/test_entry_page.py) checks them changing."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators.periods import Period
+from dieuhanh.indicators.catalog.periods import Period
 from tests.conftest import LOC_THANH, LONG_THANH
-from tests.reporting.test_entry_page import INDICATOR, build, config_of, last_month, login
+from tests.indicators.reporting.test_entry_page import (
+    INDICATOR,
+    build,
+    config_of,
+    last_month,
+    login,
+)
 
 
 @pytest.fixture

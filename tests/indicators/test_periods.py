@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dieuhanh.indicators.periods import (
+from dieuhanh.indicators.catalog.periods import (
     RELATIVE_PERIODS,
     Period,
     PeriodError,

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from dieuhanh.audit.models import AuditEntry
-from dieuhanh.indicators.values import ValueRow, save_values
-from dieuhanh.reporting import service
-from dieuhanh.reporting.service import form_period
+from dieuhanh.indicators.reporting import service
+from dieuhanh.indicators.reporting.service import form_period
+from dieuhanh.indicators.values.save import ValueRow, save_values
 from tests.conftest import LOC_THANH, LONG_THANH
 from tests.indicators.entry_setup import NOW, build, history, principal, stored, unit
 
@@ -264,8 +264,8 @@ def test_on_time_is_the_end_of_the_deadline_day_in_vietnam(session) -> None:
 
 def test_a_lock_of_any_form_holding_the_element_applies(session) -> None:
     """AMOUNT is in COMMUNE_FORM (approved) and in OTHER (not): the approval still locks it."""
-    from dieuhanh.reporting import forms
-    from dieuhanh.reporting.schemas import FormIn
+    from dieuhanh.indicators.reporting import forms
+    from dieuhanh.indicators.reporting.schemas import FormIn
 
     forms.save_form(
         session,
@@ -294,7 +294,7 @@ def test_one_audit_entry_per_import(session) -> None:
 
 
 def test_big_imports_go_in_batches(session, monkeypatch) -> None:
-    from dieuhanh.indicators import values
+    from dieuhanh.indicators.values import save as values
 
     monkeypatch.setattr(values, "BATCH", 7)
     periods = [f"2025{m:02d}" for m in range(1, 13)] + ["202601", "202602", "202603"]
@@ -314,7 +314,7 @@ def test_bulk_writes_store_what_the_orm_stores(session) -> None:
     from sqlalchemy import bindparam, text
 
     from dieuhanh.core.db.base import UTCDateTime
-    from dieuhanh.reporting.models import Submission
+    from dieuhanh.indicators.catalog.form_models import Submission
 
     save(session, [row("AMOUNT", "1")])
     form = service.get_form(session, "COMMUNE_FORM")

@@ -1,21 +1,25 @@
-"""The indicators capability: catalogue → values (DHIS2) → forms and deadlines → analytics."""
+"""The indicators capability: catalogue → values (DHIS2) → forms and deadlines → analytics.
+
+One manifest for the four parts. Each part imports only the parts below it (an import-linter
+contract in pyproject.toml); the reporting part answers the value part's questions (locks,
+completion, reporting rates) by registering :data:`FORM_REPORTING` on every runtime.
+"""
 
 from __future__ import annotations
 
 from dieuhanh.core.capability import Capability, DemoPart
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators import (
-    analytics_routes,
-    cli,
-    dashboard_pages,
-    demo,
-    models,
-    routes,
-    value_routes,
-)
-from dieuhanh.reporting import entry_pages, reminders, tracking_routes
-from dieuhanh.reporting import models as reporting_models
-from dieuhanh.reporting import routes as reporting_routes
+from dieuhanh.indicators import cli, demo, routes
+from dieuhanh.indicators.analytics import analytics_routes, dashboard_pages, tracking_routes
+from dieuhanh.indicators.catalog import form_models, models
+from dieuhanh.indicators.reporting import entry_pages, reminders
+from dieuhanh.indicators.reporting import routes as reporting_routes
+from dieuhanh.indicators.reporting.hooks import FORM_REPORTING
+from dieuhanh.indicators.values import hooks, value_routes
+
+
+def _register_reporting(runtime: Runtime) -> None:
+    hooks.register(runtime.sessions, FORM_REPORTING)
 
 
 def _demo(runtime: Runtime) -> DemoPart | None:
@@ -28,7 +32,7 @@ CAPABILITY = Capability(
     name="indicators",
     package="dieuhanh.indicators",
     title="Indicators and report forms",
-    models=(models, reporting_models),
+    models=(models, form_models),
     api_routers=(
         analytics_routes.router,
         tracking_routes.router,
@@ -41,4 +45,5 @@ CAPABILITY = Capability(
     jobs=reminders.jobs,
     cli=cli.indicators,
     demo=_demo,
+    on_runtime=_register_reporting,
 )

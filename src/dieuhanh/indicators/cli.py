@@ -21,7 +21,7 @@ def indicators_load(files: tuple[Path, ...], update: bool) -> None:
     """Load data elements, forms, indicators and rules from YAML FILES (none: the shipped
     national-8 and provincial sets). Existing codes are kept unless --update."""
     from dieuhanh.indicators import loader
-    from dieuhanh.indicators.dvsformat import decode
+    from dieuhanh.indicators.values.dvsformat import decode
 
     runtime = cli_runtime()
 

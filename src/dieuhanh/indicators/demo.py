@@ -13,7 +13,7 @@ The 95 communes exist since 1 July 2025 (the merger): their earlier months are t
 restated on the new boundaries, as the province did after the merger. Those values are stored,
 but no report was due from a commune before it existed, so they carry no submission.
 
-Values go through the one write path (:func:`dieuhanh.indicators.values.save_values`, source
+Values go through the one write path (:func:`dieuhanh.indicators.values.save.save_values`, source
 "import", detail "demo"), one call per month dated when that month's reports were entered, so
 history and entry windows are those of real entry. Submissions and approvals are inserted in
 bulk. Everything is one transaction, remembered in app_meta: a second run adds nothing.
@@ -35,11 +35,11 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.db.actor import Actor, set_actor
 from dieuhanh.core.db.meta import get_meta, set_meta
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators.catalog import Catalog
-from dieuhanh.indicators.periods import Period, PeriodType, period_of
-from dieuhanh.indicators.values import Strategy, ValueRow, save_values
-from dieuhanh.reporting.locks import PROVINCE_ZONE, timely_deadline
-from dieuhanh.reporting.models import Approval, ReportForm, Submission
+from dieuhanh.indicators.catalog.catalog import Catalog
+from dieuhanh.indicators.catalog.form_models import Approval, ReportForm, Submission
+from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
+from dieuhanh.indicators.reporting.locks import PROVINCE_ZONE, timely_deadline
+from dieuhanh.indicators.values.save import Strategy, ValueRow, save_values
 from dieuhanh.units.models import Unit
 
 log = logging.getLogger(__name__)

@@ -28,12 +28,17 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core.db.actor import bulk
 from dieuhanh.core.errors import DieuhanhError, InvalidInput
-from dieuhanh.indicators import metadata
-from dieuhanh.indicators.models import Constant, DataElement, Disaggregation, Indicator
-from dieuhanh.indicators.schemas import ConstantIn, DataElementIn, DisaggregationIn, IndicatorIn
-from dieuhanh.reporting import forms
-from dieuhanh.reporting.models import ReportForm, ValidationRule
-from dieuhanh.reporting.schemas import FormIn, ValidationRuleIn
+from dieuhanh.indicators.catalog import metadata
+from dieuhanh.indicators.catalog.form_models import ReportForm, ValidationRule
+from dieuhanh.indicators.catalog.models import Constant, DataElement, Disaggregation, Indicator
+from dieuhanh.indicators.catalog.schemas import (
+    ConstantIn,
+    DataElementIn,
+    DisaggregationIn,
+    IndicatorIn,
+)
+from dieuhanh.indicators.reporting import forms
+from dieuhanh.indicators.reporting.schemas import FormIn, ValidationRuleIn
 
 SHIPPED_PACKAGE = "dieuhanh.indicators"
 SHIPPED_FOLDER = "config"

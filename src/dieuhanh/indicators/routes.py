@@ -17,10 +17,11 @@ from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators import metadata, national
-from dieuhanh.indicators.models import Constant, DataElement, Disaggregation, Indicator
-from dieuhanh.indicators.periods import PeriodError, parse_period
-from dieuhanh.indicators.schemas import (
+from dieuhanh.indicators.analytics import national
+from dieuhanh.indicators.catalog import metadata
+from dieuhanh.indicators.catalog.models import Constant, DataElement, Disaggregation, Indicator
+from dieuhanh.indicators.catalog.periods import PeriodError, parse_period
+from dieuhanh.indicators.catalog.schemas import (
     CamelModel,
     ConstantIn,
     ConstantOut,

@@ -1,1 +1,0 @@
-"""Report forms, submissions, approval, entry windows, validation rules (issue 5)."""
