@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dieuhanh import events
 from dieuhanh.audit import recorder
 from dieuhanh.auth.passwords import Passwords
+from dieuhanh.cameras import topics as camera_topics
 from dieuhanh.cameras.credentials import CredentialCipher, load_or_create_key_file
 from dieuhanh.config import Settings
+from dieuhanh.core.events import TopicRegistry, bind_topics
 from dieuhanh.db.engine import make_engine, make_session_factory
-from dieuhanh.events import EventBus
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     passwords: Passwords
-    events: EventBus
+    topics: TopicRegistry  # the event topics declared by the capabilities
     credentials: CredentialCipher
     stream_secret: bytes | None  # signs stream URLs (gateway); None: not configured
 
@@ -40,21 +40,26 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, engine: Engine | None = None, passwords: Passwords | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    passwords: Passwords | None = None,
+    topics: TopicRegistry | None = None,
 ) -> Runtime:
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
     recorder.install(sessions)
-    bus = EventBus()
-    events.install(sessions, bus)
+    # Until the capability manifests declare them, the topics are listed here.
+    topics = topics if topics is not None else TopicRegistry(camera_topics.TOPICS)
+    bind_topics(sessions, topics)
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
         passwords=passwords or Passwords(min_length=settings.auth.password_min_length),
-        events=bus,
+        topics=topics,
         credentials=CredentialCipher(_credential_keys(settings)),
         stream_secret=_stream_secret(settings),
     )

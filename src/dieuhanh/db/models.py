@@ -1,7 +1,8 @@
 """Imports every capability's models so the metadata is complete (for migrations and tests)."""
 
-from dieuhanh import events
+from dieuhanh.core import events
 from dieuhanh.audit import models as audit_models
+from dieuhanh.core.events import cursors as event_cursors
 from dieuhanh.auth import models as auth_models
 from dieuhanh.cameras import models as camera_models
 from dieuhanh.db import meta
@@ -17,6 +18,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "camera_models",
+    "event_cursors",
     "events",
     "gateway_models",
     "gis_models",
