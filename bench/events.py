@@ -1,4 +1,4 @@
-"""Speed of the durable event stream on PostgreSQL: publish → log → one subscriber in another process.
+"""Speed of the durable event stream on PostgreSQL: publish → log → a subscriber in another process.
 
 In the same run, a baseline: the bare mechanism underneath — one INSERT + NOTIFY + COMMIT per
 event, and a raw LISTEN connection in another process timing the wake-up — so that the figures
@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 from pydantic import BaseModel
@@ -87,7 +86,9 @@ def run_subscriber(url: str) -> None:
             {"id": record.id, "at": time.time()},
         )
 
-    subscription = Subscription("bench.subscriber", ("bench.*",), handle, batch_size=200)
+    subscription = Subscription(
+        "bench.subscriber", ("bench.*",), handle, start="earliest", batch_size=200
+    )
     dispatcher = EventDispatcher(sessions, [subscription], REGISTRY)
 
     async def main() -> None:
@@ -107,7 +108,8 @@ def run_raw_listener(url: str) -> None:
         for notification in connection.notifies(timeout=600):
             if notification.payload == "end":
                 break
-            received.append((int(notification.payload), time.time()))
+            if notification.payload != "x":
+                received.append((int(notification.payload), time.time()))
         with connection.cursor() as cursor:
             cursor.executemany("INSERT INTO bench_raw_heard VALUES (%s, %s)", received)
 
@@ -115,6 +117,25 @@ def run_raw_listener(url: str) -> None:
 def child(kind: str, url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.Popen([sys.executable, __file__, f"--{kind}", url], env=env)
+
+
+def wait_listening(engine: Engine, channel: str) -> None:
+    """Until a connection of the bench database LISTENs on ``channel`` (bounded)."""
+    deadline = time.monotonic() + 60
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            listening = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND query = :query"
+                ),
+                {"query": f"LISTEN {channel}"},
+            ).scalar_one()
+            connection.rollback()
+            if listening:
+                return
+            time.sleep(0.1)
+    raise SystemExit(f"no process listens on {channel} after 60 s")
 
 
 def finish(process: subprocess.Popen[bytes]) -> None:
@@ -167,7 +188,7 @@ def handled_at(engine: Engine, table: str) -> dict[int, float]:
 
 def baseline(url: str, engine: Engine, rate: float, seconds: float) -> tuple[float, float, float]:
     listener = child("raw-listener", url)
-    time.sleep(1.0)
+    wait_listening(engine, "bench_raw")
     with psycopg.connect(psycopg_url(url)) as connection:
 
         def send(n: int) -> tuple[int, float]:
@@ -255,30 +276,40 @@ def main() -> None:
 
         say(f"PostgreSQL, {os.cpu_count()} CPUs; {args.seconds:g} s per offered rate")
         raw_p50, raw_p95, raw_rate = baseline(url, engine, 100, args.seconds)
-        say(f"baseline  INSERT+NOTIFY+COMMIT → raw LISTEN in another process, 100/s offered: "
-            f"p50 {raw_p50:.2f} ms, p95 {raw_p95:.2f} ms; bare commit rate {raw_rate:.0f}/s")
+        say(
+            f"baseline  INSERT+NOTIFY+COMMIT → raw LISTEN in another process, 100/s offered: "
+            f"p50 {raw_p50:.2f} ms, p95 {raw_p95:.2f} ms; bare commit rate {raw_rate:.0f}/s"
+        )
 
         subscriber = child("subscriber", url)
-        time.sleep(2.0)  # its cursor row, its LISTEN connection
+        wait_listening(engine, "dieuhanh_events")
         p50, p95, _ = pipeline(engine, sessions, 100, args.seconds)
-        say(f"(a) publish → log → subscriber, 100/s offered: p50 {p50:.1f} ms, p95 {p95:.1f} ms "
+        say(
+            f"(a) publish → log → subscriber, 100/s offered: p50 {p50:.1f} ms, p95 {p95:.1f} ms "
             f"(goal p95 < {GOAL_P95_MS:.0f} ms: {'met' if p95 < GOAL_P95_MS else 'MISSED'}); "
-            f"{p50 / raw_p50:.1f}× / {p95 / raw_p95:.1f}× the bare wake-up")
+            f"{p50 / raw_p50:.1f}× / {p95 / raw_p95:.1f}× the bare wake-up"
+        )
 
         ceiling = 0.0
         for rate in (200, 400, 800, 1600):
             p50, p95, delivered = pipeline(engine, sessions, rate, args.seconds)
-            say(f"    offered {rate}/s: delivered {delivered:.0f}/s, p50 {p50:.1f} ms, "
-                f"p95 {p95:.1f} ms")
+            say(
+                f"    offered {rate}/s: delivered {delivered:.0f}/s, p50 {p50:.1f} ms, "
+                f"p95 {p95:.1f} ms"
+            )
             if p95 >= GOAL_P95_MS or delivered < rate * 0.9:
                 break
             ceiling = rate
-        say(f"(b) ceiling (sustained, p95 < {GOAL_P95_MS:.0f} ms): {ceiling:.0f} events/s "
-            f"offered one per transaction")
+        say(
+            f"(b) ceiling (sustained, p95 < {GOAL_P95_MS:.0f} ms): {ceiling:.0f} events/s "
+            f"offered one per transaction"
+        )
 
         rate = burst(engine, sessions, 5000)
-        say(f"(c) burst of 5,000 (10 per transaction) through the subscriber: {rate:.0f} events/s "
-            f"= {rate / raw_rate:.2f}× the bare INSERT+NOTIFY commit rate")
+        say(
+            f"(c) burst of 5,000 (10 per transaction) through the subscriber: {rate:.0f} events/s "
+            f"= {rate / raw_rate:.2f}× the bare INSERT+NOTIFY commit rate"
+        )
     finally:
         if subscriber is not None:
             finish(subscriber)

@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_runner(url: str, log_file: Path, delay: float) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+    options = ["--delay", str(delay), "--lifetime", "90", "--batch", "20"]
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.core.event_runner", url, str(log_file)]
-        + ["--delay", str(delay), "--lifetime", "90", "--batch", "20"],
+        [sys.executable, "-m", "tests.core.event_runner", url, str(log_file), *options],
         cwd=ROOT,
         env=env,
     )

@@ -28,8 +28,8 @@ from dieuhanh.cameras.probe import ProbeOptions, ProbeResult, Resolver, probe, r
 from dieuhanh.cameras.service import open_url
 from dieuhanh.cameras.topics import STATE_CHANGED
 from dieuhanh.config import MonitorSettings
-from dieuhanh.db.base import utcnow
 from dieuhanh.core.events import publish
+from dieuhanh.db.base import utcnow
 from dieuhanh.runtime import Runtime
 
 log = logging.getLogger(__name__)

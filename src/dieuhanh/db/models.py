@@ -1,10 +1,10 @@
 """Imports every capability's models so the metadata is complete (for migrations and tests)."""
 
-from dieuhanh.core import events
 from dieuhanh.audit import models as audit_models
-from dieuhanh.core.events import cursors as event_cursors
 from dieuhanh.auth import models as auth_models
 from dieuhanh.cameras import models as camera_models
+from dieuhanh.core import events
+from dieuhanh.core.events import cursors as event_cursors
 from dieuhanh.db import meta
 from dieuhanh.db.base import Base
 from dieuhanh.gateway import models as gateway_models

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Integer, String, Text, false, func, or_, select, text
+from sqlalchemy import ColumnElement, Integer, String, Text, false, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -92,14 +92,10 @@ def ensure_subscribers(
             "updated_at": now,
         }
         dialect = session.get_bind().dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-            EventSubscriber
-        )
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(EventSubscriber)
         session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["name"]))
         session.execute(
-            EventSubscriber.__table__.update()
-            .where(EventSubscriber.name == name)
-            .values(topics=list(topics))
+            update(EventSubscriber).where(EventSubscriber.name == name).values(topics=list(topics))
         )
 
 
