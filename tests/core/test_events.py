@@ -249,3 +249,34 @@ def test_two_dispatchers_at_once_deliver_each_event_once(events_runtime: Runtime
         assert handled_ids(events_runtime.engine, "shared") == published
 
     asyncio.run(scenario())
+
+
+def test_a_publication_wakes_the_dispatcher(events_runtime: Runtime) -> None:
+    """PostgreSQL: delivered long before the next poll (60 s), so by the LISTEN/NOTIFY wake-up.
+    SQLite: by polling at ``poll_seconds``."""
+    postgres = events_runtime.engine.dialect.name == "postgresql"
+    sub = subscription("woken")
+    dispatcher = EventDispatcher(
+        events_runtime.sessions, [sub], REGISTRY, poll_seconds=60 if postgres else 0.05
+    )
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        try:
+            for _ in range(200):  # until it listens (bounded: 10 s)
+                if not postgres or (dispatcher.listener and dispatcher.listener.connected):
+                    break
+                await asyncio.sleep(0.05)
+            assert not postgres or (dispatcher.listener and dispatcher.listener.connected)
+            ids = await asyncio.to_thread(publish_pings, events_runtime, range(3))
+            for _ in range(400):  # bounded: 20 s, a third of the poll interval
+                if handled_ids(events_runtime.engine, "woken") == ids:
+                    break
+                await asyncio.sleep(0.05)
+            assert handled_ids(events_runtime.engine, "woken") == ids
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=30)
+
+    asyncio.run(scenario())

@@ -61,6 +61,7 @@ class EventDispatcher:
         self.listener: Listener | None = None
         self._refresh = asyncio.Event()
         self._work = {subscription.name: asyncio.Event() for subscription in subscriptions}
+        self._parked: set[str] = set()  # warned about once
 
     @property
     def engine(self) -> Engine:
@@ -151,8 +152,12 @@ class EventDispatcher:
             # Another process holds this cursor; take over if it stops.
             await _wait_for(asyncio.Event(), stop, self.poll_seconds)
             work.set()
-        elif outcome.parked:
+        elif outcome.parked and subscription.name not in self._parked:
             log.warning("event subscriber %s is parked; resume it to go on", subscription.name)
+        if outcome.parked:
+            self._parked.add(subscription.name)
+        else:
+            self._parked.discard(subscription.name)
 
 
 async def _wait_for(event: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
