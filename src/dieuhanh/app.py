@@ -22,11 +22,11 @@ from dieuhanh.core.capability import Capability, PrincipalResolver
 from dieuhanh.core.config import Settings, load_settings
 from dieuhanh.core.http import errors
 from dieuhanh.core.http.routing import API_PREFIX, api_router
+from dieuhanh.core.jobs import Job, Scheduler
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.web import routes as web_routes
 from dieuhanh.core.web.shell import build_templates, page_error
 from dieuhanh.gateway import nodes
-from dieuhanh.scheduler import Job, Scheduler
 
 log = logging.getLogger(__name__)
 

@@ -81,7 +81,7 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     guard(lambda: result.append(demo_setup.prepare(runtime)))
     _print_banner(settings, result[0], host, port, time.monotonic() - started)
     from dieuhanh.app import background_jobs
-    from dieuhanh.scheduler import Scheduler
+    from dieuhanh.core.jobs import Scheduler
 
     try:
         _serve(runtime, host, port, scheduler=Scheduler(background_jobs(runtime)))
@@ -168,7 +168,7 @@ def worker() -> None:
 
     from dieuhanh.app import background_jobs
     from dieuhanh.core.db import migrate
-    from dieuhanh.scheduler import Scheduler
+    from dieuhanh.core.jobs import Scheduler
 
     runtime = cli_runtime()
     if not migrate.is_current(runtime.engine):

@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from click.testing import CliRunner
+from dieuhanh.core.jobs import Scheduler
 from fastapi.testclient import TestClient
 
 from dieuhanh.app import background_jobs, create_app
 from dieuhanh.capabilities import CAPABILITIES, enabled_capabilities
 from dieuhanh.core.capability import Capability, Extensions, check_unique
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.scheduler import Scheduler
 from tests.conftest import token_for
 from tests.core.toy import capability as toy
 

@@ -13,6 +13,7 @@ from dieuhanh.cameras import (
     stream_routes,
     streams,
     survey_routes,
+    topics,
     view_pages,
 )
 from dieuhanh.core.capability import Capability, DemoPart
@@ -61,6 +62,7 @@ CAPABILITY = Capability(
     page_routers=(pages.router, view_pages.router),
     nav=(*pages.NAV, *view_pages.NAV),
     jobs=jobs.jobs,
+    topics=topics.TOPICS,
     demo=_demo,
     on_app=_embed_gateway,
 )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dieuhanh.cameras.monitor import HealthMonitor
+from dieuhanh.core.jobs import Job
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.scheduler import Job
 
 # How often the monitor looks for cameras whose probe is due (each has its own schedule).
 ROUND_EVERY_SECONDS = 5

@@ -26,13 +26,14 @@ from dieuhanh.cameras.models import Camera, CameraStateChange, CameraStatus, Rea
 from dieuhanh.cameras.picture import is_black, same_picture
 from dieuhanh.cameras.probe import ProbeOptions, ProbeResult, Resolver, probe, resolve
 from dieuhanh.cameras.service import open_url
+from dieuhanh.cameras.topics import STATE_CHANGED
 from dieuhanh.core.config import MonitorSettings
 from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.events import publish
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.events import publish
 
 log = logging.getLogger(__name__)
-TOPIC_STATE_CHANGED = "camera.state_changed"
+TOPIC_STATE_CHANGED = STATE_CHANGED
 BATCH = 50  # results written per transaction
 FIRST_CONTACT_READ_SECONDS = 0.5
 

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from dieuhanh.core.access import Principal
+    from dieuhanh.core.events import Subscription, Topic
+    from dieuhanh.core.jobs import Job
     from dieuhanh.core.runtime import Runtime
     from dieuhanh.core.web.shell import NavItem
-    from dieuhanh.scheduler import Job
 
 # Who sent a request (``csrf_from_header``: a cookie-authenticated change must carry the CSRF
 # header). Exactly one capability (auth) provides it; without one every request is anonymous.
@@ -55,8 +56,8 @@ class Capability:
     # Background jobs, built for a runtime (run by `demo` and `worker`, never by `serve`).
     jobs: Callable[[Runtime], Sequence[Job]] | None = None
     # Topics this capability publishes, and what it does with others' events.
-    topics: Sequence[Any] = ()  # core.events.Topic (typed once the event stream lands)
-    subscriptions: Callable[[Runtime], Sequence[Any]] | None = None
+    topics: Sequence[Topic] = ()
+    subscriptions: Callable[[Runtime], Sequence[Subscription]] | None = None
     # `dieuhanh <name> ...` commands.
     cli: click.Group | None = None
     # Values available in every page template, computed per request (e.g. the province's name).

@@ -236,6 +236,27 @@ class GatewaySettings(_Section):
     )
 
 
+class EventSettings(_Section):
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description=(
+            "Events older than this many days are deleted by a daily job (the newest is kept). "
+            "A subscriber further behind than this loses the deleted events."
+        ),
+    )
+    poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description=(
+            "How often subscribers look for new events on SQLite, and on PostgreSQL while the "
+            "LISTEN connection that wakes them at once is down."
+        ),
+    )
+
+
 # One address, ASCII, no spaces or brackets: what a unit's e-mail field and the sender must be.
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
@@ -377,6 +398,9 @@ class Settings(BaseSettings):
         default_factory=GatewaySettings, description="The stream gateway."
     )
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing e-mail.")
+    events: EventSettings = Field(
+        default_factory=EventSettings, description="The event log and its subscribers."
+    )
 
     @field_validator("database_url", "departments_file", mode="before")
     @classmethod

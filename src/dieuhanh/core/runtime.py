@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dieuhanh import events
 from dieuhanh.core.capability import Capability, Extensions
 from dieuhanh.core.config import Settings
 from dieuhanh.core.db.engine import make_engine, make_session_factory
+from dieuhanh.core.events import TopicRegistry, bind_topics
 from dieuhanh.core.passwords import Passwords
 from dieuhanh.core.secrets import CredentialCipher, load_or_create_key_file
-from dieuhanh.events import EventBus
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     passwords: Passwords
-    events: EventBus
+    topics: TopicRegistry  # the event topics declared by the capabilities
     credentials: CredentialCipher
     stream_secret: bytes | None  # signs stream URLs (gateway); None: not configured
     capabilities: Sequence[Capability] = ()
@@ -56,14 +55,15 @@ def build_runtime(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
-    bus = EventBus()
-    events.install(sessions, bus)
+    # Every topic a capability declares: publishing checks its payload against them.
+    topics = TopicRegistry([topic for capability in capabilities for topic in capability.topics])
+    bind_topics(sessions, topics)
     runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
         passwords=passwords or Passwords(min_length=settings.auth.password_min_length),
-        events=bus,
+        topics=topics,
         credentials=CredentialCipher(_credential_keys(settings)),
         stream_secret=_stream_secret(settings),
         capabilities=tuple(capabilities),

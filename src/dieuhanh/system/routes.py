@@ -9,10 +9,18 @@ from fastapi import Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from dieuhanh.core.access import Permission, require
-from dieuhanh.core.http.deps import CurrentPrincipal, Db
+from dieuhanh.core.access import Permission, Principal, Role, require
+from dieuhanh.core.errors import Forbidden, InvalidInput
+from dieuhanh.core.events import (
+    EventRecord,
+    SubscriberStatus,
+    UnknownTopic,
+    resume,
+    subscriber_statuses,
+)
+from dieuhanh.core.events.cursors import topic_filter
+from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
-from dieuhanh.events import EventRecord
 
 router = api_router("system")
 
@@ -59,13 +67,16 @@ class EventOut(BaseModel):
     response_model=list[EventOut],
     summary="Events after an id, oldest first",
     description="For programs following changes (e.g. camera.state_changed): ask again "
-    "with `after` = the last id received. Within the reader's unit scope.",
+    "with `after` = the last id received. `topic` is a topic name or a pattern such as "
+    "`camera.*`; an unknown one is an error listing the declared topics. Within the reader's "
+    "unit scope.",
 )
 def list_events(
+    request: Request,
     db: Db,
     principal: CurrentPrincipal,
     after: Annotated[int, Query(ge=0)] = 0,
-    topic: Annotated[str | None, Query(max_length=60)] = None,
+    topic: Annotated[str | None, Query(max_length=62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[EventOut]:
     statement = select(EventRecord).where(EventRecord.id > after)
@@ -73,6 +84,93 @@ def list_events(
     if not scope.is_everything:
         statement = statement.where(scope.where(EventRecord.unit_id))
     if topic:
-        statement = statement.where(EventRecord.topic.startswith(topic))
+        registry = get_runtime(request).topics
+        try:
+            registry.resolve(topic)
+        except UnknownTopic as exc:
+            raise InvalidInput(
+                str(exc), code="unknown_topic", details=[{"known_topics": registry.names()}]
+            ) from None
+        statement = statement.where(topic_filter([topic]))
     rows = db.scalars(statement.order_by(EventRecord.id).limit(limit))
     return [EventOut.model_validate(row, from_attributes=True) for row in rows]
+
+
+class TopicOut(BaseModel):
+    name: str
+    description: str
+    payload_schema: dict[str, Any]
+
+
+@router.get(
+    "/events/topics",
+    response_model=list[TopicOut],
+    summary="Declared event topics",
+    description="Every topic a capability publishes: its name, when it is published and the "
+    "JSON schema of its payload.",
+)
+def list_topics(request: Request, principal: CurrentPrincipal) -> list[TopicOut]:
+    return [
+        TopicOut(name=topic.name, description=topic.description, payload_schema=topic.json_schema())
+        for topic in get_runtime(request).topics
+    ]
+
+
+class SubscriberOut(BaseModel):
+    name: str
+    topics: list[str]
+    last_event_id: int
+    lag: int
+    state: str
+    failures: int
+    failing_event_id: int | None
+    retry_at: datetime | None
+    parked_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    delivered_at: datetime | None
+    updated_at: datetime
+
+
+def _subscriber_out(status: SubscriberStatus) -> SubscriberOut:
+    return SubscriberOut.model_validate(status, from_attributes=True)
+
+
+@router.get(
+    "/events/subscribers",
+    response_model=list[SubscriberOut],
+    summary="Event subscribers and how far behind they are",
+    description="Each named subscriber of every process: its cursor, its lag (events of its "
+    "topics after the cursor), its state (live, retrying, parked) and its last error.",
+)
+def list_subscribers(db: Db, principal: CurrentPrincipal) -> list[SubscriberOut]:
+    require(principal, Permission.READ_ALL)
+    return [_subscriber_out(status) for status in subscriber_statuses(db)]
+
+
+def _require_admin(principal: Principal) -> None:
+    if principal.role != Role.PROVINCE_ADMIN:
+        raise Forbidden(
+            "Only a province administrator may resume an event subscriber.",
+            code="permission_denied",
+        )
+
+
+@router.post(
+    "/events/subscribers/{name}/resume",
+    response_model=SubscriberOut,
+    summary="Resume a parked event subscriber",
+    description="Clears the parked state and the backoff: the subscriber tries its failing "
+    "event again at once. With `skip=true` it passes over that event instead (never handled by "
+    "this subscriber). Province administrators only; audited.",
+)
+def resume_subscriber(
+    name: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    skip: Annotated[bool, Query()] = False,
+) -> SubscriberOut:
+    _require_admin(principal)
+    status = resume(db, name, skip=skip)
+    db.commit()
+    return _subscriber_out(status)

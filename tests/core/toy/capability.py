@@ -4,6 +4,7 @@ navigation entry, a job and a command group — and nothing edited outside this 
 from __future__ import annotations
 
 import click
+from dieuhanh.core.jobs import Job
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -13,7 +14,6 @@ from dieuhanh.core.http.deps import CurrentPrincipal
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
-from dieuhanh.scheduler import Job
 
 api = api_router("toy")
 pages = APIRouter(include_in_schema=False)

@@ -26,13 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.jobs import Job
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.catalog.form_models import Reminder, ReminderKind, ReportForm, Submission
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
 from dieuhanh.indicators.reporting.completeness import assigned_units, existed
 from dieuhanh.indicators.reporting.locks import PROVINCE_ZONE, timely_deadline
 from dieuhanh.indicators.reporting.mail import email_reminders
-from dieuhanh.scheduler import Job
 
 DAYS_BEFORE = 2
 EVERY_SECONDS = 3600

@@ -1,0 +1,210 @@
+"""Delivering events to one subscriber: a batch in one transaction, the cursor moved with it.
+
+A batch locks the subscriber's cursor row, reads the next events of its topics (never past the
+horizon, see ``horizon``), and calls the handler once per event inside a savepoint. The handler's
+database changes and the cursor's advance commit together, so a change a handler makes happens
+exactly once; anything else it does (a file, a mail) happens at least once, since a process
+killed before the commit delivers the batch again on restart.
+
+A handler that raises on an event: its savepoint is rolled back, the events before it in the batch
+are kept (committed with the cursor), and the subscriber waits ``backoff_seconds`` (doubling, up to
+``max_backoff_seconds``) before the next try of the same event. After ``max_attempts`` failures in
+a row it is parked: it stops until a person resumes it (``cursors.resume``), with the error, the
+event and the time visible in ``GET /api/v1/events/subscribers``. Other subscribers have their own
+cursors and go on; later events of a failing subscriber wait, so each subscriber sees its events
+in id order.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Row, select, text, update
+from sqlalchemy.orm import Session
+
+from dieuhanh.core.events.cursors import EventSubscriber, topic_filter
+from dieuhanh.core.events.log import EventRecord
+from dieuhanh.core.events.topics import EventError, TopicRegistry
+
+SUBSCRIBER_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+Handler = Callable[[Session, EventRecord], None]
+_CURSORS = EventSubscriber.__table__
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A named reader of the log. ``name`` is its identity in the database: renaming it starts a
+    new cursor. ``topics`` are topic names or prefix patterns (``camera.*``)."""
+
+    name: str
+    topics: tuple[str, ...]
+    handler: Handler
+    start: Literal["latest", "earliest"] = "latest"  # where a new subscriber's cursor begins
+    batch_size: int = 100
+    batch_seconds: float = 1.0  # a batch commits after this long even if not full
+    max_attempts: int = 5
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 300.0
+
+    def check(self, registry: TopicRegistry) -> None:
+        if len(self.name) > 100 or not SUBSCRIBER_NAME.fullmatch(self.name):
+            raise EventError(
+                f"subscriber name {self.name!r} must be dotted lower-case words such as "
+                "'alerts.camera_state', at most 100 characters"
+            )
+        if not self.topics:
+            raise EventError(f"subscriber {self.name!r} follows no topic")
+        for selector in self.topics:
+            registry.resolve(selector)
+        if self.batch_size < 1 or self.max_attempts < 1 or self.backoff_seconds < 0:
+            raise EventError(
+                f"subscriber {self.name!r}: batch_size and max_attempts must be at least 1, "
+                "backoff_seconds not negative"
+            )
+
+    def backoff(self, failures: int) -> timedelta:
+        seconds = self.backoff_seconds * 2.0 ** max(0, failures - 1)
+        return timedelta(seconds=min(seconds, self.max_backoff_seconds))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: int = 0
+    more: bool = False  # the batch stopped early (full or out of time): call again
+    busy: bool = False  # another process is delivering this subscriber
+    parked: bool = False
+    retry_at: datetime | None = None  # failing: not before then
+
+
+def deliver_batch(
+    session: Session, subscription: Subscription, horizon: int, now: datetime
+) -> Outcome:
+    """Deliver the next events up to id ``horizon``; commits the session's transaction."""
+    cursor = _lock(session, subscription.name)
+    if cursor is None:
+        session.rollback()
+        return Outcome(busy=True)
+    if cursor.parked_at is not None:
+        session.rollback()
+        return Outcome(parked=True)
+    if cursor.retry_at is not None and cursor.retry_at > now:
+        session.rollback()
+        return Outcome(retry_at=cursor.retry_at)
+    events = session.scalars(
+        select(EventRecord)
+        .where(
+            EventRecord.id > cursor.last_event_id,
+            EventRecord.id <= horizon,
+            topic_filter(subscription.topics),
+        )
+        .order_by(EventRecord.id)
+        .limit(subscription.batch_size)
+    ).all()
+    handled, failure = _handle(session, subscription, list(events))
+    outcome = _record(session, subscription, cursor, horizon, events, handled, failure, now)
+    session.commit()
+    return outcome
+
+
+def _lock(session: Session, name: str) -> Row[Any] | None:
+    if session.get_bind().dialect.name == "sqlite":
+        # Take the write lock first: a second process waits here rather than reading the same
+        # cursor and failing at its first write after handling the batch.
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        # A delivery need not wait for its WAL flush: if the server crashes before the flush,
+        # the handler's changes and the cursor's advance are lost together and the batch is
+        # delivered again, so nothing is lost or done twice; the events themselves are durable.
+        session.execute(text("SET LOCAL synchronous_commit TO off"))
+    statement = select(_CURSORS).where(_CURSORS.c.name == name).with_for_update(skip_locked=True)
+    return session.execute(statement).one_or_none()
+
+
+def _handle(
+    session: Session, subscription: Subscription, events: list[EventRecord]
+) -> tuple[list[EventRecord], tuple[EventRecord, Exception] | None]:
+    handled: list[EventRecord] = []
+    deadline = time.monotonic() + subscription.batch_seconds
+    for record in events:
+        try:
+            with session.begin_nested():
+                subscription.handler(session, record)
+        except Exception as exc:  # the handler's bug: recorded on the cursor, retried, parked
+            return handled, (record, exc)
+        handled.append(record)
+        if time.monotonic() > deadline:
+            break
+    return handled, None
+
+
+def _record(
+    session: Session,
+    subscription: Subscription,
+    cursor: Row[Any],
+    horizon: int,
+    events: list[EventRecord] | Any,
+    handled: list[EventRecord],
+    failure: tuple[EventRecord, Exception] | None,
+    now: datetime,
+) -> Outcome:
+    values: dict[str, Any] = {"updated_at": now}
+    complete = failure is None and len(handled) == len(events)
+    full = len(events) >= subscription.batch_size
+    if handled:
+        values.update(last_event_id=handled[-1].id, delivered_at=now)
+    if complete and not full and horizon > cursor.last_event_id:
+        # Every event of its topics up to the horizon is handled: skip the others' ids too.
+        values["last_event_id"] = horizon
+    if failure is None:
+        if handled or cursor.failures:
+            values.update(failures=0, failing_event_id=None, retry_at=None)
+        elif "last_event_id" not in values:
+            return Outcome()
+        session.execute(
+            update(EventSubscriber).where(EventSubscriber.name == cursor.name).values(values)
+        )
+        return Outcome(delivered=len(handled), more=not complete or full)
+    record, exc = failure
+    same = cursor.failing_event_id == record.id
+    failures = (cursor.failures if same else 0) + 1
+    parked = failures >= subscription.max_attempts
+    retry_at = None if parked else now + subscription.backoff(failures)
+    values.update(
+        failures=failures,
+        failing_event_id=record.id,
+        retry_at=retry_at,
+        parked_at=now if parked else None,
+        last_error=f"event #{record.id} ({record.topic}): {type(exc).__name__}: {exc}"[:2000],
+        last_error_at=now,
+    )
+    session.execute(
+        update(EventSubscriber).where(EventSubscriber.name == cursor.name).values(values)
+    )
+    return Outcome(delivered=len(handled), parked=parked, retry_at=retry_at)
+
+
+def run_until_idle(
+    session_factory: Callable[[], Session],
+    subscription: Subscription,
+    horizon: int,
+    now: Callable[[], datetime],
+) -> Outcome:
+    """Deliver batches until caught up to the horizon, or stopped by a failure or another
+    process."""
+    delivered = 0
+    while True:
+        with session_factory() as session:
+            outcome = deliver_batch(session, subscription, horizon, now())
+        delivered += outcome.delivered
+        if not outcome.more:
+            return Outcome(
+                delivered=delivered,
+                busy=outcome.busy,
+                parked=outcome.parked,
+                retry_at=outcome.retry_at,
+            )
