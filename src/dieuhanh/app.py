@@ -30,6 +30,7 @@ from dieuhanh.cameras import stream_routes as camera_stream_routes
 from dieuhanh.cameras import survey_routes as camera_survey_routes
 from dieuhanh.cameras import view_pages as camera_view_pages
 from dieuhanh.config import Settings, load_settings
+from dieuhanh.core.jobs import Job, Scheduler
 from dieuhanh.gateway import nodes
 from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.node import GatewayNode
@@ -42,7 +43,6 @@ from dieuhanh.reporting import reminders as report_reminders
 from dieuhanh.reporting import routes as reporting_routes
 from dieuhanh.reporting import tracking_routes as report_tracking_routes
 from dieuhanh.runtime import Runtime, build_runtime
-from dieuhanh.scheduler import Job, Scheduler
 from dieuhanh.system import routes as system_routes
 from dieuhanh.units import pages as unit_pages
 from dieuhanh.units import routes as unit_routes

@@ -97,10 +97,10 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     _guard(lambda: result.append(demo_setup.prepare(runtime)))
     _print_banner(settings, result[0], host, port, time.monotonic() - started)
     from dieuhanh.app import background_jobs
-    from dieuhanh.scheduler import Scheduler
+    from dieuhanh.core.jobs import Scheduler
 
     try:
-        _serve(runtime, host, port, scheduler=Scheduler(background_jobs(runtime)))
+        _serve(runtime, host, port, scheduler=Scheduler(background_jobs(runtime), runtime.sessions))
     finally:
         if result[0].cameras is not None:
             result[0].cameras.stop()
@@ -186,13 +186,13 @@ def worker() -> None:
     import signal
 
     from dieuhanh.app import background_jobs
+    from dieuhanh.core.jobs import Scheduler
     from dieuhanh.db import migrate
-    from dieuhanh.scheduler import Scheduler
 
     runtime = build_runtime(_settings())
     if not migrate.is_current(runtime.engine):
         _fail("the database schema is not current: run 'dieuhanh migrate' first.")
-    scheduler = Scheduler(background_jobs(runtime))
+    scheduler = Scheduler(background_jobs(runtime), runtime.sessions)
     if not scheduler.jobs:
         _fail("no background job is enabled in the configuration.")
 

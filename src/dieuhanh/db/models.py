@@ -4,6 +4,7 @@ from dieuhanh import events
 from dieuhanh.audit import models as audit_models
 from dieuhanh.auth import models as auth_models
 from dieuhanh.cameras import models as camera_models
+from dieuhanh.core.jobs import models as job_models
 from dieuhanh.db import meta
 from dieuhanh.db.base import Base
 from dieuhanh.gateway import models as gateway_models
@@ -21,6 +22,7 @@ __all__ = [
     "gateway_models",
     "gis_models",
     "indicator_models",
+    "job_models",
     "meta",
     "reporting_models",
     "unit_models",

@@ -25,6 +25,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dieuhanh.core.jobs import Job
 from dieuhanh.db.base import utcnow
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
 from dieuhanh.reporting.completeness import assigned_units, existed
@@ -32,7 +33,6 @@ from dieuhanh.reporting.locks import PROVINCE_ZONE, timely_deadline
 from dieuhanh.reporting.mail import email_reminders
 from dieuhanh.reporting.models import Reminder, ReminderKind, ReportForm, Submission
 from dieuhanh.runtime import Runtime
-from dieuhanh.scheduler import Job
 
 DAYS_BEFORE = 2
 EVERY_SECONDS = 3600
@@ -170,4 +170,13 @@ def remind(runtime: Runtime, now: datetime | None = None) -> str:
 
 
 def jobs(runtime: Runtime) -> list[Job]:
-    return [Job("report-reminders", EVERY_SECONDS, lambda: remind(runtime))]
+    return [
+        Job(
+            "report-reminders",
+            EVERY_SECONDS,
+            lambda: remind(runtime),
+            description="Reminds units of report deadlines near and passed (and e-mails them).",
+            # A run takes seconds: a worker killed mid-run is replaced after 10 min, not 2 h.
+            timeout_seconds=600,
+        )
+    ]

@@ -1,0 +1,1 @@
+"""The kernel: what every capability builds on; imports no capability."""
