@@ -377,42 +377,72 @@ def test_job_definitions_are_checked() -> None:
     assert Job("bounded", 600, run, timeout_seconds=30).lease_seconds == 30
 
 
+def start(command: list[str], log_path: Path, **settings: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIEUHANH_")}
+    env |= settings | {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    # A file, not a pipe: a chatty child never blocks on a full pipe nobody reads.
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", *command], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def wait_for_runs(
+    client: TestClient, headers: dict[str, str], process: subprocess.Popen[bytes], names: set[str]
+) -> dict[str, dict[str, object]]:
+    """The listed jobs once each named one has run, within WAIT_SECONDS."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        listed = jobs_by_name(client, headers)
+        if all(int(str(listed.get(name, {}).get("runs", 0))) >= 1 for name in names):
+            return listed
+        assert process.poll() is None, f"the worker process exited with {process.returncode}"
+        assert time.monotonic() < deadline, f"no run of {names} within {WAIT_SECONDS} s: {listed}"
+        time.sleep(0.2)
+
+
+def test_a_serve_replica_lists_the_jobs_of_dieuhanh_worker(
+    database_url: str, tmp_path: Path, client: TestClient, auth: Callable[[str], dict[str, str]]
+) -> None:
+    worker = start(
+        ["dieuhanh", "worker"],
+        tmp_path / "worker.log",
+        DIEUHANH_DATABASE_URL=database_url,
+        DIEUHANH_DATA_DIR=str(tmp_path),
+    )
+    try:
+        listed = wait_for_runs(client, auth("admin"), worker, {"camera-health", "report-reminders"})
+    finally:
+        stop(worker)
+    for name in ("camera-health", "report-reminders"):
+        job = listed[name]
+        assert f":{worker.pid}:" in str(job["last_run_by"]), job
+        assert job["last_error"] is None and job["last_started_at"] is not None, job
+        assert job["description"], job
+
+
 @pytest.fixture
 def runner(database_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    # A file, not a pipe: a chatty child never blocks on a full pipe nobody reads.
-    with (tmp_path / "runner.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.core.job_runner", database_url],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start(["tests.core.job_runner", database_url], tmp_path / "runner.log")
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process)
 
 
 def test_a_serve_process_lists_the_jobs_a_worker_process_ran(
     runner: subprocess.Popen[bytes], client: TestClient, auth: Callable[[str], dict[str, str]]
 ) -> None:
-    headers = auth("admin")
-    deadline = time.monotonic() + WAIT_SECONDS
-    job: dict[str, object] = {}
-    while time.monotonic() < deadline and runner.poll() is None:
-        job = jobs_by_name(client, headers).get(JOB_NAME, {})
-        if isinstance(job.get("runs"), int) and int(job["runs"]) >= 2:  # type: ignore[call-overload]
-            break
-        time.sleep(0.2)
-    assert runner.poll() is None, f"the worker process exited with {runner.returncode}"
-    assert job, "the worker's job never appeared"
+    job = wait_for_runs(client, auth("admin"), runner, {JOB_NAME})[JOB_NAME]
     assert job["last_result"] == f"alive in {runner.pid}"
     assert f":{runner.pid}:" in str(job["last_run_by"]) and job["description"] == "test runner"
     assert job["last_error"] is None and job["last_started_at"] is not None
