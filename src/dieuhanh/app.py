@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,8 @@ from dieuhanh import __version__
 from dieuhanh.capabilities import build_runtime, enabled_capabilities
 from dieuhanh.core.capability import Capability, PrincipalResolver
 from dieuhanh.core.config import Settings, load_settings
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.events import Subscription, run_dispatcher, trim_events
 from dieuhanh.core.http import errors
 from dieuhanh.core.http.routing import API_PREFIX, api_router
 from dieuhanh.core.jobs import Job, Scheduler
@@ -31,26 +34,81 @@ from dieuhanh.gateway import nodes
 log = logging.getLogger(__name__)
 
 
+EVENT_TRIM_EVERY_SECONDS = 6 * 3600
+
+
 def background_jobs(runtime: Runtime) -> list[Job]:
-    """Every capability's background jobs (run by `demo` and `worker`, never by `serve`)."""
-    return [
+    """Every capability's background jobs, and the kernel's own (trimming the event log)."""
+    jobs = [
         job
         for capability in runtime.capabilities
         if capability.jobs is not None
         for job in capability.jobs(runtime)
     ]
+    return [*jobs, _event_trim_job(runtime)]
+
+
+def _event_trim_job(runtime: Runtime) -> Job:
+    def trim() -> str:
+        with runtime.sessions() as session:
+            removed = trim_events(session, utcnow(), runtime.settings.events.retention_days)
+            session.commit()
+        return f"{removed} events older than {runtime.settings.events.retention_days} days removed"
+
+    return Job(
+        "events.trim",
+        EVENT_TRIM_EVERY_SECONDS,
+        trim,
+        description="Removes events older than events.retention_days from the event log.",
+    )
+
+
+def subscriptions(runtime: Runtime) -> list[Subscription]:
+    """Every capability's event subscribers."""
+    return [
+        subscription
+        for capability in runtime.capabilities
+        if capability.subscriptions is not None
+        for subscription in capability.subscriptions(runtime)
+    ]
+
+
+@dataclass
+class Background:
+    """What `demo` and `worker` run beside (or without) the web server: the jobs, shared with
+    every other worker through the database, and the event subscribers, each on its cursor."""
+
+    runtime: Runtime
+    scheduler: Scheduler
+    subscriptions: list[Subscription]
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> Background:
+        return cls(
+            runtime, Scheduler(background_jobs(runtime), runtime.sessions), subscriptions(runtime)
+        )
+
+    def names(self) -> list[str]:
+        return [job.name for job in self.scheduler.jobs] + [s.name for s in self.subscriptions]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks = [self.scheduler.run(stop)]
+        if self.subscriptions:
+            tasks.append(run_dispatcher(self.runtime, self.subscriptions, stop))
+        await asyncio.gather(*tasks)
 
 
 def create_app(
     settings: Settings | None = None,
     runtime: Runtime | None = None,
     *,
-    scheduler: Scheduler | None = None,
+    background: Background | None = None,
 ) -> FastAPI:
-    """``scheduler``: background jobs to run alongside the web server (the demo passes one)."""
+    """``background``: jobs and event subscribers to run alongside the web server (the demo
+    passes them; `serve` runs none)."""
     runtime = runtime or build_runtime(settings or load_settings())
     app = FastAPI(
-        lifespan=_lifespan(scheduler),
+        lifespan=_lifespan(background),
         title="DieuHanh API",
         version=__version__,
         description=(
@@ -63,7 +121,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.scheduler = scheduler
+    app.state.background = background
     app.state.shutdown_hooks = []
     capabilities = runtime.capabilities or enabled_capabilities(runtime.settings)
     app.state.principal_resolver = _principal_resolver(capabilities)
@@ -97,12 +155,12 @@ def create_app(
 
 
 def _lifespan(
-    scheduler: Scheduler | None,
+    background: Background | None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(scheduler.run(stop)) if scheduler is not None else None
+        task = asyncio.create_task(background.run(stop)) if background is not None else None
         try:
             yield
         finally:

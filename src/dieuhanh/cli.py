@@ -80,11 +80,10 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     result: list[Any] = []
     guard(lambda: result.append(demo_setup.prepare(runtime)))
     _print_banner(settings, result[0], host, port, time.monotonic() - started)
-    from dieuhanh.app import background_jobs
-    from dieuhanh.core.jobs import Scheduler
+    from dieuhanh.app import Background
 
     try:
-        _serve(runtime, host, port, scheduler=Scheduler(background_jobs(runtime)))
+        _serve(runtime, host, port, background=Background.of(runtime))
     finally:
         result[0].stop()
 
@@ -120,7 +119,7 @@ def _print_banner(settings: Settings, result: Any, host: str, port: int, elapsed
 
 
 def _serve(
-    runtime: Runtime, host: str, port: int, scheduler: Any = None, **uvicorn_options: Any
+    runtime: Runtime, host: str, port: int, background: Any = None, **uvicorn_options: Any
 ) -> None:
     import uvicorn
 
@@ -128,7 +127,7 @@ def _serve(
     from dieuhanh.gateway.app import UVICORN_OPTIONS
 
     uvicorn.run(
-        create_app(runtime=runtime, scheduler=scheduler),
+        create_app(runtime=runtime, background=background),
         host=host,
         port=port,
         log_level=runtime.settings.log_level.lower(),
@@ -162,28 +161,26 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the background jobs (camera health monitor, …) without the web server."""
+    """Run the background jobs (camera health monitor, …) and the event subscribers, without
+    the web server. Several workers share the jobs (each runs once per interval across them)."""
     import asyncio
     import signal
 
-    from dieuhanh.app import background_jobs
+    from dieuhanh.app import Background
     from dieuhanh.core.db import migrate
-    from dieuhanh.core.jobs import Scheduler
 
     runtime = cli_runtime()
     if not migrate.is_current(runtime.engine):
         fail("the database schema is not current: run 'dieuhanh migrate' first.")
-    scheduler = Scheduler(background_jobs(runtime))
-    if not scheduler.jobs:
-        fail("no background job is enabled in the configuration.")
+    background = Background.of(runtime)
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        log.info("worker running: %s", ", ".join(job.name for job in scheduler.jobs))
-        await scheduler.run(stop)
+        log.info("worker running: %s", ", ".join(background.names()))
+        await background.run(stop)
 
     asyncio.run(run())
 

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from click.testing import CliRunner
-from dieuhanh.core.jobs import Scheduler
 from fastapi.testclient import TestClient
 
 from dieuhanh.app import background_jobs, create_app
 from dieuhanh.capabilities import CAPABILITIES, enabled_capabilities
 from dieuhanh.core.capability import Capability, Extensions, check_unique
+from dieuhanh.core.jobs import Scheduler
 from dieuhanh.core.runtime import Runtime
 from tests.conftest import token_for
 from tests.core.toy import capability as toy
@@ -66,7 +66,9 @@ def test_its_job_is_scheduled(toy_runtime: Runtime) -> None:
 
     async def one_round() -> None:
         stop = asyncio.Event()
-        scheduler = Scheduler([job for job in jobs if job.name == "toy.count"])
+        scheduler = Scheduler(
+            [job for job in jobs if job.name == "toy.count"], toy_runtime.sessions
+        )
         task = asyncio.create_task(scheduler.run(stop))
         for _ in range(200):
             if toy.RUNS:

@@ -19,4 +19,12 @@ def jobs(runtime: Runtime) -> list[Job]:
         report = monitor.run_round()
         return f"{report.probed} probed, {report.changed} changed in {report.seconds:.1f} s"
 
-    return [Job("camera-health", ROUND_EVERY_SECONDS, probe_due_cameras, max_backoff_seconds=120)]
+    return [
+        Job(
+            "camera-health",
+            ROUND_EVERY_SECONDS,
+            probe_due_cameras,
+            max_backoff_seconds=120,
+            description="Probes the cameras whose check is due and records changes of state.",
+        )
+    ]

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from dieuhanh.core.access import Permission, Principal, Role, require
+from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import Forbidden, InvalidInput
 from dieuhanh.core.events import (
     EventRecord,
@@ -21,38 +22,65 @@ from dieuhanh.core.events import (
 from dieuhanh.core.events.cursors import topic_filter
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.jobs import JobRecord
+from dieuhanh.core.jobs import store as job_store
 
 router = api_router("system")
 
 
 class JobOut(BaseModel):
     name: str
+    description: str
     interval_seconds: float
-    runs: int
-    failures: int
+    timeout_seconds: float
     running: bool
+    last_run_by: str | None
     last_started_at: datetime | None
-    last_success_at: datetime | None
-    last_error_at: datetime | None
-    last_error: str | None
+    last_finished_at: datetime | None
     last_duration_s: float | None
+    last_success_at: datetime | None
     last_result: str | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures_in_a_row: int
+    runs: int
+    next_run_at: datetime | None
+    run_requested_by: str | None
+    run_requested_at: datetime | None
+
+    @classmethod
+    def of(cls, record: JobRecord, now: datetime) -> JobOut:
+        fields = {name: getattr(record, name) for name in cls.model_fields if name != "running"}
+        return cls(running=record.running(now), **fields)
 
 
 @router.get(
     "/jobs",
     response_model=list[JobOut],
-    summary="Background jobs of this process",
-    description="Last success and last error of each job (empty where no jobs run).",
+    summary="Background jobs of every worker",
+    description="Each job's last run (by which process), duration, last success, last error, "
+    "failures in a row, next run and whether it runs now. The same from every process: the "
+    "state is in the database, written by the schedulers (`dieuhanh worker`, the demo).",
 )
-def list_jobs(request: Request, principal: CurrentPrincipal) -> list[JobOut]:
+def list_jobs(db: Db, principal: CurrentPrincipal) -> list[JobOut]:
     require(principal, Permission.READ_ALL)
-    scheduler = request.app.state.scheduler
-    if scheduler is None:
-        return []
-    return [
-        JobOut.model_validate(state, from_attributes=True) for state in scheduler.states.values()
-    ]
+    now = utcnow()
+    return [JobOut.of(record, now) for record in job_store.all_jobs(db)]
+
+
+@router.post(
+    "/jobs/{name}/run",
+    response_model=JobOut,
+    summary="Run a job now",
+    description="Makes the job due now: the next free worker runs it (within a few seconds "
+    "while a worker is running). A run in progress is not interrupted.",
+)
+def run_job_now(name: str, db: Db, principal: CurrentPrincipal) -> JobOut:
+    require(principal, Permission.WRITE_ALL)
+    now = utcnow()
+    record = job_store.request_run(db, name, principal.username, now)
+    db.commit()
+    return JobOut.of(record, now)
 
 
 class EventOut(BaseModel):

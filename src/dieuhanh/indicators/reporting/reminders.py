@@ -170,4 +170,13 @@ def remind(runtime: Runtime, now: datetime | None = None) -> str:
 
 
 def jobs(runtime: Runtime) -> list[Job]:
-    return [Job("report-reminders", EVERY_SECONDS, lambda: remind(runtime))]
+    return [
+        Job(
+            "report-reminders",
+            EVERY_SECONDS,
+            lambda: remind(runtime),
+            description="Reminds units of report deadlines near and passed (and e-mails them).",
+            # A run takes seconds: a worker killed mid-run is replaced after 10 min, not 2 h.
+            timeout_seconds=600,
+        )
+    ]
