@@ -66,7 +66,7 @@ class GatewayNode:
         timeout = self.runtime.settings.cameras.monitor.timeout_seconds
         if key.output == "copy":
             if self.settings.rtsp_client == "native":
-                return RtspPull(hub, urls, loop, timeout=timeout)
+                return RtspPull(hub, urls, loop, timeout=timeout, watchdog=self.gateway.watchdog)
             return PassthroughPull(hub, urls, loop, timeout=timeout)
         from dieuhanh.gateway.transcode import TranscodePull
 
