@@ -60,6 +60,8 @@ class Framer:
             end = self._item(buffer, position)
             if end is None:
                 break
+            if end <= position:  # never backwards nor in place: a slip must not become a spin
+                raise protocol_error(f"the stream made no progress at byte {position}")
             position = end
         self.buffer = buffer[position:]
         return more

@@ -26,12 +26,19 @@ UnitHandler = Callable[[int, list[bytes], bool], None]
 
 
 class Depacketizer:
-    def __init__(self, codec: str, payload_type: int, on_unit: UnitHandler) -> None:
+    def __init__(
+        self,
+        codec: str,
+        payload_type: int,
+        on_unit: UnitHandler,
+        max_unit_bytes: int = MAX_UNIT_BYTES,
+    ) -> None:
         if codec not in ("h264", "h265"):
             raise ValueError(f"cannot depacketize {codec}")
         self.h265 = codec == "h265"
         self.payload_type = payload_type
         self.on_unit = on_unit
+        self.max_unit_bytes = max_unit_bytes
         self.nals: list[bytes] = []
         self.fragment: bytearray | None = None
         self.timestamp: int | None = None
@@ -142,7 +149,7 @@ class Depacketizer:
         """Whether the frame stays within its bounds with ``size`` more bytes; if not, it is
         dropped, and the rest of its packets with it."""
         self.unit_bytes += size
-        if self.unit_bytes <= MAX_UNIT_BYTES and len(self.nals) + nals <= MAX_UNIT_NALS:
+        if self.unit_bytes <= self.max_unit_bytes and len(self.nals) + nals <= MAX_UNIT_NALS:
             return True
         self.overflows += 1
         self.overflowing, self.damaged = True, True
