@@ -21,11 +21,13 @@ _CSEQ = re.compile(rb"CSeq:\s*([0-9]+)", re.IGNORECASE)
 
 class ScriptedServer(TrackedServer):
     """Answers the n-th request of each connection with ``answers[n]`` (``{cseq}`` replaced by
-    the request's CSeq), then keeps the connection open, reading and discarding."""
+    the request's CSeq), then keeps the connection open, reading and discarding (``hold``) or
+    closes it."""
 
-    def __init__(self, answers: Sequence[bytes]) -> None:
+    def __init__(self, answers: Sequence[bytes], hold: bool = True) -> None:
         super().__init__()
         self.answers = list(answers)
+        self.hold = hold
         self.connections = 0
         self.requests: list[bytes] = []
 
@@ -40,7 +42,7 @@ class ScriptedServer(TrackedServer):
             found = _CSEQ.search(request)
             writer.write(answer.replace(b"{cseq}", found[1] if found else b"0"))
             await writer.drain()
-        while await reader.read(4096):
+        while self.hold and await reader.read(4096):
             pass
 
 

@@ -11,6 +11,7 @@ fixed and derandomized so the suite stays fast and repeatable in CI.
 from __future__ import annotations
 
 import itertools
+import re
 import signal
 import struct
 from base64 import b64encode
@@ -18,11 +19,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dieuhanh.cameras.simulator import run_service
 from dieuhanh.gateway import h26x
 from dieuhanh.gateway.hub import Hub
+from dieuhanh.gateway.rtsp.client import RtspClient
 from dieuhanh.gateway.rtsp.errors import RtspError
 from dieuhanh.gateway.rtsp.framing import (
     BURST_BYTES,
@@ -35,6 +39,7 @@ from dieuhanh.gateway.rtsp.head import MAX_BODY_BYTES, Response, parse_head
 from dieuhanh.gateway.rtsp.rtp import MAX_UNIT_NALS, Depacketizer
 from dieuhanh.gateway.rtsp.sdp import MAX_FRAMERATE, parse_sdp
 from dieuhanh.gateway.rtsp_pull import VideoTrack
+from tests.hostile import ScriptedServer, run_bounded
 
 FUZZ = settings(
     max_examples=300,
@@ -247,6 +252,42 @@ def test_one_split_hands_out_at_most_one_burst() -> None:
     handed.clear()
     framer.feed(b"".join(interleaved(0, bytes(60_000)) for _ in range(8)))
     assert framer.split() and len(handed) * 60_004 <= BURST_BYTES + 60_004
+
+
+# -- the whole client, against a real server answering mutated replies -----------------------
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[tuple[ScriptedServer, str]]:
+    server = ScriptedServer([], hold=False)  # closes after its script: no example waits
+    with run_service(server) as service:
+        yield server, service.url("/cam")
+
+
+async def _open(url: str) -> str:
+    client = RtspClient(url, 5.0, lambda packet: None)
+    try:
+        await client.open()
+    except RtspError as error:
+        return error.reason
+    finally:
+        client.close()
+    return "opened"
+
+
+@settings(FUZZ, max_examples=25, suppress_health_check=list(HealthCheck))
+@given(replies=st.lists(camera_reply(), min_size=1, max_size=4))
+def test_the_client_over_a_socket_opens_or_fails_with_its_own_error(
+    scripted: tuple[ScriptedServer, str], replies: list[bytes]
+) -> None:
+    server, url = scripted
+    # Most answer their request's CSeq; a mutated one may not, which the client must survive.
+    server.answers = [
+        re.sub(rb"CSeq: [0-9]+", b"CSeq: {cseq}", reply, count=1) for reply in replies
+    ]
+    reason = run_bounded(_open(url), bound=10)  # anything but RtspError is raised here
+    assert reason in ("opened", "protocol_error", "stalled", "unauthorized", "not_found",
+                      "no_video", "unsupported_codec")  # fmt: skip
 
 
 # -- the session description -----------------------------------------------------------------
