@@ -102,7 +102,7 @@ def test_the_pull_reconnects_after_a_hostile_reply() -> None:
         hub = Hub("hostile")
         pull = RtspPull(hub, lambda: (url, []), asyncio.get_running_loop(), timeout=30.0)
         pull.start()
-        for _ in range(200):  # the first reconnect comes after one second
+        for _ in range(400):  # the first reconnect comes after one second
             if server.connections >= 2:
                 break
             await asyncio.sleep(0.05)
@@ -114,7 +114,7 @@ def test_the_pull_reconnects_after_a_hostile_reply() -> None:
     reply = b"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Length: -49\r\n\r\n"
     scripted = ScriptedServer([reply])
     with run_service(scripted) as server:
-        error, reconnects = run_bounded(watch(server.url("/cam"), scripted), bound=20)
+        error, reconnects = run_bounded(watch(server.url("/cam"), scripted), bound=40)
     assert scripted.connections >= 2
     assert error is not None and error.startswith("protocol_error: Content-Length")
     assert reconnects >= 1
@@ -181,8 +181,14 @@ def test_video_comes_on_the_channel_the_camera_chose() -> None:
 
 
 def test_an_interleaved_channel_beyond_255_fails() -> None:
-    error = open_error([OPTIONS, DESCRIBE, setup_reply("300-301")])
-    assert error.reason == "protocol_error" and "channel 300" in error.detail
+    error = open_error([OPTIONS, DESCRIBE, setup_reply("1000-1001")])
+    assert error.reason == "protocol_error" and "channel 1000" in error.detail
+
+
+def test_a_session_that_would_break_our_requests_fails() -> None:
+    setup = rtsp_reply("Transport: RTP/AVP/TCP;interleaved=0-1", "Session: 12\nX-Injected: 1")
+    error = open_error([OPTIONS, DESCRIBE, setup])
+    assert error.reason == "protocol_error" and "Session header" in error.detail
 
 
 # -- reassembly and parameter sets -----------------------------------------------------------

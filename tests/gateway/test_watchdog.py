@@ -64,7 +64,9 @@ def test_a_stream_that_holds_the_loop_is_named(
     assert isinstance(stats["loop_lag_max_ms"], int) and stats["loop_lag_max_ms"] >= 250
 
 
-def test_a_late_wake_up_without_a_stream_names_none(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_late_wake_up_names_a_stream_only_when_it_held_the_loop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.WARNING, logger="dieuhanh.gateway.watchdog")
     watchdog = LoopWatchdog()
     watchdog.charge("1/main/copy", 0.002)
@@ -72,6 +74,11 @@ def test_a_late_wake_up_without_a_stream_names_none(caplog: pytest.LogCaptureFix
     watchdog.check(0.5)
     assert (watchdog.warnings, watchdog.blamed, watchdog.last_lag) == (1, None, 0.5)
     assert "no stream handler ran" in caplog.text
+    watchdog.charge("1/main/copy", 0.002)
+    watchdog.check(0.3)  # a stream ran, but briefly: not the one to blame
+    assert (
+        watchdog.blamed is None and "not by a stream handler (longest: 1/main/copy" in caplog.text
+    )
     watchdog.charge("1/main/copy", 0.002)
     watchdog.charge("2/sub/copy", 0.4)
     watchdog.check(0.45)

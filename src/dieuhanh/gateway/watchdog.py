@@ -67,6 +67,14 @@ class LoopWatchdog:
             log.warning("event loop blocked for %.0f ms; no stream handler ran meanwhile",
                         lag * 1000)  # fmt: skip
             return
-        seconds, self.blamed = longest
+        seconds, stream = longest
+        if seconds < self.threshold / 2:
+            # Something else held the loop (another task, the machine itself): naming a stream
+            # whose handler took a millisecond would send the reader the wrong way.
+            self.blamed = None
+            log.warning("event loop blocked for %.0f ms, not by a stream handler (longest: %s, "
+                        "%.0f ms)", lag * 1000, stream, seconds * 1000)  # fmt: skip
+            return
+        self.blamed = stream
         log.warning("event loop blocked for %.0f ms; longest stream handler: %s (%.0f ms)",
-                    lag * 1000, self.blamed, seconds * 1000)  # fmt: skip
+                    lag * 1000, stream, seconds * 1000)  # fmt: skip

@@ -31,7 +31,7 @@ __all__ = ["MAX_HEADER_BYTES", "MAX_JUNK_BYTES", "Response", "RtspClient", "Rtsp
 USER_AGENT = "DieuHanh gateway"
 MAX_HEADER_BYTES = MAX_HEAD_BYTES
 VIDEO_CHANNEL = 0
-_INTERLEAVED = re.compile(r"interleaved=([0-9]{1,3})(?:-[0-9]{1,3})?")
+_INTERLEAVED = re.compile(r"interleaved=([0-9]{1,6})(?![0-9])")
 _SECONDS = re.compile(r"[0-9]{1,6}")
 
 PacketHandler = Callable[[bytes], None]
@@ -188,6 +188,8 @@ class RtspClient:
 
     def _use_session(self, header: str) -> None:
         self.session, _, parameters = header.partition(";")
+        if not self.session.isprintable():  # it goes back in each request: no line breaks
+            raise protocol_error(f"a Session header with control characters: {header[:40]!r}")
         for parameter in parameters.split(";"):
             name, _, value = parameter.strip().partition("=")
             if name.lower() == "timeout" and _SECONDS.fullmatch(value) and int(value) > 0:
