@@ -10,7 +10,9 @@ import pytest
 from dieuhanh.cameras.models import Reason
 from dieuhanh.cameras.picture import difference
 from dieuhanh.cameras.probe import ProbeOptions, probe
+from dieuhanh.cameras.simulator import run_service
 from tests.cameras.conftest import SIM_PASSWORD, STALL_AFTER, Camera
+from tests.hostile import HttpLoginPage
 
 FAST = ProbeOptions(timeout=2.0, read_seconds=0.6)
 PICTURE = ProbeOptions(timeout=2.0, read_seconds=0.6, picture=True, keyframe_wait=2.5)
@@ -107,6 +109,17 @@ def test_timeout_from_a_server_that_never_answers(hanging: str) -> None:
 def test_garbage_is_a_protocol_error(garbage: str) -> None:
     result = probe(garbage, FAST)
     assert result.reason is Reason.PROTOCOL_ERROR and result.seconds < 1
+
+
+def test_a_web_server_on_the_camera_port_is_a_protocol_error_at_once() -> None:
+    # A router's login page that keeps the connection open: FFmpeg alone took the 401 for RTSP
+    # and waited out its whole timeout, reporting "timeout". The timeout here is far longer
+    # than the test could wait for: the verdict has to come from the first answer.
+    with run_service(HttpLoginPage()) as server:
+        result = probe(server.url("/stream"), ProbeOptions(timeout=30.0))
+    assert (result.live, result.reason) == (False, Reason.PROTOCOL_ERROR)
+    assert (result.detail or "").startswith("answered HTTP, not RTSP")
+    assert "401 Unauthorized" in (result.detail or "")
 
 
 def test_dns_failure(unresolvable: str) -> None:

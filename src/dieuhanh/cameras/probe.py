@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import av
 import av.error
@@ -24,6 +24,7 @@ from dieuhanh.cameras.models import Reason
 from dieuhanh.cameras.picture import Picture, picture_of
 from dieuhanh.core.redact import scrub
 from dieuhanh.gateway.reasons import classify_open_error
+from dieuhanh.gateway.rtsp.head import http_error, looks_like_http
 
 # Codecs the gateway can pass through or transcode; anything else cannot be shown.
 SUPPORTED_CODECS = frozenset({"h264", "hevc", "mjpeg", "mpeg4"})
@@ -84,6 +85,10 @@ def probe(
         resolver(host)
     except socket.gaierror as exc:
         return ProbeResult.dead(Reason.DNS, f"cannot resolve {host}: {exc.strerror}", started)
+    if url.lower().startswith("rtsp://"):
+        verdict = greet(url, options.timeout)
+        if verdict is not None:
+            return ProbeResult.dead(*verdict, started)
     try:
         container = av.open(
             url, options=_open_options(url, options), timeout=(options.timeout, options.timeout)
@@ -96,6 +101,49 @@ def probe(
         return _inspect(container, options, started, secrets)
     finally:
         container.close()
+
+
+def greet(url: str, timeout: float) -> tuple[Reason, str] | None:
+    """One OPTIONS on its own connection before FFmpeg's: the verdicts FFmpeg gets wrong or late.
+
+    FFmpeg reads an HTTP reply (a router's login page on the camera's port, a common mistake) as
+    RTSP and waits out its whole timeout; a server that never answers costs FFmpeg its timeout
+    too, so saying so here keeps a probe to one timeout. Anything else is left to FFmpeg.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or 554
+    netloc = f"[{host}]" if ":" in host else host
+    bare = urlunsplit(("rtsp", f"{netloc}:{port}", parts.path or "/", parts.query, ""))
+    request = f"OPTIONS {bare} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: DieuHanh probe\r\n\r\n"
+    try:
+        connection = socket.create_connection((host, port), timeout=timeout)
+    except TimeoutError:
+        return Reason.TIMEOUT, f"no answer from {host}:{port} within {timeout:g} s"
+    except OSError:
+        return None  # refused, unreachable: FFmpeg names these at once
+    with connection:
+        try:
+            connection.sendall(request.encode("utf-8"))
+            start = _first_line(connection, time.monotonic() + timeout)
+        except TimeoutError:
+            return Reason.TIMEOUT, f"connected, but no answer within {timeout:g} s"
+        except OSError:
+            return None
+    if looks_like_http(start):
+        return Reason.PROTOCOL_ERROR, http_error(start).detail
+    return None
+
+
+def _first_line(connection: socket.socket, deadline: float) -> bytes:
+    """The answer's first bytes, up to its first line break (at most 512 bytes)."""
+    received = b""
+    while b"\r\n" not in received and len(received) < 512:
+        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+        chunk = connection.recv(512 - len(received))
+        if not chunk:
+            break
+        received += chunk
+    return received
 
 
 def _open_options(url: str, options: ProbeOptions) -> dict[str, str]:

@@ -18,6 +18,8 @@ H265_VPS, H265_SPS, H265_PPS, H265_AUD = 32, 33, 34, 35
 H265_IRAP = range(16, 22)  # BLA, IDR, CRA: a decoder can start there
 # High profiles whose SPS carries chroma format and bit depths (H.264 7.3.2.1.1).
 H264_HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
+MAX_DIMENSION = 16384  # H.265's largest level codes 8192 x 4320; beyond is a malformed set
+MAX_PARAMETER_SET_BYTES = 16 * 1024  # tens of bytes in practice; avcC/hvcC allow 64 KiB
 
 
 class BitstreamError(ValueError):
@@ -122,6 +124,7 @@ def h264_format(sps: bytes, pps: bytes) -> VideoFormat:
             unit_y = (2 if chroma_format == 1 else 1) * (2 - frame_mbs_only)
         width -= unit_x * (left + right)
         height -= unit_y * (top + bottom)
+    _check_size(width, height)
     config = bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]) + _sized(sps) + b"\x01" + _sized(pps)
     if profile in (100, 110, 122, 144):
         config += bytes([0xFC | chroma_format, 0xF8 | depth_luma, 0xF8 | depth_chroma, 0])
@@ -166,6 +169,7 @@ def h265_format(vps: bytes, sps: bytes, pps: bytes) -> VideoFormat:
         width -= unit_x * (left + right)
         height -= unit_y * (top + bottom)
     depth_luma, depth_chroma = reader.ue(), reader.ue()
+    _check_size(width, height)
     config = (
         b"\x01"
         + general
@@ -188,5 +192,12 @@ def h265_format(vps: bytes, sps: bytes, pps: bytes) -> VideoFormat:
     return VideoFormat("h265", width, height, config)
 
 
+def _check_size(width: int, height: int) -> None:
+    if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
+        raise BitstreamError(f"picture size {width}x{height} out of range")
+
+
 def _sized(nal: bytes) -> bytes:
+    if len(nal) > MAX_PARAMETER_SET_BYTES:
+        raise BitstreamError(f"a parameter set of {len(nal)} bytes")
     return struct.pack(">H", len(nal)) + nal

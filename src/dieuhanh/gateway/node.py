@@ -84,7 +84,7 @@ class GatewayNode:
         timeout = self.connect_timeout
         if key.output == "copy":
             if self.settings.rtsp_client == "native":
-                return RtspPull(hub, urls, loop, timeout=timeout)
+                return RtspPull(hub, urls, loop, timeout=timeout, watchdog=self.gateway.watchdog)
             return PassthroughPull(hub, urls, loop, timeout=timeout)
         from dieuhanh.gateway.transcode import TranscodePull
 

@@ -23,8 +23,10 @@ from dieuhanh.gateway.fmp4_writer import fragment, init_segment
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.pull import Backoff, PassthroughPull, PullState, UrlProvider
 from dieuhanh.gateway.rtsp.client import RtspClient, RtspError
+from dieuhanh.gateway.rtsp.errors import protocol_error
 from dieuhanh.gateway.rtsp.rtp import Depacketizer
 from dieuhanh.gateway.rtsp.sdp import Media
+from dieuhanh.gateway.watchdog import LoopWatchdog
 
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct(">I")
@@ -39,8 +41,10 @@ class RtspPull:
         loop: asyncio.AbstractEventLoop,
         timeout: float = 5.0,
         max_backoff: float = 30.0,
+        watchdog: LoopWatchdog | None = None,
     ) -> None:
         self.hub = hub
+        self.watchdog = watchdog
         self.urls = urls
         self.loop = loop
         self.timeout = timeout
@@ -97,7 +101,8 @@ class RtspPull:
 
         client: RtspClient | None = None
         try:
-            client = RtspClient(url, self.timeout, on_video)
+            on_busy = self.watchdog.charger(self.hub.key) if self.watchdog is not None else None
+            client = RtspClient(url, self.timeout, on_video, on_busy)
             track = VideoTrack(await client.open(), self.hub)
             await client.play()
             self._state.connected, self._state.codec = True, track.codec
@@ -160,6 +165,9 @@ class VideoTrack:
         kind = h26x.h265_type(nal) if self.h265 else h26x.h264_type(nal)
         if kind in ((h26x.H265_VPS, h26x.H265_SPS, h26x.H265_PPS) if self.h265
                     else (h26x.H264_SPS, h26x.H264_PPS)):  # fmt: skip
+            if len(nal) > h26x.MAX_PARAMETER_SET_BYTES:
+                raise protocol_error(f"a parameter set of {len(nal)} bytes (at most "
+                                     f"{h26x.MAX_PARAMETER_SET_BYTES})")  # fmt: skip
             self.parameter_sets[kind] = nal
             return True
         return False

@@ -18,6 +18,7 @@ from dieuhanh.core.config import GatewaySettings
 from dieuhanh.core.errors import Unavailable
 from dieuhanh.gateway.hls import HlsWindow
 from dieuhanh.gateway.hub import Hub, Viewer
+from dieuhanh.gateway.watchdog import LoopWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class Gateway:
         self.make_pull = make_pull
         self.streams: dict[StreamKey, Stream] = {}
         self.pulls_started = 0
+        self.watchdog = LoopWatchdog()  # started with the first stream, on the serving loop
 
     @property
     def transcodes(self) -> int:
@@ -100,6 +102,7 @@ class Gateway:
                 "try again shortly, or use a browser that plays H.265.",
             )
         loop = asyncio.get_running_loop()
+        self.watchdog.start()
         hub = Hub(key=str(key))
         pull = self.make_pull(key, hub, loop)
         created = Stream(key=key, hub=hub, pull=pull)
@@ -166,6 +169,7 @@ class Gateway:
         waits = [task for pull in pulls if (task := getattr(pull, "stopping", None)) is not None]
         if waits:
             await asyncio.gather(*waits, return_exceptions=True)
+        await self.watchdog.stop()
 
     def stats(self) -> dict[str, object]:
         return {
@@ -173,4 +177,6 @@ class Gateway:
             "transcodes": self.transcodes,
             "viewers": sum(len(s.hub.viewers) for s in self.streams.values()),
             "pulls_started": self.pulls_started,
+            "loop_lag_ms": round(self.watchdog.last_lag * 1000),
+            "loop_lag_max_ms": round(self.watchdog.max_lag * 1000),
         }

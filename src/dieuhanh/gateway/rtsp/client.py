@@ -2,7 +2,8 @@
 
 RTP arrives interleaved on the same connection (``$``, channel, length, packet) between RTSP
 responses; an ``asyncio.Protocol`` splits both out of each chunk the kernel hands over, without a
-coroutine switch per packet. Failures raise ``RtspError`` with the same reasons the health monitor
+coroutine switch per packet (``framing.py``, bounded; a burst is handled a slice per turn of the
+event loop, reading paused meanwhile). Failures raise ``RtspError`` with the reasons the monitor
 gives (``dns``, ``refused``, ``timeout``, ``unauthorized``, ``not_found``, ``protocol_error``,
 ``no_video``, ``unsupported_codec``, ``stalled``), so a viewer reads the same words as the list.
 """
@@ -12,58 +13,59 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import re
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from dieuhanh.gateway.rtsp.auth import Credentials
+from dieuhanh.gateway.rtsp.errors import RtspError, protocol_error
+from dieuhanh.gateway.rtsp.framing import MAX_JUNK_BYTES, Framer
+from dieuhanh.gateway.rtsp.head import MAX_HEAD_BYTES, Response
 from dieuhanh.gateway.rtsp.sdp import Media, parse_sdp, resolve_control
 
+__all__ = ["MAX_HEADER_BYTES", "MAX_JUNK_BYTES", "Response", "RtspClient", "RtspError"]
+
 USER_AGENT = "DieuHanh gateway"
-MAX_HEADER_BYTES = 64 * 1024  # an RTSP response head larger than this is not an RTSP server
-MAX_JUNK_BYTES = 64 * 1024
+MAX_HEADER_BYTES = MAX_HEAD_BYTES
 VIDEO_CHANNEL = 0
+_INTERLEAVED = re.compile(r"interleaved=([0-9]{1,6})(?![0-9])")
+_SECONDS = re.compile(r"[0-9]{1,6}")
 
 PacketHandler = Callable[[bytes], None]
-
-
-class RtspError(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason, self.detail = reason, detail
-
-
-@dataclass
-class Response:
-    status: int
-    phrase: str
-    headers: dict[str, list[str]] = field(default_factory=dict)
-    body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        values = self.headers.get(name.lower())
-        return values[0] if values else None
+BusyHandler = Callable[[float], None]  # seconds the loop spent on one slice of this camera
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self, on_video: PacketHandler) -> None:
+    def __init__(self, on_video: PacketHandler, on_busy: BusyHandler | None = None) -> None:
         self.on_video = on_video
+        self.on_busy = on_busy
         self.transport: asyncio.Transport | None = None
         self.pending: dict[int, asyncio.Future[Response]] = {}
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.leftover = b""
-        self.junk = 0
+        self.framer = Framer(self._packet, self._answered)
         self.last_video_at = time.monotonic()
-        self.responses = 0
         self.error: RtspError | None = None
+        self.video_channel = VIDEO_CHANNEL
+        self.other_frames = 0  # interleaved frames on channels not set up (RTCP, strays)
+        self._resume: asyncio.Handle | None = None  # the rest of a burst, on the next turn
+
+    @property
+    def junk(self) -> int:
+        return self.framer.junk
+
+    @property
+    def responses(self) -> int:
+        return self.framer.responses
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._resume is not None:
+            self._resume.cancel()
         error = self.error or self._closed_error(exc)
         for future in self.pending.values():
             if not future.done():
@@ -79,81 +81,61 @@ class _Protocol(asyncio.Protocol):
         return RtspError("stalled", f"the camera closed the connection{because}")
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.leftover + data if self.leftover else data
-        position, size = 0, len(buffer)
-        while position < size:
-            if buffer[position] == 0x24:  # "$": an interleaved packet
-                if position + 4 > size:
-                    break
-                end = position + 4 + ((buffer[position + 2] << 8) | buffer[position + 3])
-                if end > size:
-                    break
-                if buffer[position + 1] == VIDEO_CHANNEL:
-                    self.last_video_at = time.monotonic()
-                    self.on_video(buffer[position + 4 : end])
-                position = end  # RTCP and other channels: nothing we need over TCP
-            elif buffer.startswith(b"RTSP/", position) or size - position < 5:
-                if size - position < 5:
-                    break
-                head_end = buffer.find(b"\r\n\r\n", position)
-                if head_end < 0:
-                    if size - position > MAX_HEADER_BYTES:
-                        self._fail("protocol_error", "an RTSP response head with no end")
-                        return
-                    break
-                try:
-                    response = _parse_head(buffer[position:head_end])
-                except RtspError as exc:
-                    self._fail(exc.reason, exc.detail)
-                    return
-                body_end = head_end + 4 + int(response.header("content-length") or 0)
-                if body_end > size:
-                    break
-                response.body = buffer[head_end + 4 : body_end]
-                position = body_end
-                self._answered(response)
-            else:
-                # Not a packet and not a response: a camera's stray bytes, or not RTSP at all.
-                found = [i for i in (buffer.find(b"$", position + 1),
-                                     buffer.find(b"RTSP/", position + 1)) if i >= 0]  # fmt: skip
-                skipped = (min(found) if found else size) - position
-                self.junk += skipped
-                position += skipped
-                if self.junk > MAX_JUNK_BYTES:
-                    self._fail("protocol_error", "the server does not speak RTSP")
-                    return
-        self.leftover = buffer[position:]
+        self.framer.feed(data)
+        if self._resume is None:
+            self._process()
+
+    def _process(self) -> None:
+        """One burst of the buffer; the rest on the next turn, reading paused meanwhile."""
+        self._resume = None
+        transport = self.transport
+        if self.error is not None or transport is None or transport.is_closing():
+            return
+        started = time.perf_counter()
+        try:
+            more = self.framer.split()
+        except RtspError as exc:
+            self._fail(exc)
+            return
+        finally:
+            if self.on_busy is not None:
+                self.on_busy(time.perf_counter() - started)
+        if more and not transport.is_closing():
+            transport.pause_reading()
+            self._resume = asyncio.get_running_loop().call_soon(self._process)
+        elif not transport.is_reading() and not transport.is_closing():
+            transport.resume_reading()
+
+    def _packet(self, channel: int, packet: bytes) -> None:
+        if channel == self.video_channel:
+            self.last_video_at = time.monotonic()
+            self.on_video(packet)
+        else:
+            self.other_frames += 1  # RTCP and other channels: nothing we need over TCP
 
     def _answered(self, response: Response) -> None:
-        self.responses += 1
-        cseq = response.header("cseq")
-        key = int(cseq) if cseq and cseq.strip().isdigit() else min(self.pending, default=None)
+        cseq = response.cseq()
+        key = cseq if cseq is not None else min(self.pending, default=None)
         future = self.pending.pop(key, None) if key is not None else None
         if future is not None and not future.done():
             future.set_result(response)
 
-    def _fail(self, reason: str, detail: str) -> None:
-        self.error = RtspError(reason, detail)
+    def _fail(self, error: RtspError) -> None:
+        self.error = error
         if self.transport is not None:
             self.transport.close()
-
-
-def _parse_head(head: bytes) -> Response:
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise RtspError("protocol_error", f"not an RTSP status line: {lines[0][:80]!r}")
-    response = Response(int(parts[1]), parts[2] if len(parts) > 2 else "")
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        response.headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return response
 
 
 class RtspClient:
     """One session with one camera: ``open()``, ``play()``, then ``run()`` until it fails."""
 
-    def __init__(self, url: str, timeout: float, on_video: PacketHandler) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        on_video: PacketHandler,
+        on_busy: BusyHandler | None = None,
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme.lower() != "rtsp" or not parts.hostname:
             raise RtspError("protocol_error", "the native client reads rtsp:// URLs only")
@@ -168,7 +150,7 @@ class RtspClient:
             else None
         )
         self.timeout = timeout
-        self.protocol = _Protocol(on_video)
+        self.protocol = _Protocol(on_video, on_busy)
         self.cseq = 0
         self.session: str | None = None
         self.session_timeout = 60.0
@@ -199,14 +181,29 @@ class RtspClient:
             "SETUP", resolve_control(base, video.control),
             {"Transport": f"RTP/AVP/TCP;unicast;interleaved={VIDEO_CHANNEL}-{VIDEO_CHANNEL + 1}"},
         )  # fmt: skip
-        session = setup.header("session") or ""
-        self.session, _, parameters = session.partition(";")
-        for parameter in parameters.split(";"):
-            name, _, value = parameter.strip().partition("=")
-            if name.lower() == "timeout" and value.isdigit() and int(value) > 0:
-                self.session_timeout = float(value)
+        self._use_session(setup.header("session") or "")
+        self._use_transport(setup.header("transport") or "")
         self.media = video
         return video
+
+    def _use_session(self, header: str) -> None:
+        self.session, _, parameters = header.partition(";")
+        if not self.session.isprintable():  # it goes back in each request: no line breaks
+            raise protocol_error(f"a Session header with control characters: {header[:40]!r}")
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name.lower() == "timeout" and _SECONDS.fullmatch(value) and int(value) > 0:
+                self.session_timeout = float(value)
+
+    def _use_transport(self, header: str) -> None:
+        """The channel the camera will really send video on; most echo ours, some pick."""
+        found = _INTERLEAVED.search(header)
+        if found is None:
+            return
+        channel = int(found[1])
+        if channel > 255:
+            raise protocol_error(f"SETUP answered an interleaved channel {channel} (at most 255)")
+        self.protocol.video_channel = channel
 
     async def play(self) -> None:
         """Start the packets; the caller's handler must be ready: the first is the keyframe."""

@@ -3,6 +3,10 @@
 A frame ends at the RTP marker bit, or when the timestamp changes for cameras that forget it.
 A lost packet (a gap in sequence numbers) or a fragment without its start marks the frame as
 damaged: the caller drops frames until the next keyframe rather than show a smeared picture.
+
+A frame is bounded (``MAX_UNIT_BYTES``, ``MAX_UNIT_NALS``): a camera that never sets the marker
+nor changes the timestamp, or fragments without end, makes the frame overflow; it is dropped as
+damaged and the depacketizer resyncs at the next timestamp, never holding more than the bound.
 """
 
 from __future__ import annotations
@@ -14,25 +18,37 @@ H264_STAP_A, H264_FU_A = 24, 28
 H265_AP, H265_FU = 48, 49
 _SEQUENCE_TIMESTAMP = struct.Struct(">HI")
 _SIZE = struct.Struct(">H")
+MAX_UNIT_BYTES = 8 * 1024 * 1024  # a 4K keyframe at a high bitrate is one or two MB
+MAX_UNIT_NALS = 1024  # slices, SEI and parameter sets of one frame; cameras send a handful
 
 # timestamp, NAL units, damaged
 UnitHandler = Callable[[int, list[bytes], bool], None]
 
 
 class Depacketizer:
-    def __init__(self, codec: str, payload_type: int, on_unit: UnitHandler) -> None:
+    def __init__(
+        self,
+        codec: str,
+        payload_type: int,
+        on_unit: UnitHandler,
+        max_unit_bytes: int = MAX_UNIT_BYTES,
+    ) -> None:
         if codec not in ("h264", "h265"):
             raise ValueError(f"cannot depacketize {codec}")
         self.h265 = codec == "h265"
         self.payload_type = payload_type
         self.on_unit = on_unit
+        self.max_unit_bytes = max_unit_bytes
         self.nals: list[bytes] = []
         self.fragment: bytearray | None = None
         self.timestamp: int | None = None
         self.sequence: int | None = None
         self.damaged = False
+        self.unit_bytes = 0  # NAL units and fragment of the frame being put together
+        self.overflowing = False  # the frame went over the bounds: dropped until the next one
         self.lost_packets = 0
         self.ignored_packets = 0
+        self.overflows = 0
 
     def push(self, packet: bytes) -> None:
         if len(packet) < 12 or packet[0] >> 6 != 2:
@@ -56,10 +72,10 @@ class Depacketizer:
             self.fragment = None
         self.sequence = sequence
         if timestamp != self.timestamp:
-            if self.nals or self.fragment is not None:
+            if self.nals or self.fragment is not None or self.overflowing:
                 self._finish()
             self.timestamp = timestamp
-        if start < end:
+        if start < end and not self.overflowing:
             payload = packet[start:end]
             if self.h265:
                 self._h265(payload)
@@ -71,7 +87,7 @@ class Depacketizer:
     def _h264(self, payload: bytes) -> None:
         kind = payload[0] & 0x1F
         if 0 < kind < 24:
-            self.nals.append(payload)
+            self._add(payload)
         elif kind == H264_STAP_A:
             self._aggregate(payload, 1)
         elif kind == H264_FU_A and len(payload) > 2:
@@ -86,7 +102,7 @@ class Depacketizer:
             return
         kind = (payload[0] >> 1) & 0x3F
         if kind < H265_AP:
-            self.nals.append(payload)
+            self._add(payload)
         elif kind == H265_AP:
             self._aggregate(payload, 2)
         elif kind == H265_FU:
@@ -103,7 +119,8 @@ class Depacketizer:
             if size == 0 or position + size > len(payload):
                 self.damaged = True
                 return
-            self.nals.append(payload[position : position + size])
+            if not self._add(payload[position : position + size]):
+                return
             position += size
 
     def _fragment(self, header: int, nal_header: bytes, payload: bytes, skip: int) -> None:
@@ -114,16 +131,37 @@ class Depacketizer:
         elif self.fragment is None:
             self.damaged = True  # its start was lost
             return
+        if not self._count(len(payload) - skip, 0):
+            return
         self.fragment += payload[skip:]
-        if header & 0x40:  # end
-            self.nals.append(bytes(self.fragment))
-            self.fragment = None
+        if header & 0x40 and self.fragment is not None:  # end
+            nal, self.fragment = bytes(self.fragment), None
+            if self._count(len(nal_header), 1):
+                self.nals.append(nal)
+
+    def _add(self, nal: bytes) -> bool:
+        if not self._count(len(nal), 1):
+            return False
+        self.nals.append(nal)
+        return True
+
+    def _count(self, size: int, nals: int) -> bool:
+        """Whether the frame stays within its bounds with ``size`` more bytes; if not, it is
+        dropped, and the rest of its packets with it."""
+        self.unit_bytes += size
+        if self.unit_bytes <= self.max_unit_bytes and len(self.nals) + nals <= MAX_UNIT_NALS:
+            return True
+        self.overflows += 1
+        self.overflowing, self.damaged = True, True
+        self.nals, self.fragment, self.unit_bytes = [], None, 0
+        return False
 
     def _finish(self) -> None:
         if self.fragment is not None:
             self.damaged = True  # a frame cut short
             self.fragment = None
-        nals, damaged = self.nals, self.damaged
-        self.nals, self.damaged = [], False
-        if nals and self.timestamp is not None:
+        nals, damaged, overflowed = self.nals, self.damaged, self.overflowing
+        self.nals, self.damaged, self.unit_bytes, self.overflowing = [], False, 0, False
+        # An overflowed frame kept nothing, but its loss still counts: a damaged frame.
+        if (nals or overflowed) and self.timestamp is not None:
             self.on_unit(self.timestamp, nals, damaged)

@@ -1,13 +1,27 @@
-"""Reading a camera's session description (RFC 4566): its video track, codec and parameter sets."""
+"""Reading a camera's session description (RFC 4566): its video track, codec and parameter sets.
+
+Sizes and numbers are bounded before they are trusted: a description over ``MAX_SDP_BYTES`` or
+``MAX_SDP_LINES`` is refused with an ``RtspError``; an odd number (a frame rate of ``nan``, a
+payload type of ``²``) is ignored, as a camera's cosmetic mistake the stream itself corrects.
+"""
 
 from __future__ import annotations
 
 import binascii
-import contextlib
+import math
+import re
 from base64 import b64decode
 from dataclasses import dataclass, field
 
+from dieuhanh.gateway.h26x import MAX_PARAMETER_SET_BYTES
+from dieuhanh.gateway.rtsp.errors import protocol_error
+
 CODECS = {"H264": "h264", "H265": "h265", "HEVC": "h265"}
+MAX_SDP_BYTES = 64 * 1024
+MAX_SDP_LINES = 512  # a camera's has about thirty
+MAX_MEDIA = 32
+MAX_FRAMERATE = 1000.0
+_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass
@@ -32,12 +46,14 @@ class Media:
         else:
             values = [self.fmtp.get(name, "") for name in ("sprop-vps", "sprop-sps", "sprop-pps")]
         sets = []
-        for value in values:
+        for value in values[:8]:  # VPS, SPS, PPS; a few more at most
+            if len(value) > MAX_PARAMETER_SET_BYTES * 4 // 3 + 4:
+                continue  # far too large to be a parameter set: the in-band sets will do
             try:
                 decoded = b64decode(value.strip(), validate=True)
             except (binascii.Error, ValueError):
                 continue  # a camera's malformed sprop: the in-band sets will do
-            if decoded:
+            if decoded and len(decoded) <= MAX_PARAMETER_SET_BYTES:
                 sets.append(decoded)
         return sets
 
@@ -52,19 +68,30 @@ class SessionDescription:
         return next((m for m in self.media if m.kind == "video"), None)
 
 
+def _number(text: str) -> int | None:
+    """A plain decimal of at most nine digits (``isdigit`` also takes ``²``, which int refuses)."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
 def parse_sdp(text: str) -> SessionDescription:
+    if len(text) > MAX_SDP_BYTES:
+        raise protocol_error(f"a session description over {MAX_SDP_BYTES} bytes")
+    lines = text.splitlines()
+    if len(lines) > MAX_SDP_LINES:
+        raise protocol_error(f"a session description of {len(lines)} lines (at most "
+                             f"{MAX_SDP_LINES})")  # fmt: skip
     session = SessionDescription()
     current: Media | None = None
-    for raw in text.splitlines():
+    for raw in lines:
         line = raw.strip()
         if len(line) < 2 or line[1] != "=":
             continue
         kind, value = line[0], line[2:]
         if kind == "m":
-            parts = value.split()
-            payload = parts[3] if len(parts) > 3 else ""
-            current = Media(parts[0], int(payload) if payload.isdigit() else -1)
+            current = _media(value)
             session.media.append(current)
+            if len(session.media) > MAX_MEDIA:
+                raise protocol_error(f"a session description of over {MAX_MEDIA} tracks")
         elif kind == "a":
             name, _, attribute = value.partition(":")
             if current is None:
@@ -75,6 +102,14 @@ def parse_sdp(text: str) -> SessionDescription:
     return session
 
 
+def _media(value: str) -> Media:
+    parts = value.split()
+    if not parts:
+        raise protocol_error("an SDP media line (m=) without a media type")
+    payload = _number(parts[3]) if len(parts) > 3 else None
+    return Media(parts[0][:32], payload if payload is not None and payload < 128 else -1)
+
+
 def _attribute(media: Media, name: str, value: str) -> None:
     if name == "control":
         media.control = value
@@ -83,8 +118,8 @@ def _attribute(media: Media, name: str, value: str) -> None:
         if payload.strip() == str(media.payload_type):
             codec, _, rest = encoding.partition("/")
             media.encoding = codec
-            rate = rest.partition("/")[0]
-            media.clock_rate = int(rate) if rate.isdigit() else media.clock_rate
+            rate = _number(rest.partition("/")[0])
+            media.clock_rate = rate if rate else media.clock_rate
     elif name == "fmtp":
         payload, _, parameters = value.partition(" ")
         if payload.strip() == str(media.payload_type):
@@ -93,8 +128,16 @@ def _attribute(media: Media, name: str, value: str) -> None:
                 if key:
                     media.fmtp[key.strip().lower()] = setting.strip()
     elif name == "framerate":
-        with contextlib.suppress(ValueError):  # a camera's odd value: the timestamps will do
-            media.framerate = float(value)
+        media.framerate = _framerate(value)
+
+
+def _framerate(value: str) -> float | None:
+    """A camera's odd value (``0``, ``nan``, ``1e999``) is no rate: the timestamps will do."""
+    try:
+        rate = float(value[:32])
+    except ValueError:
+        return None
+    return rate if math.isfinite(rate) and 0 < rate <= MAX_FRAMERATE else None
 
 
 def resolve_control(base: str, control: str) -> str:
