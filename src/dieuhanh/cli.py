@@ -21,6 +21,7 @@ from dieuhanh.audit.recorder import Actor, set_actor
 from dieuhanh.config import ConfigError, Settings, load_settings
 from dieuhanh.errors import DieuhanhError
 from dieuhanh.runtime import Runtime, build_runtime
+from dieuhanh.stopping import STOP_SIGNALS, stop_on_signals
 
 log = logging.getLogger("dieuhanh")
 
@@ -86,6 +87,11 @@ def main() -> None:
 )
 def demo(host: str, port: int, data_dir: Path | None) -> None:
     """Set up (or reuse) an embedded database with the province and serve the web UI and API."""
+    with stop_on_signals():  # also while setting up: the demo's cameras are stopped on the way out
+        _demo(host, port, data_dir)
+
+
+def _demo(host: str, port: int, data_dir: Path | None) -> None:
     from dieuhanh import demo as demo_setup
 
     started = time.monotonic()
@@ -176,14 +182,14 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
 
     if not migrate.is_current(runtime.engine):
         _fail("the database schema is not current: run 'dieuhanh migrate' first.")
-    _serve(runtime, host, port, proxy_headers=proxy_headers)
+    with stop_on_signals():
+        _serve(runtime, host, port, proxy_headers=proxy_headers)
 
 
 @main.command()
 def worker() -> None:
     """Run the background jobs (camera health monitor, …) without the web server."""
     import asyncio
-    import signal
 
     from dieuhanh.app import background_jobs
     from dieuhanh.db import migrate
@@ -199,12 +205,14 @@ def worker() -> None:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:  # replaces stop_on_signals' handlers while the loop runs
             loop.add_signal_handler(signum, stop.set)
         log.info("worker running: %s", ", ".join(job.name for job in scheduler.jobs))
         await scheduler.run(stop)
+        log.info("worker stopped")
 
-    asyncio.run(run())
+    with stop_on_signals():  # a signal before the loop runs (or after) also stops the worker
+        asyncio.run(run())
 
 
 @main.command()
@@ -234,9 +242,14 @@ def gateway(host: str, port: int, node_id: str | None, public_url: str | None) -
         public_url or runtime.settings.gateway.public_url or f"http://{socket.gethostname()}:{port}"
     )
     app = create_gateway_app(runtime, node_id or default_node_id(port), url)
-    uvicorn.run(
-        app, host=host, port=port, log_level=runtime.settings.log_level.lower(), **UVICORN_OPTIONS
-    )
+    with stop_on_signals():
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=runtime.settings.log_level.lower(),
+            **UVICORN_OPTIONS,
+        )
 
 
 @main.command("migrate")
