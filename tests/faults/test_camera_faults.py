@@ -239,3 +239,16 @@ def test_a_camera_that_sends_no_keyframe(
             assert late.close_code == 4504 and late.close_reason.startswith("no_keyframe")
             watch(first, Seen(), lambda s: s.fragments >= 5)  # the first viewer goes on
     assert watching.longest_gap() < MAX_GAP
+
+
+def test_a_camera_that_stalls_mid_stream(
+    gateway: Gateway, watching: Watcher, camera_cache: Path
+) -> None:
+    """Connected, then nothing: the connection stays open but the packets stop."""
+    stalling = [SimulatedCamera("/stalls", stall_after=1.5)]
+    with run_simulator(stalling, cache_dir=camera_cache) as sim:
+        seen = Seen()
+        with connect(gateway.mse_url(gateway.register(sim.url("/stalls"), "faulty"))) as socket:
+            watch(socket, seen, lambda s: bool(offline_reasons(s)))
+    assert seen.fragments > 0 and offline_reasons(seen)[0] == "stalled"
+    assert watching.longest_gap() < MAX_GAP
