@@ -2,7 +2,7 @@
 started with SIGINT ignored — as a shell in the background (``./scripts/test &``, ``nohup``, some
 CI runners) starts its children. Python installs no KeyboardInterrupt handler then, so a command
 relying on one would ignore Ctrl-C for ever. (The camera simulator's own command is tested in
-tests/cameras/test_simulator.py, the transcode worker's SIGTERM in tests/gateway/.)"""
+tests/cameras/test_simulator.py; the transcode worker's stop while streaming in tests/gateway/.)"""
 
 from __future__ import annotations
 
@@ -101,3 +101,29 @@ def test_command_stops(
     code, output = run_until_up_then_signal(args, settings_env, ready, signum, tmp_path / "log")
     assert code == 0, output
     assert ("worker stopped" if args == ["worker"] else "Finished server process") in output
+
+
+def catches(pid: int, signum: int) -> bool:
+    """Whether the process has its own handler for ``signum`` (SigCgt in /proc: no guessing
+    when a child is far enough in its start to have installed it)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@SIGNALS
+def test_transcode_worker_stops_while_waiting_for_its_url(signum: int) -> None:
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "dieuhanh.gateway.transcode_worker"],
+        stdin=subprocess.PIPE,  # open, nothing written: it waits for the stream URL
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=ignore_sigint,
+    )
+    with reaped(popen) as process:
+        deadline = time.monotonic() + 60
+        while not catches(process.pid, signal.SIGINT):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        assert stop(process, signum, timeout=20) == 0
