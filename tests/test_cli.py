@@ -16,6 +16,7 @@ import httpx2 as httpx
 import pytest
 
 from dieuhanh.core.runtime import Runtime
+from tests.processes import kill
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +83,10 @@ def running_demo(data_dir: Path, env: dict[str, str]) -> Iterator[tuple[str, lis
         yield base, lines
     finally:
         process.terminate()
-        output, _ = process.communicate(timeout=30)
+        try:
+            output, _ = process.communicate(timeout=30)
+        finally:
+            kill(process)  # a demo that ignored SIGTERM: killed, the test fails on the timeout
         lines.extend(output.splitlines())
 
 

@@ -18,6 +18,7 @@ from dieuhanh.core.capability import Capability
 from dieuhanh.core.cli import CliContext, cli_runtime, cli_settings, fail, guard
 from dieuhanh.core.config import ConfigError, Settings, load_settings
 from dieuhanh.core.runtime import Runtime
+from dieuhanh.core.stopping import STOP_SIGNALS, stop_on_signals
 
 log = logging.getLogger("dieuhanh")
 
@@ -70,6 +71,11 @@ def main(context: click.Context) -> None:
 )
 def demo(host: str, port: int, data_dir: Path | None) -> None:
     """Set up (or reuse) an embedded database with the province and serve the web UI and API."""
+    with stop_on_signals():  # also while setting up: the demo's cameras are stopped on the way out
+        _demo(host, port, data_dir)
+
+
+def _demo(host: str, port: int, data_dir: Path | None) -> None:
     from dieuhanh import demo as demo_setup
 
     started = time.monotonic()
@@ -156,7 +162,8 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
 
     if not migrate.is_current(runtime.engine):
         fail("the database schema is not current: run 'dieuhanh migrate' first.")
-    _serve(runtime, host, port, proxy_headers=proxy_headers)
+    with stop_on_signals():
+        _serve(runtime, host, port, proxy_headers=proxy_headers)
 
 
 @main.command()
@@ -164,7 +171,6 @@ def worker() -> None:
     """Run the background jobs (camera health monitor, …) and the event subscribers, without
     the web server. Several workers share the jobs (each runs once per interval across them)."""
     import asyncio
-    import signal
 
     from dieuhanh.app import Background
     from dieuhanh.core.db import migrate
@@ -177,12 +183,14 @@ def worker() -> None:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:  # replaces stop_on_signals' handlers while the loop runs
             loop.add_signal_handler(signum, stop.set)
         log.info("worker running: %s", ", ".join(background.names()))
         await background.run(stop)
+        log.info("worker stopped")
 
-    asyncio.run(run())
+    with stop_on_signals():  # a signal before the loop runs (or after) also stops the worker
+        asyncio.run(run())
 
 
 @main.command()
@@ -214,9 +222,14 @@ def gateway(host: str, port: int, node_id: str | None, public_url: str | None) -
     )
     node = camera_gateway_node(runtime, node_id or default_node_id(port))
     app = create_gateway_app(runtime, node, url)
-    uvicorn.run(
-        app, host=host, port=port, log_level=runtime.settings.log_level.lower(), **UVICORN_OPTIONS
-    )
+    with stop_on_signals():
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=runtime.settings.log_level.lower(),
+            **UVICORN_OPTIONS,
+        )
 
 
 @main.command("migrate")

@@ -175,7 +175,7 @@ def stop_process_group(process: subprocess.Popen[Any]) -> None:
     # Even after a clean exit a child (e.g. gst-plugin-scanner) may remain in the group.
     with suppress(ProcessLookupError):
         os.killpg(group, signal.SIGKILL)
-    process.wait()
+    process.wait(STOP_TIMEOUT)  # SIGKILL cannot be ignored: only reaping is left
     if process.stdout is not None:
         process.stdout.close()
 

@@ -22,6 +22,7 @@ from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.nodes import node_for
 from tests.browser import free_port, serving_app
 from tests.conftest import CREDENTIAL_KEY, PASSWORD
+from tests.processes import kill, stop
 
 pytestmark = pytest.mark.slow
 SECRET = "shared-gateway-secret"
@@ -69,11 +70,13 @@ def gateway_node(database_url: str, node_id: str) -> Iterator[tuple[subprocess.P
             time.sleep(0.1)
         yield process, url
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=15)
-        if process.stderr is not None:
-            process.stderr.close()
+        try:
+            if process.poll() is None:
+                stop(process, signal.SIGTERM, timeout=15)
+        finally:
+            kill(process)
+            if process.stderr is not None:
+                process.stderr.close()
 
 
 @contextmanager

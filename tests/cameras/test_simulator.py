@@ -56,6 +56,7 @@ from dieuhanh.cameras.simulator.media import video_track
 from dieuhanh.cameras.simulator.rtp import packetize_h264, packetize_h265
 from dieuhanh.cameras.simulator.streaming import TrackSender
 from tests.cameras import servers
+from tests.processes import readline, reaped, stop
 
 T = TypeVar("T")
 USER, PASSWORD = "admin", "s3cret"
@@ -776,20 +777,24 @@ if FFPROBE.exists():  # Debian's FFmpeg 5.1, when installed: an older client tha
         }
 
 
-def test_command_line_serves_the_samples(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_command_line_serves_the_samples(tmp_path: Path, signum: signal.Signals) -> None:
+    """It stops on Ctrl-C or SIGTERM even when started with SIGINT ignored, as a shell started in
+    the background (``./scripts/test &``, ``nohup``, some CI runners) starts its children."""
     command = [sys.executable, "-m", "dieuhanh.cameras.simulator", "--port", "0"]
     command += ["--cache-dir", str(tmp_path)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
-        try:
-            assert process.stdout is not None
-            urls = []
-            for line in process.stdout:
-                if line.startswith("Ctrl-C"):
-                    break
-                urls.append(line.strip())
-            assert any(url.endswith("/h265") for url in urls)
-            with open_stream(next(url for url in urls if url.endswith("/auth"))) as container:
-                assert container.streams.video[0].codec_context.name == "h264"
-        finally:
-            process.send_signal(signal.SIGINT)  # the command's Ctrl-C
-            assert process.wait(timeout=10) == 0
+    popen = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, preexec_fn=ignore_sigint)
+    with reaped(popen) as process:
+        assert process.stdout is not None
+        urls = []
+        while not (line := readline(process.stdout, timeout=60)).startswith("Ctrl-C"):
+            assert line, "the simulator ended before serving"
+            urls.append(line.strip())
+        assert any(url.endswith("/h265") for url in urls)
+        with open_stream(next(url for url in urls if url.endswith("/auth"))) as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+        assert stop(process, signum, timeout=10) == 0
+
+
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

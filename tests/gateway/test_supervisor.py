@@ -18,6 +18,7 @@ import pytest
 from dieuhanh.cameras.simulator import SimulatedCamera, SimulatorThread, run_simulator
 from dieuhanh.gateway.supervisor import ProcessState, RestartPolicy, SupervisedProcess
 from tests.aio import run as run_in_thread
+from tests.processes import kill, readline, reaped
 
 PYTHON = sys.executable
 
@@ -268,8 +269,13 @@ def start_parent(secret: str, argv: list[str]) -> tuple[subprocess.Popen[str], i
         [PYTHON, "-c", ORPHAN_PARENT, secret, *argv], stdout=subprocess.PIPE, text=True
     )
     assert parent.stdout is not None
-    line = parent.stdout.readline()  # the worker's pid, once it has produced output
-    parent.stdout.close()
+    try:
+        line = readline(parent.stdout, timeout=30)  # the worker's pid, once it has output
+    except TimeoutError:
+        kill(parent)
+        raise
+    finally:
+        parent.stdout.close()
     assert line.strip().isdigit(), "the supervised program never produced output"
     return parent, int(line)
 
@@ -308,9 +314,10 @@ def test_supervising_the_transcode_worker(simulator: SimulatorThread) -> None:
 def test_no_orphan_worker_when_the_gateway_is_killed(simulator: SimulatorThread) -> None:
     worker = [PYTHON, "-m", "dieuhanh.gateway.transcode_worker", "--preset", "libx264"]
     parent, pid = start_parent(simulator.url("/h265"), worker)
-    assert live_processes_in_group(pid) == [pid]  # its own group, led by the worker
-    parent.kill()  # SIGKILL: no cleanup code runs in the parent
-    parent.wait(5)
+    with reaped(parent):
+        assert live_processes_in_group(pid) == [pid]  # its own group, led by the worker
+        parent.kill()  # SIGKILL: no cleanup code runs in the parent
+        parent.wait(5)
     assert wait_for(lambda: not live_processes_in_group(pid), 5), "the worker outlived the gateway"
 
 
@@ -321,8 +328,9 @@ def test_pdeathsig_ends_even_a_program_that_ignores_its_stdin() -> None:
         time.sleep(600)
     """)
     parent, pid = start_parent("unused", sleeper)
-    parent.kill()
-    parent.wait(5)
+    with reaped(parent):
+        parent.kill()
+        parent.wait(5)
     assert wait_for(lambda: not live_processes_in_group(pid), 3)
 
 
@@ -344,12 +352,13 @@ def test_without_pdeathsig_the_worker_notices_its_parent_is_gone(
     parent = subprocess.Popen(plain_parent, stdin=read, stdout=subprocess.PIPE, text=True)
     os.close(read)
     try:
-        assert parent.stdout is not None
-        pid = int(parent.stdout.readline())
-        parent.stdout.close()
-        assert wait_for(lambda: output.exists() and output.stat().st_size > 0, 10)
-        parent.kill()
-        parent.wait(5)
+        with reaped(parent):
+            assert parent.stdout is not None
+            pid = int(readline(parent.stdout, timeout=30))
+            parent.stdout.close()
+            assert wait_for(lambda: output.exists() and output.stat().st_size > 0, 10)
+            parent.kill()
+            parent.wait(5)
         assert wait_for(lambda: not is_alive(pid), 3), "the worker outlived its parent"
     finally:
         os.close(write)

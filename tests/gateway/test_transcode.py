@@ -6,6 +6,7 @@ import contextlib
 import io
 import itertools
 import os
+import select
 import shutil
 import signal
 import struct
@@ -40,6 +41,7 @@ from dieuhanh.gateway.presets import (
     output_size,
 )
 from dieuhanh.gateway.transcode_worker import ExitCode
+from tests.processes import reaped
 
 USER, PASSWORD = "operator", "H265 p@ss/word!"
 CAMERAS = [
@@ -248,9 +250,14 @@ def test_hardware_presets_use_options_their_encoders_have(name: str) -> None:
     """No GPU here: check the names against what ffmpeg documents for each encoder."""
     ffmpeg = debian_ffmpeg()
     run = subprocess.run(
-        [ffmpeg, "-hide_banner", "-h", f"encoder={name}"], capture_output=True, text=True
+        [ffmpeg, "-hide_banner", "-h", f"encoder={name}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
-    generic = subprocess.run([ffmpeg, "-hide_banner", "-h", "full"], capture_output=True, text=True)
+    generic = subprocess.run(
+        [ffmpeg, "-hide_banner", "-h", "full"], capture_output=True, text=True, timeout=30
+    )
     known = {
         line.split()[0].lstrip("-")
         for line in (run.stdout + generic.stdout).splitlines()
@@ -523,19 +530,20 @@ def test_sigterm_and_a_closed_stdout_end_it_cleanly(simulator: SimulatorThread) 
         assert worker.process.wait(5) == ExitCode.OK
         assert time.monotonic() - stopped < 2.0
     read, write = os.pipe()
-    process = subprocess.Popen(
+    popen = subprocess.Popen(
         [sys.executable, "-m", "dieuhanh.gateway.transcode_worker"],
         stdin=subprocess.PIPE,
         stdout=write,
         stderr=subprocess.PIPE,
     )
     os.close(write)
-    assert process.stdin is not None
-    process.stdin.write(simulator.url("/h265").encode() + b"\n")
-    process.stdin.flush()
-    assert os.read(read, 4096)  # it is writing
-    os.close(read)  # the reader went away: the next write fails with EPIPE
-    assert process.wait(5) == ExitCode.OK
-    process.stdin.close()
-    assert process.stderr is not None and b"stdout closed" in process.stderr.read()
-    process.stderr.close()
+    with reaped(popen) as process:
+        assert process.stdin is not None
+        process.stdin.write(simulator.url("/h265").encode() + b"\n")
+        process.stdin.flush()
+        assert select.select([read], [], [], 30)[0], "the worker wrote nothing within 30 s"
+        assert os.read(read, 4096)  # it is writing
+        os.close(read)  # the reader went away: the next write fails with EPIPE
+        assert process.wait(5) == ExitCode.OK
+        process.stdin.close()
+        assert process.stderr is not None and b"stdout closed" in process.stderr.read()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,13 +65,25 @@ class CredentialCipher:
 
 
 def load_or_create_key_file(data_dir: Path, name: str = KEY_FILE) -> bytes:
-    """The embedded demo keeps its keys in its data folder, readable by its owner only."""
+    """The embedded demo keeps its keys in its data folder, readable by its owner only.
+
+    A new key is written whole to a temporary file, then linked into place: a full disk (or a
+    crash) leaves no empty or partial key file behind, which every later start would read as
+    a broken key. ``link`` fails if another process created the key first; that key wins."""
     path = data_dir / name
     if path.exists():
         return path.read_bytes().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key)
+    descriptor, temporary = tempfile.mkstemp(dir=data_dir, prefix=f".{name}.")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    finally:
+        os.unlink(temporary)
     return key

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from dieuhanh.cameras.simulator.live_source import LiveSettings
 from dieuhanh.cameras.simulator.runner import run_simulator
 from dieuhanh.cameras.simulator.samples import sample_cameras
+from dieuhanh.core.stopping import stop_on_signals
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,14 +27,19 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
     cameras = sample_cameras(args.extra)
     live = LiveSettings(idle_timeout=args.idle_timeout)
-    with run_simulator(
-        cameras, args.host, args.port, cache_dir=args.cache_dir, live=live
-    ) as simulator:
+    # Its own SIGINT/SIGTERM handlers: started with SIGINT ignored (by a shell in the background)
+    # it would otherwise never stop on Ctrl-C, and SIGTERM would skip closing the connections.
+    # StopRequested leaves the block (closing the simulator) and exits with status 0.
+    with (
+        stop_on_signals(),
+        run_simulator(
+            cameras, args.host, args.port, cache_dir=args.cache_dir, live=live
+        ) as simulator,
+    ):
         for camera in cameras:
             print(simulator.url(camera.path))
         print("Ctrl-C to stop.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        threading.Event().wait()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dieuhanh.core.errors import DieuhanhError
@@ -82,6 +83,28 @@ def install(app: FastAPI, page_error: Callable[..., Awaitable[Response]]) -> Non
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> Response:
+        if not exc.connection_invalidated:
+            return await _unexpected(request, exc)
+        # The server ended the connection (restart, failover, pg_terminate_backend): an open
+        # transaction dies with it, so what this request changed was rolled back (unless the loss
+        # hit the COMMIT itself, hence "not confirmed"). The pool has dropped the connection;
+        # the next request gets a fresh one. Not a 500: the person can act — send it again.
+        log.error(
+            "database connection lost in %s %s: %s",
+            request.method,
+            request.url.path,
+            str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__,
+        )
+        message = (
+            "The connection to the database was lost while handling this request, before its "
+            "changes were confirmed. Send it again."
+        )
+        if not is_api(request):
+            return await page_error(request, DieuhanhError(message), status=503)
+        return error_response(503, "database_unavailable", message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
