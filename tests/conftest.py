@@ -30,7 +30,7 @@ from dieuhanh.auth.passwords import Passwords
 from dieuhanh.auth.roles import Role
 from dieuhanh.auth.service import create_user
 from dieuhanh.bootstrap import setup
-from dieuhanh.config import Settings, load_settings
+from dieuhanh.config import PRIVATE_NETWORKS, Settings, load_settings
 from dieuhanh.runtime import Runtime, build_runtime
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -73,8 +73,15 @@ def passwords() -> Passwords:
 CREDENTIAL_KEY = "dGVzdC1rZXktZm9yLWRpZXVoYW5oLXRlc3RzLTMyYmI="
 
 
+# The test cameras are real servers on loopback, which production refuses (issue #10).
+TEST_CAMERA_NETWORKS = [*PRIVATE_NETWORKS, "127.0.0.0/8"]
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    overrides.setdefault("cameras", {"credential_keys": [CREDENTIAL_KEY]})
+    cameras = dict(overrides.get("cameras") or {})  # type: ignore[call-overload]
+    cameras.setdefault("credential_keys", [CREDENTIAL_KEY])
+    cameras.setdefault("allowed_networks", TEST_CAMERA_NETWORKS)
+    overrides["cameras"] = cameras
     overrides.setdefault("gateway", {"secret": "test-gateway-secret"})
     return load_settings(database_url=database_url, data_dir=data_dir, **overrides)
 

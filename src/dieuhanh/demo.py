@@ -68,6 +68,8 @@ class DemoResult:
 
 # The demo probes faster than production, so that a first look shows frozen pictures too.
 DEMO_MONITOR = {"interval_seconds": 30, "picture_interval_seconds": 60, "frozen_after_seconds": 45}
+# Its simulated cameras listen on loopback, which the camera-network policy refuses by default.
+DEMO_CAMERA_NETWORK = "127.0.0.1/32"
 
 
 def prepare(runtime: Runtime, with_cameras: bool = True) -> DemoResult:
@@ -85,10 +87,18 @@ def prepare(runtime: Runtime, with_cameras: bool = True) -> DemoResult:
     if with_cameras:
         for key, value in DEMO_MONITOR.items():
             setattr(runtime.settings.cameras.monitor, key, value)
+        allow_demo_cameras(runtime)
         result.cameras = camera_demo.start(runtime.settings.data_dir)
         camera_demo.ensure_cameras(runtime, result.cameras)
         camera_demo.ensure_declarations(runtime)
     return result
+
+
+def allow_demo_cameras(runtime: Runtime) -> None:
+    """Loopback allowed, for this process only, on top of the configured networks."""
+    networks = runtime.settings.cameras.allowed_networks
+    if DEMO_CAMERA_NETWORK not in networks:
+        networks.append(DEMO_CAMERA_NETWORK)
 
 
 def ensure_boundaries(runtime: Runtime) -> bool:

@@ -21,7 +21,9 @@ import av
 import av.error
 from av.codec.context import Flags2
 
+from dieuhanh.cameras import network
 from dieuhanh.cameras.models import Reason
+from dieuhanh.cameras.network import IPAddress, NetworkPolicy, NetworkRefused
 from dieuhanh.cameras.picture import Picture, picture_of
 from dieuhanh.cameras.urls import scrub
 
@@ -63,27 +65,40 @@ class ProbeResult:
         )
 
 
-Resolver = Callable[[str], None]  # raises socket.gaierror when the name does not resolve
+# The host's addresses; raises socket.gaierror when the name does not resolve.
+Resolver = Callable[[str], list[IPAddress]]
 
 
-def resolve(host: str) -> None:
-    socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+def resolve(host: str) -> list[IPAddress]:
+    return network.resolve(host)
 
 
 def probe(
-    url: str, options: ProbeOptions, secrets: Iterable[str] = (), resolver: Resolver = resolve
+    url: str,
+    options: ProbeOptions,
+    secrets: Iterable[str] = (),
+    resolver: Resolver = resolve,
+    *,
+    policy: NetworkPolicy,
 ) -> ProbeResult:
     """Open ``url`` (credentials included) and classify it. Never raises for a stream's fault.
 
-    The host is resolved first: FFmpeg reports a DNS failure as a bare I/O error.
+    The host is resolved first: FFmpeg reports a DNS failure as a bare I/O error, and the
+    addresses must pass the camera-network policy before anything connects. FFmpeg then
+    resolves the name again: a DNS answer changed in between (rebinding) is not caught here —
+    a residual risk of names; cameras given by address have none.
     """
     started = time.monotonic()
     secrets = tuple(secrets)
     host = urlsplit(url).hostname or ""
     try:
-        resolver(host)
+        addresses = resolver(host)
     except socket.gaierror as exc:
         return ProbeResult.dead(Reason.DNS, f"cannot resolve {host}: {exc.strerror}", started)
+    try:
+        policy.check(host, addresses)
+    except NetworkRefused as exc:  # nothing was sent: no connection was made
+        return ProbeResult.dead(Reason.NETWORK_REFUSED, exc.message, started)
     try:
         container = av.open(
             url, options=_open_options(url, options), timeout=(options.timeout, options.timeout)
@@ -102,11 +117,33 @@ def _open_options(url: str, options: ProbeOptions) -> dict[str, str]:
     microseconds = str(int(options.timeout * 1_000_000))
     # 0.1 s of analysis: the SDP already gives codec and size, and the frame rate is measured
     # here from the packets. (FFmpeg's default, 5 s, made every open take about 2 s.)
-    common = {"probesize": "32768", "analyzeduration": "100000"}
+    common = {"probesize": "32768", "analyzeduration": "100000", **safety_options(url)}
     if url.startswith("rtsp"):
         # TCP: cameras behind NAT and firewalls rarely pass RTP over UDP back to us.
         return {**common, "rtsp_transport": "tcp", "timeout": microseconds}
     return {**common, "rw_timeout": microseconds}
+
+
+# What FFmpeg may open for a camera URL. Without a whitelist, what a camera sends decides: an
+# HLS playlist may name file:///etc/passwd, concat: or subfile: (issue #10).
+PROTOCOL_WHITELIST = {
+    "rtsp": "rtsp,rtp,udp,tcp",
+    "rtsps": "rtsp,rtsps,rtp,udp,tcp,tls",
+    "http": "http,https,tcp,tls,crypto",
+    "https": "http,https,tcp,tls,crypto",
+}
+
+
+def safety_options(url: str) -> dict[str, str]:
+    """FFmpeg options for every ``av.open`` of a camera URL: only network protocols, and no
+    HTTP redirect (a redirect would reach an address the network policy never saw). An RTSP
+    redirect or an HLS segment on another host is still followed by FFmpeg: the residual risk
+    of PyAV; the gateway's own RTSP client follows none."""
+    scheme = urlsplit(url).scheme.lower()
+    options = {"protocol_whitelist": PROTOCOL_WHITELIST.get(scheme, "tcp")}
+    if scheme.startswith("http"):
+        options["max_redirects"] = "0"
+    return options
 
 
 def classify_open_error(exc: BaseException, waited: float, timeout: float) -> tuple[Reason, str]:

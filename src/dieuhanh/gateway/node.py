@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 
 from dieuhanh.cameras.models import Camera
+from dieuhanh.cameras.network import NetworkPolicy
 from dieuhanh.cameras.service import open_url
 from dieuhanh.db.base import utcnow
 from dieuhanh.errors import Forbidden, NotFound, Unauthorized
@@ -36,6 +37,7 @@ class GatewayNode:
         self.node_id = node_id
         self.settings = runtime.settings.gateway
         self.gateway = Gateway(self.settings, self._make_pull)
+        self.networks = NetworkPolicy.of_settings(runtime.settings.cameras)
         self.hls_sessions: dict[str, HlsSession] = {}
 
     # -- tokens -----------------------------------------------------------------------------
@@ -66,12 +68,13 @@ class GatewayNode:
         timeout = self.runtime.settings.cameras.monitor.timeout_seconds
         if key.output == "copy":
             if self.settings.rtsp_client == "native":
-                return RtspPull(hub, urls, loop, timeout=timeout)
-            return PassthroughPull(hub, urls, loop, timeout=timeout)
+                return RtspPull(hub, urls, loop, timeout=timeout, policy=self.networks)
+            return PassthroughPull(hub, urls, loop, timeout=timeout, policy=self.networks)
         from dieuhanh.gateway.transcode import TranscodePull
 
         width = self.settings.tile_width if key.quality == "sub" else None
-        return TranscodePull(hub, urls, loop, self.settings, max_width=width, timeout=timeout)
+        networks = self.runtime.settings.cameras.allowed_networks
+        return TranscodePull(hub, urls, loop, self.settings, width, timeout, networks)
 
     # -- HLS sessions -----------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ import asyncio
 import logging
 import struct
 import time
+from urllib.parse import urlsplit
 
+from dieuhanh.cameras.network import NetworkPolicy, NetworkRefused, checked_address
 from dieuhanh.cameras.urls import scrub
 from dieuhanh.gateway import h26x
 from dieuhanh.gateway.fmp4 import InitSegment
@@ -39,12 +41,15 @@ class RtspPull:
         loop: asyncio.AbstractEventLoop,
         timeout: float = 5.0,
         max_backoff: float = 30.0,
+        *,
+        policy: NetworkPolicy,
     ) -> None:
         self.hub = hub
         self.urls = urls
         self.loop = loop
         self.timeout = timeout
         self.max_backoff = max_backoff
+        self.policy = policy
         self._state = PullState()
         self._task: asyncio.Task[None] | None = None
         self._other: PassthroughPull | None = None
@@ -87,6 +92,9 @@ class RtspPull:
             return "failed"
         if not url.lower().startswith("rtsp://"):
             return self._hand_over()
+        address = await self._checked_address(url)
+        if address is None:
+            return "failed"
         track: VideoTrack | None = None
 
         def on_video(packet: bytes) -> None:
@@ -97,7 +105,7 @@ class RtspPull:
 
         client: RtspClient | None = None
         try:
-            client = RtspClient(url, self.timeout, on_video)
+            client = RtspClient(url, self.timeout, on_video, address=address)
             track = VideoTrack(await client.open(), self.hub)
             await client.play()
             self._state.connected, self._state.codec = True, track.codec
@@ -119,8 +127,26 @@ class RtspPull:
             return self._hand_over()
         return "ended"
 
+    async def _checked_address(self, url: str) -> str | None:
+        """Resolve once and check the camera-network policy; the client connects to this very
+        address, so a DNS answer cannot change between the check and the connection."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            port = parts.port or 554
+            address = await asyncio.to_thread(checked_address, host, self.policy, port)
+        except (OSError, ValueError) as exc:
+            self._failed(f"dns: {host} does not resolve ({getattr(exc, 'strerror', None) or exc})")
+            return None
+        except NetworkRefused as exc:
+            self._failed(f"network_refused: {exc.message}")
+            return None
+        return str(address)
+
     def _hand_over(self) -> str:
-        self._other = PassthroughPull(self.hub, self.urls, self.loop, self.timeout)
+        self._other = PassthroughPull(
+            self.hub, self.urls, self.loop, self.timeout, policy=self.policy
+        )
         self._other.start()
         return "handed over"
 

@@ -153,11 +153,16 @@ def _parse_head(head: bytes) -> Response:
 class RtspClient:
     """One session with one camera: ``open()``, ``play()``, then ``run()`` until it fails."""
 
-    def __init__(self, url: str, timeout: float, on_video: PacketHandler) -> None:
+    def __init__(
+        self, url: str, timeout: float, on_video: PacketHandler, address: str | None = None
+    ) -> None:
+        """``address``: connect there (the host's address, already resolved and checked by the
+        caller) rather than resolving the host again."""
         parts = urlsplit(url)
         if parts.scheme.lower() != "rtsp" or not parts.hostname:
             raise RtspError("protocol_error", "the native client reads rtsp:// URLs only")
         self.host, self.port = parts.hostname, parts.port or 554
+        self.address = address or self.host
         netloc = f"[{self.host}]" if ":" in self.host else self.host
         if parts.port:
             netloc += f":{parts.port}"
@@ -299,7 +304,8 @@ class RtspClient:
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(
-                loop.create_connection(lambda: self.protocol, self.host, self.port), self.timeout
+                loop.create_connection(lambda: self.protocol, self.address, self.port),
+                self.timeout,
             )
         except socket.gaierror as exc:
             raise RtspError("dns", f"{self.host} does not resolve ({exc.strerror})") from None
