@@ -32,6 +32,7 @@ from dieuhanh.cameras import view_pages as camera_view_pages
 from dieuhanh.config import Settings, load_settings
 from dieuhanh.gateway import nodes
 from dieuhanh.gateway import routes as gateway_routes
+from dieuhanh.gateway.access_log import redact_stream_tokens
 from dieuhanh.gateway.node import GatewayNode
 from dieuhanh.gis import pages as gis_pages
 from dieuhanh.gis import routes as gis_routes
@@ -111,6 +112,7 @@ def create_app(
     app.state.gateway_node = GatewayNode(runtime) if runtime.settings.gateway.embedded else None
     if app.state.gateway_node is not None:
         app.include_router(gateway_routes.router)
+        redact_stream_tokens()  # stream URLs carry ?token=…
     app.state.templates = build_templates()
     app.state.nav = []
     errors.install(app, page_error)

@@ -222,6 +222,16 @@ class GatewaySettings(_Section):
     token_seconds: int = Field(
         default=60, ge=5, le=3600, description="Lifetime of a stream URL handed to a browser."
     )
+    hls_session_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=86400,
+        description=(
+            "An HLS session (players without MediaSource) ends this long after its stream URL "
+            "expired, even while the player keeps polling; the player then asks the API for a "
+            "new URL, which checks the viewer's rights again."
+        ),
+    )
     max_transcodes: int = Field(
         default=4,
         ge=0,

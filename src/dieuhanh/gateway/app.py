@@ -23,6 +23,7 @@ from dieuhanh.api import errors
 from dieuhanh.errors import DieuhanhError
 from dieuhanh.gateway import nodes
 from dieuhanh.gateway import routes as gateway_routes
+from dieuhanh.gateway.access_log import redact_stream_tokens
 from dieuhanh.gateway.node import GatewayNode
 from dieuhanh.runtime import Runtime
 
@@ -40,6 +41,7 @@ def default_node_id(port: int) -> str:
 
 def create_gateway_app(runtime: Runtime, node_id: str, public_url: str) -> FastAPI:
     node = GatewayNode(runtime, node_id=node_id)
+    redact_stream_tokens()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

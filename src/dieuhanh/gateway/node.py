@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
@@ -39,6 +40,7 @@ class GatewayNode:
         self.gateway = Gateway(self.settings, self._make_pull)
         self.networks = NetworkPolicy.of_settings(runtime.settings.cameras)
         self.hls_sessions: dict[str, HlsSession] = {}
+        self.wall_clock: Callable[[], float] = time.time  # Unix seconds, as tokens' expiry
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -95,9 +97,14 @@ class GatewayNode:
         return current
 
     def _expire_hls(self) -> None:
-        limit = time.monotonic() - max(self.settings.idle_seconds, 30)
-        for session_id in [k for k, v in self.hls_sessions.items() if v.seen_at < limit]:
-            del self.hls_sessions[session_id]
+        """Idle sessions end; so does every session some time after its token expired, however
+        often it is polled: a viewer whose rights were withdrawn must not watch on for ever."""
+        idle_limit = time.monotonic() - max(self.settings.idle_seconds, 30)
+        now = self.wall_clock()
+        lifetime = self.settings.hls_session_seconds
+        for session_id, session in list(self.hls_sessions.items()):
+            if session.seen_at < idle_limit or now >= session.claims.expires_at + lifetime:
+                del self.hls_sessions[session_id]
 
     # -- who watched ------------------------------------------------------------------------
 
