@@ -22,8 +22,13 @@ from fastapi.testclient import TestClient
 from dieuhanh.app import create_app
 from dieuhanh.cameras.models import Camera
 from dieuhanh.cameras.monitor import HealthMonitor
-from dieuhanh.cameras.network import NetworkPolicy, NetworkRefused, checked_address
-from dieuhanh.cameras.probe import ProbeOptions, probe, safety_options
+from dieuhanh.cameras.network import (
+    NetworkPolicy,
+    NetworkRefused,
+    checked_address,
+    safety_options,
+)
+from dieuhanh.cameras.probe import ProbeOptions, probe
 from dieuhanh.cameras.simulator import ServiceThread, SimulatorThread, run_service
 from dieuhanh.config import PRIVATE_NETWORKS, ConfigError, load_settings
 from dieuhanh.gateway.hub import Hub

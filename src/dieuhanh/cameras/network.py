@@ -22,11 +22,15 @@ import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import psutil
 
-from dieuhanh.config import CameraSettings
 from dieuhanh.errors import InvalidInput
+
+if TYPE_CHECKING:  # the transcode worker imports this module: it stays light (no pydantic)
+    from dieuhanh.config import CameraSettings
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
@@ -145,6 +149,28 @@ def host_addresses() -> frozenset[IPAddress]:
                 except ValueError:
                     continue
     return frozenset(found)
+
+
+# What FFmpeg may open for a camera URL. Without a whitelist, what a camera sends decides: an
+# HLS playlist may name file:///etc/passwd, concat: or subfile: (issue #10).
+PROTOCOL_WHITELIST = {
+    "rtsp": "rtsp,rtp,udp,tcp",
+    "rtsps": "rtsp,rtsps,rtp,udp,tcp,tls",
+    "http": "http,https,tcp,tls,crypto",
+    "https": "http,https,tcp,tls,crypto",
+}
+
+
+def safety_options(url: str) -> dict[str, str]:
+    """FFmpeg options for every ``av.open`` of a camera URL: only network protocols, and no
+    HTTP redirect (a redirect would reach an address the network policy never saw). An RTSP
+    redirect or an HLS segment on another host is still followed by FFmpeg: the residual risk
+    of PyAV; the gateway's own RTSP client follows none."""
+    scheme = urlsplit(url).scheme.lower()
+    options = {"protocol_whitelist": PROTOCOL_WHITELIST.get(scheme, "tcp")}
+    if scheme.startswith("http"):
+        options["max_redirects"] = "0"
+    return options
 
 
 def _plain(address: IPAddress) -> IPAddress:

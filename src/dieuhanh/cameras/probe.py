@@ -23,7 +23,7 @@ from av.codec.context import Flags2
 
 from dieuhanh.cameras import network
 from dieuhanh.cameras.models import Reason
-from dieuhanh.cameras.network import IPAddress, NetworkPolicy, NetworkRefused
+from dieuhanh.cameras.network import IPAddress, NetworkPolicy, NetworkRefused, safety_options
 from dieuhanh.cameras.picture import Picture, picture_of
 from dieuhanh.cameras.urls import scrub
 
@@ -122,28 +122,6 @@ def _open_options(url: str, options: ProbeOptions) -> dict[str, str]:
         # TCP: cameras behind NAT and firewalls rarely pass RTP over UDP back to us.
         return {**common, "rtsp_transport": "tcp", "timeout": microseconds}
     return {**common, "rw_timeout": microseconds}
-
-
-# What FFmpeg may open for a camera URL. Without a whitelist, what a camera sends decides: an
-# HLS playlist may name file:///etc/passwd, concat: or subfile: (issue #10).
-PROTOCOL_WHITELIST = {
-    "rtsp": "rtsp,rtp,udp,tcp",
-    "rtsps": "rtsp,rtsps,rtp,udp,tcp,tls",
-    "http": "http,https,tcp,tls,crypto",
-    "https": "http,https,tcp,tls,crypto",
-}
-
-
-def safety_options(url: str) -> dict[str, str]:
-    """FFmpeg options for every ``av.open`` of a camera URL: only network protocols, and no
-    HTTP redirect (a redirect would reach an address the network policy never saw). An RTSP
-    redirect or an HLS segment on another host is still followed by FFmpeg: the residual risk
-    of PyAV; the gateway's own RTSP client follows none."""
-    scheme = urlsplit(url).scheme.lower()
-    options = {"protocol_whitelist": PROTOCOL_WHITELIST.get(scheme, "tcp")}
-    if scheme.startswith("http"):
-        options["max_redirects"] = "0"
-    return options
 
 
 def classify_open_error(exc: BaseException, waited: float, timeout: float) -> tuple[Reason, str]:

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import av
 
 from dieuhanh.cameras import network
-from dieuhanh.cameras.network import NetworkPolicy, NetworkRefused
-from dieuhanh.cameras.probe import classify_open_error, safety_options
+from dieuhanh.cameras.network import NetworkPolicy, NetworkRefused, safety_options
+from dieuhanh.cameras.probe import classify_open_error
 from dieuhanh.cameras.urls import scrub
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.hub import Hub

@@ -44,10 +44,8 @@ from av.codec.context import Flags2
 from av.video.frame import PictureType
 from av.video.reformatter import VideoReformatter
 
-from dieuhanh.cameras.network import NetworkPolicy, NetworkRefused, resolve
-from dieuhanh.cameras.probe import safety_options
+from dieuhanh.cameras.network import NetworkPolicy, NetworkRefused, resolve, safety_options
 from dieuhanh.cameras.urls import scrub
-from dieuhanh.config import PRIVATE_NETWORKS
 from dieuhanh.gateway.presets import (
     AAC_BITRATE,
     AAC_RATE,
@@ -109,7 +107,7 @@ class Options:
     fps: int | None
     audio: AudioMode
     timeout: float
-    networks: tuple[str, ...] = PRIVATE_NETWORKS
+    networks: tuple[str, ...] = ()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -125,8 +123,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--timeout", type=float, default=OPEN_TIMEOUT_S, help="seconds")
     parser.add_argument(
         "--allowed-networks",
-        default=",".join(PRIVATE_NETWORKS),
-        help="CIDR networks the camera may be in, comma-separated (cameras.allowed_networks)",
+        help="CIDR networks the camera may be in, comma-separated (cameras.allowed_networks; "
+        "default: its default, the private ranges)",
     )
     args = parser.parse_args(argv)
     try:
@@ -137,6 +135,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         value = getattr(args, name)
         if value is not None and value < 2:
             parser.error(f"--{name.replace('_', '-')} must be at least 2")
+    if args.allowed_networks is None:
+        # Loaded only here: the gateway always passes the networks, and the settings' imports
+        # (pydantic) would add a second to every transcode's start on a busy machine.
+        from dieuhanh.config import PRIVATE_NETWORKS
+
+        args.allowed_networks = ",".join(PRIVATE_NETWORKS)
     networks = tuple(n.strip() for n in args.allowed_networks.split(",") if n.strip())
     try:
         NetworkPolicy.of(networks, own=())
