@@ -139,7 +139,8 @@ def run(urls: dict[str, Any], args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(
             data_dir=Path(folder),
-            cameras={"monitor": {"concurrency": args.concurrency, "timeout_seconds": args.timeout,
+            cameras={"allowed_networks": ["127.0.0.0/8"],  # the simulated cameras
+                     "monitor": {"concurrency": args.concurrency, "timeout_seconds": args.timeout,
                                  "read_seconds": 1.0, "confirm_failures": 1,
                                  "picture_interval_seconds": 86_400}},
         )  # fmt: skip

@@ -94,6 +94,7 @@ def gateway_node(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], s
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIEUHANH_")}
     env.update(DIEUHANH_DATABASE_URL=database_url, DIEUHANH_GATEWAY__SECRET=SECRET,
                DIEUHANH_CAMERAS__CREDENTIAL_KEYS=f'["{KEY}"]', DIEUHANH_LOG_LEVEL="WARNING",
+               DIEUHANH_CAMERAS__ALLOWED_NETWORKS='["127.0.0.0/8"]',  # the simulated cameras
                DIEUHANH_GATEWAY__IDLE_SECONDS="600",
                DIEUHANH_GATEWAY__HEARTBEAT_SECONDS="1")  # fmt: skip
     process = subprocess.Popen(
@@ -188,7 +189,7 @@ def main() -> None:
             database_url = f"sqlite:///{folder}/bench.db"
             runtime = build_runtime(load_settings(
                 data_dir=Path(folder), database_url=database_url, admin_password=PASSWORD,
-                cameras={"credential_keys": [KEY]},
+                cameras={"credential_keys": [KEY], "allowed_networks": ["127.0.0.0/8"]},
                 # Long-lived URLs: fifty are issued (each first probes its camera) before use.
                 gateway={"secret": SECRET, "embedded": False, "heartbeat_seconds": 1,
                          "token_seconds": 600},

@@ -30,7 +30,7 @@ from dieuhanh.auth.service import create_user
 from dieuhanh.bootstrap import setup
 from dieuhanh.capabilities import build_runtime
 from dieuhanh.core.access import Role
-from dieuhanh.core.config import Settings, load_settings
+from dieuhanh.core.config import PRIVATE_NETWORKS, Settings, load_settings
 from dieuhanh.core.passwords import Passwords
 from dieuhanh.core.runtime import Runtime
 
@@ -74,8 +74,15 @@ def passwords() -> Passwords:
 CREDENTIAL_KEY = "dGVzdC1rZXktZm9yLWRpZXVoYW5oLXRlc3RzLTMyYmI="
 
 
+# The test cameras are real servers on loopback, which production refuses (issue #10).
+TEST_CAMERA_NETWORKS = [*PRIVATE_NETWORKS, "127.0.0.0/8"]
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    overrides.setdefault("cameras", {"credential_keys": [CREDENTIAL_KEY]})
+    cameras = dict(overrides.get("cameras") or {})  # type: ignore[call-overload]
+    cameras.setdefault("credential_keys", [CREDENTIAL_KEY])
+    cameras.setdefault("allowed_networks", TEST_CAMERA_NETWORKS)
+    overrides["cameras"] = cameras
     overrides.setdefault("gateway", {"secret": "test-gateway-secret"})
     return load_settings(database_url=database_url, data_dir=data_dir, **overrides)
 

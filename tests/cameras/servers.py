@@ -9,6 +9,7 @@ fixtures that wrap these functions live next to the tests.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
@@ -23,6 +24,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from dieuhanh.cameras.simulator import clock_code
+from dieuhanh.cameras.simulator.tcp import TrackedServer
 
 GST_PYTHON = Path("/usr/bin/python3")
 SERVER_SCRIPT = Path(__file__).with_name("gst_server.py")
@@ -197,3 +199,35 @@ def read_clock(frame: Any) -> float:
     row is missing.
     """
     return clock_code.read_clock(frame)
+
+
+class RecordingRtspServer(TrackedServer):
+    """An RTSP "camera" that asks every request for a login (401, Basic) and keeps what it was
+    sent: the proof of which headers — an ``Authorization`` above all — reached this host:port."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.accepted = 0
+        self.requests: list[str] = []
+
+    @property
+    def authorizations(self) -> list[str]:
+        return [line for head in self.requests for line in head.split("\r\n")
+                if line.lower().startswith("authorization:")]  # fmt: skip
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        with suppress(asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            await self._answer(reader, writer)
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            text = head.decode("latin-1")
+            self.requests.append(text)
+            cseq = next((line.split(":", 1)[1].strip() for line in text.split("\r\n")
+                         if line.lower().startswith("cseq:")), "0")  # fmt: skip
+            writer.write(
+                f'RTSP/1.0 401 Unauthorized\r\nCSeq: {cseq}\r\nWWW-Authenticate: Basic realm="cam"'
+                "\r\nContent-Length: 0\r\n\r\n".encode()
+            )
+            await writer.drain()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from dieuhanh.cameras.simulator import SimulatedCamera, run_simulator
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.nodes import node_for
 from tests.browser import free_port, serving_app
-from tests.conftest import CREDENTIAL_KEY, PASSWORD
+from tests.conftest import CREDENTIAL_KEY, PASSWORD, TEST_CAMERA_NETWORKS
 from tests.processes import kill, stop
 
 pytestmark = pytest.mark.slow
@@ -44,6 +45,7 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
         "DIEUHANH_GATEWAY__HEARTBEAT_SECONDS": "0.5",
         "DIEUHANH_GATEWAY__IDLE_SECONDS": "60",
         "DIEUHANH_CAMERAS__CREDENTIAL_KEYS": f'["{CREDENTIAL_KEY}"]',
+        "DIEUHANH_CAMERAS__ALLOWED_NETWORKS": json.dumps(TEST_CAMERA_NETWORKS),
         **extra,
     }
 

@@ -132,6 +132,19 @@ def test_probe_now_through_the_api(client: TestClient, auth, simulator) -> None:
     assert other.status_code == 403
 
 
+def test_a_viewer_cannot_start_a_probe(client: TestClient, auth, simulator) -> None:
+    camera_id = register(client, auth("commune"), "Cổng", simulator.url("/secure"))
+    for viewer in ("viewer", "viewer_commune", "dept"):
+        headers = auth(viewer)
+        assert client.get(f"/api/v1/cameras/{camera_id}", headers=headers).status_code == 200
+        refused = client.post(f"/api/v1/cameras/{camera_id}/probe", headers=headers)
+        assert refused.status_code == 403, viewer
+        assert 'id="probe-now"' not in client.get(f"/cameras/{camera_id}", headers=headers).text
+    status = client.get(f"/api/v1/cameras/{camera_id}", headers=auth("admin")).json()["status"]
+    assert status["checked_at"] is None  # nobody probed it
+    assert 'id="probe-now"' in client.get(f"/cameras/{camera_id}", headers=auth("commune")).text
+
+
 def test_frozen_and_black_from_real_streams_on_a_fake_clock(
     fast_runtime: Runtime,
     simulator,

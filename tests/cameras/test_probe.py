@@ -9,13 +9,22 @@ import pytest
 
 from dieuhanh.cameras.models import Reason
 from dieuhanh.cameras.picture import difference
-from dieuhanh.cameras.probe import ProbeOptions, probe
+from dieuhanh.cameras.probe import ProbeOptions, ProbeResult
+from dieuhanh.cameras.probe import probe as product_probe
 from dieuhanh.cameras.simulator import run_service
+from dieuhanh.core.network import NetworkPolicy
 from tests.cameras.conftest import SIM_PASSWORD, STALL_AFTER, Camera
+from tests.conftest import TEST_CAMERA_NETWORKS
 from tests.hostile import HttpLoginPage
 
 FAST = ProbeOptions(timeout=2.0, read_seconds=0.6)
 PICTURE = ProbeOptions(timeout=2.0, read_seconds=0.6, picture=True, keyframe_wait=2.5)
+# The test cameras listen on loopback: allowed here, as the test settings allow it.
+LOOPBACK_ALLOWED = NetworkPolicy.of(TEST_CAMERA_NETWORKS)
+
+
+def probe(url: str, options: ProbeOptions, **more: object) -> ProbeResult:
+    return product_probe(url, options, policy=LOOPBACK_ALLOWED, **more)  # type: ignore[arg-type]
 
 
 def test_h264_codec_size_rate_bitrate(real_camera: Camera) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import openpyxl
 from fastapi.testclient import TestClient
@@ -187,3 +188,29 @@ def test_declaration_form(client: TestClient, auth, runtime: Runtime) -> None:
         ).status_code
         == 403
     )
+
+
+def test_counts_must_be_finite_whole_numbers(client: TestClient, auth, runtime: Runtime) -> None:
+    headers = auth("commune")
+    bad = ["inf", "-inf", "nan", "1e400", "2.5", "-3", "0"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Loại Camera", "Model thiết bị", "Hãng sản xuất", "Số lượng", "Vị trí"])
+    writer.writerows([["IP", "M1", "Dahua", count, "Cổng"] for count in [*bad, "3.0"]])
+    response = upload(client, headers, buffer.getvalue().encode(), "so-luong.csv", dry_run=False)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["declarations_created"] == 1
+    for row, count in zip(report["preview"], bad, strict=False):
+        assert any(error.startswith("count") for error in row["errors"]), (count, row)
+    body = {"camera_type": "IP", "model": "M", "manufacturer": "Dahua", "location": "Cổng"}
+    for count in ("Infinity", "NaN", "1e400", "2.5"):
+        raw = json.dumps(body)[:-1] + f', "count": {count}}}'
+        refused = client.post(
+            "/api/v1/cameras/declarations",
+            content=raw,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert refused.status_code == 422, (count, refused.text)
+        assert "count" in refused.text
+    assert counts(runtime) == (1, 0)

@@ -3,8 +3,8 @@
 import pytest
 
 from dieuhanh.cameras.urls import (
-    check_allowed_network,
     display_url,
+    origin,
     parse_stream_url,
     with_credentials,
 )
@@ -73,14 +73,11 @@ def test_mask_and_scrub_free_text() -> None:
     assert "s3cret" not in scrub("password s3cret in a message", ["s3cret"])
 
 
-def test_allowed_networks() -> None:
-    check_allowed_network("10.20.30.40", ["10.0.0.0/8"])
-    check_allowed_network("127.0.0.1", [])
-    with pytest.raises(InvalidInput) as caught:
-        check_allowed_network("203.0.113.7", ["10.0.0.0/8", "172.16.0.0/12"])
-    assert caught.value.code == "url_not_allowed" and "203.0.113.7" in caught.value.message
-    with pytest.raises(InvalidInput, match="DNS lookup failed"):
-        check_allowed_network("nothing-here.invalid", ["10.0.0.0/8"])
+def test_origin_is_scheme_host_and_effective_port() -> None:
+    assert origin("rtsp://Cam.Example/a") == origin("rtsp://cam.example:554/b")
+    assert origin("rtsp://10.0.0.1/a") != origin("rtsp://10.0.0.1:8554/a")
+    assert origin("rtsp://10.0.0.1/a") != origin("rtsps://10.0.0.1/a")
+    assert origin("rtsp://10.0.0.1/a") != origin("rtsp://10.0.0.2/a")
 
 
 def test_credentials_round_trip_and_key_rotation() -> None:

@@ -195,7 +195,7 @@ def test_views_need_a_login_and_show_only_the_cameras_in_scope(
         response = client.post(
             "/api/v1/cameras",
             headers=headers,
-            json={"name": name, "unit_code": unit, "stream_url": "rtsp://192.0.2.1/x"},
+            json={"name": name, "unit_code": unit, "stream_url": "rtsp://10.255.0.1/x"},
         )
         assert response.status_code == 201, response.text
         ids[unit] = response.json()["id"]

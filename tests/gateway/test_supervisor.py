@@ -21,6 +21,7 @@ from tests.aio import run as run_in_thread
 from tests.processes import kill, readline, reaped
 
 PYTHON = sys.executable
+LOOPBACK = ("--allowed-networks", "127.0.0.0/8")  # the test cameras' network
 
 
 def python(code: str) -> list[str]:
@@ -292,7 +293,7 @@ def test_supervising_the_transcode_worker(simulator: SimulatorThread) -> None:
 
     async def scenario() -> None:
         process = SupervisedProcess(
-            [PYTHON, "-m", "dieuhanh.gateway.transcode_worker", "--max-width", "320"],
+            [PYTHON, "-m", "dieuhanh.gateway.transcode_worker", "--max-width", "320", *LOOPBACK],
             on_output=received.extend,
             secret_input=simulator.url("/h265"),
             name="transcode",
@@ -312,7 +313,7 @@ def test_supervising_the_transcode_worker(simulator: SimulatorThread) -> None:
 
 
 def test_no_orphan_worker_when_the_gateway_is_killed(simulator: SimulatorThread) -> None:
-    worker = [PYTHON, "-m", "dieuhanh.gateway.transcode_worker", "--preset", "libx264"]
+    worker = [PYTHON, "-m", "dieuhanh.gateway.transcode_worker", "--preset", "libx264", *LOOPBACK]
     parent, pid = start_parent(simulator.url("/h265"), worker)
     with reaped(parent):
         assert live_processes_in_group(pid) == [pid]  # its own group, led by the worker
@@ -344,7 +345,8 @@ def test_without_pdeathsig_the_worker_notices_its_parent_is_gone(
     os.write(write, simulator.url("/h265").encode() + b"\n")
     plain_parent = python(f"""
         import subprocess, sys, time
-        worker = [sys.executable, "-m", "dieuhanh.gateway.transcode_worker"]
+        worker = [sys.executable, "-m", "dieuhanh.gateway.transcode_worker",
+                  "--allowed-networks", "127.0.0.0/8"]
         child = subprocess.Popen(worker, stdin=0, stdout=open({str(output)!r}, "wb"))
         print(child.pid, flush=True)
         time.sleep(600)

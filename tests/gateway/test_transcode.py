@@ -44,6 +44,7 @@ from dieuhanh.gateway.transcode_worker import ExitCode
 from tests.processes import reaped
 
 USER, PASSWORD = "operator", "H265 p@ss/word!"
+LOOPBACK = ("--allowed-networks", "127.0.0.0/8")  # the test cameras' network
 CAMERAS = [
     SimulatedCamera("/h265", codec="h265", width=640, height=360, fps=15),
     SimulatedCamera("/secure", codec="h265", username=USER, password=PASSWORD),
@@ -380,7 +381,7 @@ class Worker:
     def __init__(self, url: str, *args: str) -> None:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dieuhanh.gateway.transcode_worker", *args],
+            [sys.executable, "-m", "dieuhanh.gateway.transcode_worker", *LOOPBACK, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -531,7 +532,7 @@ def test_sigterm_and_a_closed_stdout_end_it_cleanly(simulator: SimulatorThread) 
         assert time.monotonic() - stopped < 2.0
     read, write = os.pipe()
     popen = subprocess.Popen(
-        [sys.executable, "-m", "dieuhanh.gateway.transcode_worker"],
+        [sys.executable, "-m", "dieuhanh.gateway.transcode_worker", *LOOPBACK],
         stdin=subprocess.PIPE,
         stdout=write,
         stderr=subprocess.PIPE,

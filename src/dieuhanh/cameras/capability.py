@@ -19,6 +19,7 @@ from dieuhanh.cameras import (
 from dieuhanh.core.capability import Capability, DemoPart
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import routes as gateway_routes
+from dieuhanh.gateway.access_log import redact_stream_tokens
 
 
 def _embed_gateway(app: FastAPI, runtime: Runtime) -> None:
@@ -29,17 +30,23 @@ def _embed_gateway(app: FastAPI, runtime: Runtime) -> None:
     node = streams.camera_gateway_node(runtime)
     app.state.gateway_node = node
     app.include_router(gateway_routes.router)
+    redact_stream_tokens()  # stream URLs carry ?token=…
     app.state.shutdown_hooks.append(node.gateway.shutdown)
 
 
 # The demo probes faster than production, so that a first look shows frozen pictures too.
 DEMO_MONITOR = {"interval_seconds": 30, "picture_interval_seconds": 60, "frozen_after_seconds": 45}
+# Its simulated cameras listen on loopback, which the camera-network policy refuses by default:
+# allowed for this process only, on top of the configured networks.
+DEMO_CAMERA_NETWORK = "127.0.0.1/32"
 
 
 def _demo(runtime: Runtime) -> DemoPart:
     """Simulated cameras (live and dead in every way the monitor tells apart), registered."""
     for key, value in DEMO_MONITOR.items():
         setattr(runtime.settings.cameras.monitor, key, value)
+    if DEMO_CAMERA_NETWORK not in runtime.settings.cameras.allowed_networks:
+        runtime.settings.cameras.allowed_networks.append(DEMO_CAMERA_NETWORK)
     running = demo.start(runtime.settings.data_dir)
     demo.ensure_cameras(runtime, running)
     demo.ensure_declarations(runtime)

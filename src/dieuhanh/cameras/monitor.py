@@ -30,6 +30,7 @@ from dieuhanh.cameras.topics import STATE_CHANGED
 from dieuhanh.core.config import MonitorSettings
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.events import publish
+from dieuhanh.core.network import IPAddress, NetworkPolicy
 from dieuhanh.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class HealthMonitor:
     def __init__(self, runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> None:
         self.runtime = runtime
         self.policy: MonitorSettings = runtime.settings.cameras.monitor
+        # Checked at each probe, on the addresses the host resolves to then (issue #10).
+        self.networks = NetworkPolicy.of_settings(runtime.settings.cameras)
         self.clock = clock
 
     # -- rounds ---------------------------------------------------------------------------
@@ -98,7 +101,7 @@ class HealthMonitor:
             keyframe_wait=self.policy.timeout_seconds if task.measure_gop else 0.0,
         )
         try:
-            return probe(task.url, options, task.secrets, resolver)
+            return probe(task.url, options, task.secrets, resolver, policy=self.networks)
         except Exception as exc:  # a bug in a probe must not end the round
             log.exception("probe of camera %s failed unexpectedly", task.camera_id)
             return ProbeResult(live=False, reason=Reason.PROTOCOL_ERROR, detail=type(exc).__name__)
@@ -185,9 +188,9 @@ class RoundResolver:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._hosts: dict[str, Future[None]] = {}
+        self._hosts: dict[str, Future[list[IPAddress]]] = {}
 
-    def __call__(self, host: str) -> None:
+    def __call__(self, host: str) -> list[IPAddress]:
         with self._lock:
             future = self._hosts.get(host)
             owner = future is None
@@ -195,11 +198,10 @@ class RoundResolver:
                 future = self._hosts[host] = Future()
         if owner:
             try:
-                resolve(host)
-                future.set_result(None)
+                future.set_result(resolve(host))
             except socket.gaierror as exc:
                 future.set_exception(exc)
-        future.result()
+        return future.result()
 
 
 def apply_result(

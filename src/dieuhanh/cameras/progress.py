@@ -115,7 +115,7 @@ REASON_VI = {
     "unauthorized": "sai tài khoản/mật khẩu", "not_found": "sai đường dẫn kênh",
     "protocol_error": "lỗi giao thức", "no_video": "không có hình", "unsupported_codec":
     "chuẩn nén không hỗ trợ", "stalled": "luồng bị ngắt", "frozen": "hình bị đứng",
-    "black": "hình đen",
+    "black": "hình đen", "network_refused": "địa chỉ ngoài mạng camera được phép",
 }  # fmt: skip
 
 

@@ -112,11 +112,14 @@ def delete_camera(camera_id: int, db: Db, principal: CurrentPrincipal) -> Respon
     "/cameras/{camera_id:int}/probe",
     response_model=StatusOut,
     summary="Probe the stream now (with a picture check) and return its status",
+    description="For those who may change the camera: a probe makes the server connect out.",
 )
 def probe_camera(
     camera_id: int, db: Db, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> StatusOut:
-    camera = service.get_camera(db, camera_id, principal)
+    # Write access, not read: a probe opens a connection from the server on demand, and a
+    # read-only viewer could otherwise make it knock on a camera as often as they like.
+    camera = service.get_camera(db, camera_id, principal, "write")
     HealthMonitor(runtime).probe_now(db, camera)
     db.commit()
     return StatusOut.of(camera.status)

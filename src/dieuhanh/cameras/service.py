@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -11,15 +12,17 @@ from sqlalchemy.orm import Session
 from dieuhanh.cameras.models import Camera, CameraStatus, State
 from dieuhanh.cameras.urls import (
     StreamUrl,
-    check_allowed_network,
     display_url,
+    origin,
     parse_stream_url,
+    shown_origin,
     with_credentials,
 )
 from dieuhanh.core.access import Principal, authorize
 from dieuhanh.core.config import CameraSettings
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import InvalidInput, NotFound
+from dieuhanh.core.network import NetworkPolicy, check_saved_host
 from dieuhanh.core.redact import MASK
 from dieuhanh.core.secrets import CredentialCipher, Credentials
 from dieuhanh.core.text import fold
@@ -42,6 +45,10 @@ class Registry:
     cipher: CredentialCipher
     settings: CameraSettings
 
+    @cached_property
+    def policy(self) -> NetworkPolicy:
+        return NetworkPolicy.of_settings(self.settings)
+
 
 def get_camera(
     session: Session, camera_id: int, principal: Principal, access: str = "read"
@@ -59,10 +66,11 @@ def create_camera(
     unit = _writable_unit(session, principal, data.get("unit_code"))
     main = _checked_url(registry, data.get("stream_url") or "", "stream_url")
     camera = Camera(unit=unit, unit_id=unit.id, stream_url=main.url, stream_kind=main.kind)
-    credentials = _explicit_credentials(data) or main.credentials
+    given = _kept_password(main, None, None, data)
+    credentials = _explicit_credentials(data, given) or given
     camera.credentials = registry.cipher.encrypt(credentials)
     if data.get("sub_stream_url"):
-        camera.sub_stream_url = _checked_url(registry, data["sub_stream_url"], "sub_stream_url").url
+        camera.sub_stream_url = _sub_url(registry, data["sub_stream_url"], main.url, credentials)
     _apply_plain(camera, data)
     _check_location(camera)
     camera.status = CameraStatus(state=State.UNKNOWN.value, next_probe_at=utcnow())
@@ -81,14 +89,16 @@ def update_camera(
     credentials = stored
     if "stream_url" in data:
         main = _checked_url(registry, data["stream_url"] or "", "stream_url")
-        credentials = _kept_password(main.credentials, stored)
+        credentials = _kept_password(main, camera.stream_url, stored, data)
         if main.url != camera.stream_url:
             camera.stream_url, camera.stream_kind = main.url, main.kind
             _probe_soon(camera)
+    credentials = _explicit_credentials(data, credentials) or credentials
     if "sub_stream_url" in data:
         text = data["sub_stream_url"]
-        camera.sub_stream_url = _checked_url(registry, text, "sub_stream_url").url if text else None
-    credentials = _explicit_credentials(data, credentials) or credentials
+        camera.sub_stream_url = (
+            _sub_url(registry, text, camera.stream_url, credentials) if text else None
+        )
     if credentials != stored:
         camera.credentials = registry.cipher.encrypt(credentials)
         _probe_soon(camera)
@@ -99,16 +109,24 @@ def update_camera(
 def open_url(
     camera: Camera, cipher: CredentialCipher, sub_stream: bool = False
 ) -> tuple[str, list[str]]:
-    """The URL to open, credentials included, and the secrets to scrub from any message."""
+    """The URL to open, credentials included, and the secrets to scrub from any message.
+
+    The credentials were given for the main stream's scheme, host and port: a sub-stream
+    elsewhere is opened without them, so no password reaches a machine it was not given for."""
     credentials = cipher.decrypt(camera.credentials)
     url = camera.sub_stream_url if sub_stream and camera.sub_stream_url else camera.stream_url
+    if origin(url) != origin(camera.stream_url):
+        credentials = None
     secrets = [credentials.password] if credentials else []
     return with_credentials(url, credentials), secrets
 
 
 def shown_urls(camera: Camera, cipher: CredentialCipher) -> tuple[str, str | None]:
     credentials = cipher.decrypt(camera.credentials)
-    sub = display_url(camera.sub_stream_url, credentials) if camera.sub_stream_url else None
+    sub = None
+    if camera.sub_stream_url:
+        same = origin(camera.sub_stream_url) == origin(camera.stream_url)
+        sub = display_url(camera.sub_stream_url, credentials if same else None)
     return display_url(camera.stream_url, credentials), sub
 
 
@@ -218,20 +236,57 @@ def _writable_unit(session: Session, principal: Principal, code: str | None) -> 
 
 def _checked_url(registry: Registry, text: str, field: str) -> StreamUrl:
     parsed = parse_stream_url(text, field)
-    check_allowed_network(parsed.host, registry.settings.allowed_networks, field)
+    check_saved_host(parsed.host, registry.policy, field)
     return parsed
 
 
-def _kept_password(given: Credentials | None, stored: Credentials | None) -> Credentials | None:
-    """A URL sent back as it was shown ("user:****@") keeps the stored password."""
-    if given is not None and given.password == MASK and stored is not None:
-        return Credentials(given.username, stored.password)
-    if given is not None and given.password == MASK:
+def _kept_password(
+    main: StreamUrl, old_url: str | None, stored: Credentials | None, data: dict[str, Any]
+) -> Credentials | None:
+    """A URL sent back as it was shown ("user:****@") keeps the stored password — only for the
+    scheme, host and port it was given for: a masked URL pointing elsewhere would otherwise
+    send the camera's password to whatever listens there."""
+    given = main.credentials
+    if given is None or given.password != MASK:
+        return given
+    if data.get("password") is not None:
+        return Credentials(given.username, "")  # the password field completes it
+    if stored is None or old_url is None:
         raise InvalidInput(
             "stream_url has a masked password but none is stored; give it in full.",
             code="invalid_url",
         )
-    return given
+    if origin(main.url) != origin(old_url):
+        raise InvalidInput(
+            f"stream_url: the address changed ({shown_origin(old_url)} → "
+            f"{shown_origin(main.url)}); the stored password is kept only for the address it "
+            "was given for. Give the password again.",
+            code="password_required",
+        )
+    return Credentials(given.username, stored.password)
+
+
+def _sub_url(registry: Registry, text: str, main_url: str, credentials: Credentials | None) -> str:
+    """The sub-stream URL to store (without credentials): one login is kept per camera, used for
+    the sub-stream only when it is on the main stream's scheme, host and port."""
+    sub = _checked_url(registry, text, "sub_stream_url")
+    given = sub.credentials
+    if given is None:
+        return sub.url
+    if origin(sub.url) != origin(main_url):
+        raise InvalidInput(
+            f"sub_stream_url is on {shown_origin(sub.url)}, not on stream_url's "
+            f"{shown_origin(main_url)}: the camera's login is never sent there, and a second "
+            "one is not kept. Give it without a user name and password, or on the same address.",
+            code="sub_stream_credentials",
+        )
+    if given.password != MASK and given != credentials:
+        raise InvalidInput(
+            "sub_stream_url has another user name or password than stream_url; one login is "
+            "kept per camera: give it in stream_url.",
+            code="sub_stream_credentials",
+        )
+    return sub.url
 
 
 def _explicit_credentials(

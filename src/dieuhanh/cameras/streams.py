@@ -14,6 +14,7 @@ from dieuhanh.cameras.models import Camera, CameraView
 from dieuhanh.cameras.service import open_url
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import Forbidden, NotFound, Unauthorized
+from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway.node import Admission, GatewayNode, SourceOpener
 from dieuhanh.gateway.service import StreamKey
@@ -78,6 +79,7 @@ def camera_gateway_node(runtime: Runtime, node_id: str = "embedded") -> GatewayN
         runtime.settings.gateway,
         camera_source_opener(runtime),
         CameraViewerGate(runtime),
+        policy=NetworkPolicy.of_settings(runtime.settings.cameras),
         node_id=node_id,
         connect_timeout=runtime.settings.cameras.monitor.timeout_seconds,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,11 +287,16 @@ def _store(
 
 def _count(text: str, errors: list[str]) -> int:
     try:
-        count = int(float(text.replace(",", ".")))
+        number = float(text.replace(",", "."))
     except ValueError:
         if text:
             errors.append(f"count '{text[:20]}' is not a number")
         return 1
+    # A spreadsheet gives "3.0" for 3; "inf", "nan" and "2.5" are not a number of cameras.
+    if not math.isfinite(number) or not number.is_integer():
+        errors.append(f"count '{text[:20]}' is not a whole number")
+        return 1
+    count = int(number)
     if not 1 <= count <= 10_000:
         errors.append(f"count {count} is not between 1 and 10,000")
     return count

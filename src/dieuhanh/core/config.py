@@ -149,6 +149,10 @@ class MonitorSettings(_Section):
     )
 
 
+# RFC 1918, carrier-grade NAT (RFC 6598: provincial VPNs, 4G routers), IPv6 unique local.
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+
+
 class CameraSettings(_Section):
     credential_keys: list[SecretStr] = Field(
         default_factory=list,
@@ -158,9 +162,16 @@ class CameraSettings(_Section):
         ),
     )
     allowed_networks: list[str] = Field(
-        default_factory=list,
+        default_factory=lambda: list(PRIVATE_NETWORKS),
         description=(
-            'Networks (CIDR) a stream URL may point to, e.g. `["10.0.0.0/8"]`. Empty: any.'
+            "Networks (CIDR) the server may connect to for a camera, checked on the resolved "
+            "address at every connection (probe, monitor, gateway) and when a URL is saved. "
+            "Default: the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). "
+            'Add e.g. `"203.0.113.0/24"` (or `"0.0.0.0/0"`, `"::/0"`) for cameras reached over '
+            "the Internet. Loopback, link-local (169.254.169.254), multicast, unspecified and "
+            "reserved addresses and the server's own addresses are refused unless a listed "
+            'network lies wholly inside them (`"127.0.0.0/8"` allows loopback, `"0.0.0.0/0"` '
+            'does not; an own address must be listed alone, e.g. `"10.0.0.5/32"`).'
         ),
     )
     monitor: MonitorSettings = Field(
@@ -170,6 +181,11 @@ class CameraSettings(_Section):
     @field_validator("allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                "is empty: no camera could be reached; list the cameras' networks "
+                f"(default: {', '.join(PRIVATE_NETWORKS)})"
+            )
         for network in value:
             try:
                 ipaddress.ip_network(network, strict=False)
@@ -205,6 +221,16 @@ class GatewaySettings(_Section):
     )
     token_seconds: int = Field(
         default=60, ge=5, le=3600, description="Lifetime of a stream URL handed to a browser."
+    )
+    hls_session_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=86400,
+        description=(
+            "An HLS session (players without MediaSource) ends this long after its stream URL "
+            "expired, even while the player keeps polling; the player then asks the API for a "
+            "new URL, which checks the viewer's rights again."
+        ),
     )
     max_transcodes: int = Field(
         default=4,

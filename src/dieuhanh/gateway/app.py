@@ -25,6 +25,7 @@ from dieuhanh.core.http import errors
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import nodes
 from dieuhanh.gateway import routes as gateway_routes
+from dieuhanh.gateway.access_log import redact_stream_tokens
 from dieuhanh.gateway.node import GatewayNode
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def default_node_id(port: int) -> str:
 def create_gateway_app(runtime: Runtime, node: GatewayNode, public_url: str) -> FastAPI:
     """A node's own app: its streams, a health route, a heartbeat in the shared database."""
     node_id = node.node_id
+    redact_stream_tokens()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from dieuhanh.core.config import GatewaySettings
 from dieuhanh.core.errors import NotFound
+from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.pull import PassthroughPull
 from dieuhanh.gateway.rtsp_pull import RtspPull
@@ -63,6 +64,7 @@ class GatewayNode:
         open_source: SourceOpener,
         gate: ViewerGate,
         *,
+        policy: NetworkPolicy,
         node_id: str = "embedded",
         connect_timeout: float = 5.0,
     ) -> None:
@@ -73,7 +75,10 @@ class GatewayNode:
         # How long a camera may take to answer; a viewer waits about twice that for a picture.
         self.connect_timeout = connect_timeout
         self.gateway = Gateway(settings, self._make_pull)
+        # Where sources may be: checked on the resolved address at every connect.
+        self.networks = policy
         self.hls_sessions: dict[str, HlsSession] = {}
+        self.wall_clock: Callable[[], float] = time.time  # Unix seconds, as tokens' expiry
 
     # -- pulls ------------------------------------------------------------------------------
 
@@ -84,12 +89,16 @@ class GatewayNode:
         timeout = self.connect_timeout
         if key.output == "copy":
             if self.settings.rtsp_client == "native":
-                return RtspPull(hub, urls, loop, timeout=timeout, watchdog=self.gateway.watchdog)
-            return PassthroughPull(hub, urls, loop, timeout=timeout)
+                watchdog = self.gateway.watchdog
+                return RtspPull(
+                    hub, urls, loop, timeout=timeout, watchdog=watchdog, policy=self.networks
+                )
+            return PassthroughPull(hub, urls, loop, timeout=timeout, policy=self.networks)
         from dieuhanh.gateway.transcode import TranscodePull
 
         width = self.settings.tile_width if key.quality == "sub" else None
-        return TranscodePull(hub, urls, loop, self.settings, max_width=width, timeout=timeout)
+        networks = [str(network) for network in self.networks.allowed]
+        return TranscodePull(hub, urls, loop, self.settings, width, timeout, networks)
 
     # -- HLS sessions -----------------------------------------------------------------------
 
@@ -110,6 +119,11 @@ class GatewayNode:
         return current
 
     def _expire_hls(self) -> None:
-        limit = time.monotonic() - max(self.settings.idle_seconds, 30)
-        for session_id in [k for k, v in self.hls_sessions.items() if v.seen_at < limit]:
-            del self.hls_sessions[session_id]
+        """Idle sessions end; so does every session some time after its token expired, however
+        often it is polled: a viewer whose rights were withdrawn must not watch on for ever."""
+        idle_limit = time.monotonic() - max(self.settings.idle_seconds, 30)
+        now = self.wall_clock()
+        lifetime = self.settings.hls_session_seconds
+        for session_id, session in list(self.hls_sessions.items()):
+            if session.seen_at < idle_limit or now >= session.admission.expires_at + lifetime:
+                del self.hls_sessions[session_id]

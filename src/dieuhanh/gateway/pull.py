@@ -16,9 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import av
 
+from dieuhanh.core import network
+from dieuhanh.core.network import NetworkPolicy, NetworkRefused, safety_options
 from dieuhanh.core.redact import scrub
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.hub import Hub
@@ -88,12 +91,15 @@ class PassthroughPull:
         loop: asyncio.AbstractEventLoop,
         timeout: float = 5.0,
         max_backoff: float = 30.0,
+        *,
+        policy: NetworkPolicy,
     ) -> None:
         self.hub = hub
         self.urls = urls
         self.loop = loop
         self.timeout = timeout
         self.max_backoff = max_backoff
+        self.policy = policy
         self.state = PullState()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pull-{hub.key}", daemon=True)
@@ -120,11 +126,16 @@ class PassthroughPull:
 
     def _session(self) -> None:
         url, secrets = self.urls()
+        refused = self._refusal(url)
+        if refused:
+            self._failed(refused)
+            return
         options = {"rtsp_transport": "tcp", "timeout": str(int(self.timeout * 1e6)),
                    "probesize": "32768", "analyzeduration": "100000"}  # fmt: skip
         if not url.startswith("rtsp"):
             options = {"rw_timeout": options["timeout"], "probesize": "65536",
                        "analyzeduration": "500000"}  # fmt: skip
+        options |= safety_options(url)
         try:
             container = av.open(url, options=options)
         except Exception as exc:  # a finding about the camera, shown to its viewers
@@ -138,6 +149,19 @@ class PassthroughPull:
         finally:
             container.close()
             self.state.connected = False
+
+    def _refusal(self, url: str) -> str | None:
+        """The camera-network policy at each connection. FFmpeg resolves the name again when it
+        connects: a DNS answer changed in between is the residual risk of this path (the native
+        RTSP client connects to the address checked)."""
+        host = urlsplit(url).hostname or ""
+        try:
+            self.policy.check(host, network.resolve(host))
+        except OSError as exc:
+            return f"dns: cannot resolve {host} ({getattr(exc, 'strerror', None) or exc})"
+        except NetworkRefused as exc:
+            return f"network_refused: {exc.message}"
+        return None
 
     def _stream(self, container: Any, secrets: list[str]) -> None:
         video = next((s for s in container.streams if s.type == "video"), None)

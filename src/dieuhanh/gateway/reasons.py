@@ -17,6 +17,7 @@ class Reason(StrEnum):
 
     DNS = "dns"  # the host name does not resolve
     REFUSED = "refused"  # nothing listens there (or the network rejects it)
+    NETWORK_REFUSED = "network_refused"  # an address cameras.allowed_networks does not allow
     TIMEOUT = "timeout"  # no answer in time: firewall, wrong address, overloaded recorder
     UNAUTHORIZED = "unauthorized"  # RTSP 401/403: wrong user name or password
     NOT_FOUND = "not_found"  # RTSP 404: wrong channel/path

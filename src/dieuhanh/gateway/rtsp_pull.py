@@ -15,7 +15,9 @@ import asyncio
 import logging
 import struct
 import time
+from urllib.parse import urlsplit
 
+from dieuhanh.core.network import NetworkPolicy, NetworkRefused, checked_address
 from dieuhanh.core.redact import scrub
 from dieuhanh.gateway import h26x
 from dieuhanh.gateway.fmp4 import InitSegment
@@ -42,6 +44,8 @@ class RtspPull:
         timeout: float = 5.0,
         max_backoff: float = 30.0,
         watchdog: LoopWatchdog | None = None,
+        *,
+        policy: NetworkPolicy,
     ) -> None:
         self.hub = hub
         self.watchdog = watchdog
@@ -49,6 +53,7 @@ class RtspPull:
         self.loop = loop
         self.timeout = timeout
         self.max_backoff = max_backoff
+        self.policy = policy
         self._state = PullState()
         self._task: asyncio.Task[None] | None = None
         self._other: PassthroughPull | None = None
@@ -91,6 +96,9 @@ class RtspPull:
             return "failed"
         if not url.lower().startswith("rtsp://"):
             return self._hand_over()
+        address = await self._checked_address(url)
+        if address is None:
+            return "failed"
         track: VideoTrack | None = None
 
         def on_video(packet: bytes) -> None:
@@ -102,7 +110,7 @@ class RtspPull:
         client: RtspClient | None = None
         try:
             on_busy = self.watchdog.charger(self.hub.key) if self.watchdog is not None else None
-            client = RtspClient(url, self.timeout, on_video, on_busy)
+            client = RtspClient(url, self.timeout, on_video, on_busy, address=address)
             track = VideoTrack(await client.open(), self.hub)
             await client.play()
             self._state.connected, self._state.codec = True, track.codec
@@ -124,8 +132,26 @@ class RtspPull:
             return self._hand_over()
         return "ended"
 
+    async def _checked_address(self, url: str) -> str | None:
+        """Resolve once and check the camera-network policy; the client connects to this very
+        address, so a DNS answer cannot change between the check and the connection."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            port = parts.port or 554
+            address = await asyncio.to_thread(checked_address, host, self.policy, port)
+        except (OSError, ValueError) as exc:
+            self._failed(f"dns: {host} does not resolve ({getattr(exc, 'strerror', None) or exc})")
+            return None
+        except NetworkRefused as exc:
+            self._failed(f"network_refused: {exc.message}")
+            return None
+        return str(address)
+
     def _hand_over(self) -> str:
-        self._other = PassthroughPull(self.hub, self.urls, self.loop, self.timeout)
+        self._other = PassthroughPull(
+            self.hub, self.urls, self.loop, self.timeout, policy=self.policy
+        )
         self._other.start()
         return "handed over"
 

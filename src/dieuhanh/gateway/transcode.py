@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-from dieuhanh.core.config import GatewaySettings
+from dieuhanh.core.config import PRIVATE_NETWORKS, GatewaySettings
 from dieuhanh.gateway.fmp4 import InitSegment, SegmentReader
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.pull import UrlProvider
@@ -29,6 +30,7 @@ EXIT_REASONS = {
     ExitCode.STREAM_ENDED: "stalled",
     ExitCode.ENCODER_UNAVAILABLE: "encoder_unavailable",
     ExitCode.BAD_STREAM: "no_video",
+    ExitCode.NETWORK_REFUSED: "network_refused",
 }
 # The words above that are not the health monitor's own (cameras.models.Reason).
 TRANSCODE_REASONS = ("unreachable", "encoder_unavailable", "transcoder_failed")
@@ -36,11 +38,17 @@ TRANSCODE_REASONS = ("unreachable", "encoder_unavailable", "transcoder_failed")
 GIVE_UP = frozenset({int(ExitCode.USAGE), int(ExitCode.ENCODER_UNAVAILABLE)})
 
 
-def worker_argv(settings: GatewaySettings, max_width: int | None, timeout: float) -> list[str]:
+def worker_argv(
+    settings: GatewaySettings,
+    max_width: int | None,
+    timeout: float,
+    networks: Sequence[str] = PRIVATE_NETWORKS,
+) -> list[str]:
     argv = [sys.executable, "-m", "dieuhanh.gateway.transcode_worker",
             "--preset", settings.transcode_preset,
             "--audio", "aac" if settings.audio == "pass" else "drop",
-            "--timeout", f"{timeout:g}"]  # fmt: skip
+            "--timeout", f"{timeout:g}",
+            "--allowed-networks", ",".join(networks)]  # fmt: skip
     if max_width:
         argv += ["--max-width", str(max_width)]
     return argv
@@ -55,11 +63,12 @@ class TranscodePull:
         settings: GatewaySettings,
         max_width: int | None = None,
         timeout: float = 5.0,
+        networks: Sequence[str] = PRIVATE_NETWORKS,
     ) -> None:
         self.hub = hub
         self.urls = urls
         self.loop = loop
-        self.argv = worker_argv(settings, max_width, timeout)
+        self.argv = worker_argv(settings, max_width, timeout, networks)
         self.process: SupervisedProcess | None = None
         self._reader = SegmentReader()
         self._task: asyncio.Task[None] | None = None

@@ -44,6 +44,7 @@ from av.codec.context import Flags2
 from av.video.frame import PictureType
 from av.video.reformatter import VideoReformatter
 
+from dieuhanh.core.network import NetworkPolicy, NetworkRefused, resolve, safety_options
 from dieuhanh.core.redact import scrub
 from dieuhanh.gateway.presets import (
     AAC_BITRATE,
@@ -76,6 +77,7 @@ class ExitCode(IntEnum):
     STREAM_ENDED = 12  # the stream ended or stalled after playing
     ENCODER_UNAVAILABLE = 13  # no such encoder in PyAV's FFmpeg, or no GPU/driver for it
     BAD_STREAM = 14  # no video track, or one that cannot be decoded
+    NETWORK_REFUSED = 15  # the camera's address is outside --allowed-networks
 
 
 PARENT_POLL_S = 0.5  # the fallback parent check; PDEATHSIG is the prompt path
@@ -105,6 +107,7 @@ class Options:
     fps: int | None
     audio: AudioMode
     timeout: float
+    networks: tuple[str, ...] = ()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -118,6 +121,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--fps", type=int, help="at most this many frames per second")
     parser.add_argument("--audio", choices=AUDIO_MODES, default="drop")
     parser.add_argument("--timeout", type=float, default=OPEN_TIMEOUT_S, help="seconds")
+    parser.add_argument(
+        "--allowed-networks",
+        help="CIDR networks the camera may be in, comma-separated (cameras.allowed_networks; "
+        "default: its default, the private ranges)",
+    )
     args = parser.parse_args(argv)
     try:
         preset = get_preset(args.preset)
@@ -127,7 +135,20 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         value = getattr(args, name)
         if value is not None and value < 2:
             parser.error(f"--{name.replace('_', '-')} must be at least 2")
-    return Options(preset, args.max_width, args.max_height, args.fps, args.audio, args.timeout)
+    if args.allowed_networks is None:
+        # Loaded only here: the gateway always passes the networks, and the settings' imports
+        # (pydantic) would add a second to every transcode's start on a busy machine.
+        from dieuhanh.core.config import PRIVATE_NETWORKS
+
+        args.allowed_networks = ",".join(PRIVATE_NETWORKS)
+    networks = tuple(n.strip() for n in args.allowed_networks.split(",") if n.strip())
+    try:
+        NetworkPolicy.of(networks, own=())
+    except ValueError as exc:
+        parser.error(f"--allowed-networks: {exc}")
+    return Options(
+        preset, args.max_width, args.max_height, args.fps, args.audio, args.timeout, networks
+    )
 
 
 def url_secrets(url: str) -> tuple[str, ...]:
@@ -169,12 +190,24 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
 
 
+def check_network(url: str, networks: Sequence[str]) -> None:
+    """The camera-network policy, at each (re)start: the address may have changed since."""
+    host = urlsplit(url).hostname or ""
+    try:
+        NetworkPolicy.of(networks).check(host, resolve(host))
+    except OSError as exc:
+        raise WorkerExit(ExitCode.CANNOT_CONNECT, f"cannot resolve {host}: {exc}") from None
+    except NetworkRefused as exc:
+        raise WorkerExit(ExitCode.NETWORK_REFUSED, exc.message) from None
+
+
 def open_input(url: str, timeout: float) -> Any:
     options = {
         "rtsp_transport": "tcp",  # cameras behind NAT/firewalls rarely let RTP over UDP back
         "timeout": str(int(timeout * 1_000_000)),
         "probesize": PROBESIZE,
         "analyzeduration": ANALYZEDURATION_US,
+        **safety_options(url),
     }
     try:
         return av.open(url, options=options, timeout=(timeout, timeout))
@@ -399,6 +432,7 @@ class StopSignal:
 def run_pipeline(url: str, options: Options, stop: StopSignal) -> None:
     code, reason = ExitCode.INTERNAL, "pipeline ended"
     try:
+        check_network(url, options.networks)
         container = open_input(url, options.timeout)
         try:
             code = Transcoder(options, stop.event).run(container)

@@ -41,7 +41,9 @@ class ServiceThread:
             raise TimeoutError(f"{self._thread.name} did not start within {timeout:.0f} s")
         if self._error is not None:
             self._thread.join()
-            raise RuntimeError(f"{self._thread.name} failed to start") from self._error
+            # The service's own error, not a wrapper: a caller falls back on what it expects
+            # (the demo catches OSError when its preferred port is taken).
+            raise self._error
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -135,11 +135,15 @@ class RtspClient:
         timeout: float,
         on_video: PacketHandler,
         on_busy: BusyHandler | None = None,
+        address: str | None = None,
     ) -> None:
+        """``address``: connect there (the host's address, already resolved and checked by the
+        caller) rather than resolving the host again."""
         parts = urlsplit(url)
         if parts.scheme.lower() != "rtsp" or not parts.hostname:
             raise RtspError("protocol_error", "the native client reads rtsp:// URLs only")
         self.host, self.port = parts.hostname, parts.port or 554
+        self.address = address or self.host
         netloc = f"[{self.host}]" if ":" in self.host else self.host
         if parts.port:
             netloc += f":{parts.port}"
@@ -296,7 +300,8 @@ class RtspClient:
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(
-                loop.create_connection(lambda: self.protocol, self.host, self.port), self.timeout
+                loop.create_connection(lambda: self.protocol, self.address, self.port),
+                self.timeout,
             )
         except socket.gaierror as exc:
             raise RtspError("dns", f"{self.host} does not resolve ({exc.strerror})") from None

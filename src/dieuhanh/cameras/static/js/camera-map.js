@@ -1,7 +1,7 @@
 // The camera map: the province's commune polygons (no tile server needed), a marker per camera
 // with coordinates coloured by state, clustered when zoomed out; a marker's pop-up shows the
 // latest picture and the state in words, and opens the live player beside the map.
-import { api, el, t } from './app.js';
+import { api, el, escapeHtml, t } from './app.js';
 import { CameraPlayer, fmtSince, offlineText, stateLabel } from './player.js';
 
 const container = document.getElementById('camera-map');
@@ -93,11 +93,11 @@ async function drawCommunes(map) {
   const shapes = L.geoJSON(data, {
     style: () => ({ color: '#3d4f63', weight: 1, fillColor: '#dfe7d8', fillOpacity: 0.6, className: 'commune-shape' }),
     onEachFeature(feature, layer) {
-      layer.bindTooltip(feature.properties.name, { sticky: true, className: 'commune-tooltip' });
+      layer.bindTooltip(escapeHtml(feature.properties.name), { sticky: true, className: 'commune-tooltip' });
     },
   }).addTo(map);
   shapes.bringToBack();
-  if (data.attribution) map.attributionControl.addAttribution(data.attribution);
+  if (data.attribution) map.attributionControl.addAttribution(escapeHtml(data.attribution));
   return shapes;
 }
 

@@ -1,5 +1,5 @@
 // The progress map: each commune/ward coloured by how far its cameras are connected.
-import { api } from './app.js';
+import { api, escapeHtml } from './app.js';
 
 const container = document.getElementById('progress-map');
 const stages = JSON.parse(document.getElementById('progress-data').textContent);
@@ -18,10 +18,10 @@ const layer = L.geoJSON(data, {
     };
   },
   onEachFeature: (feature, shape) => {
-    shape.bindTooltip(feature.properties.name, { sticky: true });
+    shape.bindTooltip(escapeHtml(feature.properties.name), { sticky: true });
     shape.on('click', () => { window.location.href = `/cameras?unit=${feature.properties.code}`; });
   },
 }).addTo(map);
-if (data.attribution) map.attributionControl.addAttribution(data.attribution);
+if (data.attribution) map.attributionControl.addAttribution(escapeHtml(data.attribution));
 if (data.features.length) map.fitBounds(layer.getBounds(), { padding: [6, 6] });
 container.dataset.features = String(data.features.length);

@@ -1,5 +1,5 @@
 // The province map: commune/ward polygons from the imported boundaries, tiles only if configured.
-import { api, debounce, el, searchUnits, t } from './app.js';
+import { api, debounce, el, escapeHtml, searchUnits, t } from './app.js';
 
 const container = document.getElementById('province-map');
 const summary = document.getElementById('map-summary');
@@ -43,7 +43,7 @@ async function draw() {
     onEachFeature(feature, layer) {
       const { code, name, label } = feature.properties;
       layersByCode.set(code, layer);
-      layer.bindTooltip(name, { sticky: true, className: 'commune-tooltip' });
+      layer.bindTooltip(escapeHtml(name), { sticky: true, className: 'commune-tooltip' });
       layer.on({
         click: () => openUnit(code),
         mouseover: () => highlight(layer, true),
@@ -51,11 +51,11 @@ async function draw() {
       });
       if (label) {
         labels.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'commune-label' })
-          .setLatLng([label[1], label[0]]).setContent(name.replace(/^(Xã|Phường|Đặc khu) /, '')));
+          .setLatLng([label[1], label[0]]).setContent(escapeHtml(name.replace(/^(Xã|Phường|Đặc khu) /, ''))));
       }
     },
   }).addTo(map);
-  if (data.attribution) map.attributionControl.addAttribution(data.attribution);
+  if (data.attribution) map.attributionControl.addAttribution(escapeHtml(data.attribution));
   if (data.features.length) map.fitBounds(shapes.getBounds(), { padding: [8, 8] });
   const showLabels = () => (map.getZoom() >= 10 ? labels.addTo(map) : labels.remove());
   map.on('zoomend', showLabels);

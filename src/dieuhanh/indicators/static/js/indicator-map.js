@@ -1,7 +1,7 @@
 // The choropleth: the province's commune polygons from the imported boundaries (no tile server
 // needed), each filled by its figure for one period: the indicator's legend band when it has
 // one, else the quantile of the figure among the communes'. Clicking a commune selects it.
-import { api, el, t } from './app.js';
+import { api, el, escapeHtml, t } from './app.js';
 
 export const BAND_FILL = { green: '#5cb85c', yellow: '#f0c419', red: '#e0453a' };
 export const QUANTILE_FILL = ['#eef4fb', '#c0d8ee', '#7fb0dc', '#3b82c4', '#12508f'];
@@ -49,11 +49,11 @@ export class IndicatorMap {
       onEachFeature: (feature, layer) => {
         const { code, name } = feature.properties;
         this.layers.set(code, layer);
-        layer.bindTooltip(name, { sticky: true, className: 'commune-tooltip' });
+        layer.bindTooltip(escapeHtml(name), { sticky: true, className: 'commune-tooltip' });
         layer.on('click', () => this.onSelect(code, name));
       },
     }).addTo(this.map);
-    if (data.attribution) this.map.attributionControl.addAttribution(data.attribution);
+    if (data.attribution) this.map.attributionControl.addAttribution(escapeHtml(data.attribution));
     if (data.features.length) this.map.fitBounds(shapes.getBounds(), { padding: [6, 6] });
     else this.map.setView([11.0, 107.0], 9);
     for (const [code, layer] of this.layers) {

@@ -56,6 +56,13 @@ export function debounce(fn, ms = 200) {
   };
 }
 
+// Text for APIs that take HTML (Leaflet's tooltips, pop-ups and attribution): names come from
+// people and imported files, and "<img src=x onerror=…>" must show as text, not run.
+const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function escapeHtml(text) {
+  return String(text ?? '').replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]);
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
