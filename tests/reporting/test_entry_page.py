@@ -26,7 +26,7 @@ from dieuhanh.reporting.schemas import FormElementIn, FormIn, ValidationRuleIn
 from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit
 from tests.browser import log_in
-from tests.conftest import LOC_THANH, LONG_THANH, PASSWORD
+from tests.conftest import LOC_THANH, LONG_THANH, login_form
 
 FORM = "PG_FORM"
 CLOSED_FORM = "PG_CLOSED"
@@ -153,12 +153,7 @@ def stored(session: Session, unit: str, period: Period) -> dict[str, str]:
 
 
 def login(client: TestClient, username: str) -> None:
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "next": "/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
+    assert login_form(client, username).status_code == 303
 
 
 def config_of(html: str, element_id: str) -> dict[str, object]:

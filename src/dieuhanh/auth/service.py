@@ -112,7 +112,7 @@ def authenticate(
 ) -> User:
     """Check a login, within the rate limit; every attempt is recorded."""
     username = normalize_username(username)[:64]
-    ratelimit.check_allowed(session, settings, username, client_ip)
+    reservation = ratelimit.reserve(session, settings, username, client_ip)
     user = find_user(session, username)
     ok = passwords.verify(user.password_hash if user else None, password)
     if ok and user is not None and not user.is_active:
@@ -121,6 +121,7 @@ def authenticate(
     if not ok or user is None:
         session.commit()  # the failure must count even though the request fails
         raise Unauthorized("Wrong user name or password.", code="invalid_credentials")
+    ratelimit.release(session, reservation, settings)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hasher.hash(password)
     user.last_login_at = utcnow()
