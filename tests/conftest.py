@@ -307,7 +307,9 @@ def login_form(
     client: TestClient, username: str, password: str = PASSWORD, next: str = "/"
 ) -> Any:
     """Log in through the login form as a browser does: the page first (its CSRF token and
-    pre-session cookie), then the form. Returns the form's response (a 303 when it worked)."""
+    pre-session cookie), then the form. Returns the form's response (a 303 when it worked).
+    A session the client already has is dropped first (the login page would redirect)."""
+    client.cookies.delete("dieuhanh_session")
     page = client.get("/login")
     csrf = page.text.split('name="login_csrf" value="')[1].split('"')[0]
     return client.post(

@@ -23,6 +23,7 @@ from dieuhanh.audit import pages as audit_pages
 from dieuhanh.audit import routes as audit_routes
 from dieuhanh.auth import pages as auth_pages
 from dieuhanh.auth import routes as auth_routes
+from dieuhanh.auth import transport
 from dieuhanh.cameras import jobs as camera_jobs
 from dieuhanh.cameras import pages as camera_pages
 from dieuhanh.cameras import routes as camera_routes
@@ -126,6 +127,7 @@ def create_app(
     app.mount("/static", web_routes.static_files(), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.middleware("http")(_request_context)
+    transport.install_proxy_headers(app, runtime.settings.auth)
     return app
 
 
@@ -188,6 +190,7 @@ async def _request_context(
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", _csp(request))
+    transport.add_hsts(request, response)
     return response
 
 

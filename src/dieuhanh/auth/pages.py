@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import re
+import secrets
 from datetime import timedelta
 from typing import Annotated
 
@@ -14,6 +17,7 @@ from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
 from dieuhanh.auth.roles import Permission, Role
 from dieuhanh.auth.scope import require
+from dieuhanh.auth.transport import secure_cookies
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -28,6 +32,8 @@ from dieuhanh.units.service import get_unit
 from dieuhanh.web.shell import NavItem, PagePrincipal, check_form_csrf, render, safe_next
 
 router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "dieuhanh_login_csrf"
+LOGIN_CSRF_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 NAV = [NavItem("/users", "nav.users", Permission.MANAGE_USERS, order=80)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
@@ -36,7 +42,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 def login_page(request: Request, db: Db, next: str | None = None) -> Response:
     if resolve_principal(request, db, csrf_from_header=False) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "auth/login.html", None, next=safe_next(next), error=None)
+    return _login_form(request, next=next)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -47,20 +53,22 @@ def login_submit(
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
+    login_csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     settings = runtime.settings.auth
+    if not _login_csrf_matches(request, login_csrf):
+        # Another site made the browser send this form: it cannot read our page for the token.
+        return _login_form(request, status_code=403, error="csrf_failed", next=next)
     try:
         user = authenticate(
             db, runtime.passwords, settings, username, password, client_ip(request), "web"
         )
     except DieuhanhError as exc:
-        return render(
+        return _login_form(
             request,
-            "auth/login.html",
-            None,
             status_code=exc.status,
-            next=safe_next(next),
             error=exc.code,
+            next=next,
             username=username[:64],
             headers=exc.headers,
         )
@@ -73,16 +81,65 @@ def login_submit(
     )
     db.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(request, response, opened.cookie)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
+    runtime: Runtime = request.app.state.runtime
     response.set_cookie(
         SESSION_COOKIE,
-        opened.cookie,
-        max_age=int(settings.session_hours * 3600),
+        cookie,
+        max_age=int(runtime.settings.auth.session_hours * 3600),
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=secure_cookies(request),
         path="/",
     )
+
+
+def _login_form(
+    request: Request,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    next: str | None = None,
+    username: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The login page with a CSRF token bound to a pre-session cookie (double submit)."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not LOGIN_CSRF_PATTERN.fullmatch(token):
+        token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "auth/login.html",
+        None,
+        status_code=status_code,
+        headers=headers,
+        next=safe_next(next),
+        error=error,
+        username=username,
+        login_csrf=token,
+    )
+    # Strict: a cross-site form post does not even carry it. Only /login needs it.
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/login",
+    )
     return response
+
+
+def _login_csrf_matches(request: Request, submitted: str) -> bool:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    return bool(LOGIN_CSRF_PATTERN.fullmatch(cookie)) and hmac.compare_digest(
+        cookie.encode(), submitted.encode()
+    )
 
 
 @router.post("/logout")
