@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from dieuhanh.audit.recorder import Actor, set_actor
-from dieuhanh.auth.credentials import resolve_session, resolve_token
+from dieuhanh.auth.credentials import credential_of, resolve_session, resolve_token
+from dieuhanh.auth.models import WebSession
 from dieuhanh.auth.scope import Principal
 from dieuhanh.auth.service import principal_for
 from dieuhanh.errors import Forbidden, Unauthorized
@@ -59,7 +60,7 @@ def resolve_principal(request: Request, db: Session, *, csrf_from_header: bool) 
                 "The Authorization header must be 'Bearer <token>'.", code="invalid_authorization"
             )
         record = resolve_token(db, token.strip())
-        principal = principal_for(db, record.user, via="api")
+        principal = principal_for(db, record.user, via="api", credential=credential_of(record))
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         web_session = resolve_session(db, cookie) if cookie else None
@@ -76,7 +77,11 @@ def resolve_principal(request: Request, db: Session, *, csrf_from_header: bool) 
                 code="csrf_failed",
             )
         principal = principal_for(
-            db, web_session.user, via="web", csrf_token=web_session.csrf_token
+            db,
+            web_session.user,
+            via="web",
+            csrf_token=web_session.csrf_token,
+            credential=credential_of(web_session),
         )
     set_actor(
         db,
@@ -88,9 +93,15 @@ def resolve_principal(request: Request, db: Session, *, csrf_from_header: bool) 
             request_id=getattr(request.state, "request_id", None),
         ),
     )
-    if db.dirty:
-        db.commit()  # last-used times
     return principal
+
+
+def current_web_session(request: Request, db: Session) -> WebSession | None:
+    """The session record of a request made with a session cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if request.headers.get("authorization") or not cookie:
+        return None
+    return resolve_session(db, cookie)
 
 
 def optional_principal(request: Request, db: Db) -> Principal | None:

@@ -12,12 +12,19 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from dieuhanh.api.deps import SESSION_COOKIE, Db, client_ip, get_runtime, resolve_principal
+from dieuhanh.api.deps import (
+    SESSION_COOKIE,
+    Db,
+    client_ip,
+    current_web_session,
+    get_runtime,
+    resolve_principal,
+)
 from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
 from dieuhanh.auth.roles import Permission, Role
 from dieuhanh.auth.scope import require
-from dieuhanh.auth.transport import secure_cookies
+from dieuhanh.auth.transport import secure_cookies, set_session_cookie
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -84,19 +91,6 @@ def login_submit(
     set_session_cookie(request, response, opened.cookie)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
-
-
-def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
-    runtime: Runtime = request.app.state.runtime
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie,
-        max_age=int(runtime.settings.auth.session_hours * 3600),
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path="/",
-    )
 
 
 def _login_form(
@@ -201,13 +195,19 @@ def change_password(
     user = get_user(db, principal.username)
     if not runtime.passwords.verify(user.password_hash, current_password):
         return _account(request, db, principal, status=401, error="account.wrong_password")
+    this_session = current_web_session(request, db)
     try:
-        set_password(runtime.passwords, user, new_password)
+        set_password(runtime.passwords, user, new_password, keep=this_session)
     except DieuhanhError as exc:
         db.rollback()
         return _account(request, db, principal, status=exc.status, error=exc.message)
+    # This session goes on, under a new id: whoever had copied the old one is out too.
+    cookie = credentials.rotate_session(this_session) if this_session else None
     db.commit()
-    return RedirectResponse("/account?message=password_changed", status_code=303)
+    response = RedirectResponse("/account?message=password_changed", status_code=303)
+    if cookie:
+        set_session_cookie(request, response, cookie)
+    return response
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
@@ -215,12 +215,14 @@ def create_token(
     request: Request,
     db: Db,
     principal: PagePrincipal,
+    runtime: RuntimeDep,
     csrf_token: Annotated[str, Form()] = "",
     name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     check_form_csrf(principal, csrf_token)
     user = get_user(db, principal.username)
-    issued = credentials.issue_token(db, user, "api", None, name=name.strip() or "token")
+    lifetime = timedelta(days=runtime.settings.auth.api_token_days)
+    issued = credentials.issue_token(db, user, "api", lifetime, name=name.strip() or "token")
     db.commit()
     return _account(request, db, principal, new_token=issued.token)
 

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from dieuhanh.auth import ratelimit
-from dieuhanh.auth.models import User
+from dieuhanh.auth import credentials, ratelimit
+from dieuhanh.auth.models import User, WebSession
 from dieuhanh.auth.passwords import Passwords
 from dieuhanh.auth.roles import ROLE_UNIT_TYPES, Role
 from dieuhanh.auth.scope import Principal
@@ -93,12 +93,23 @@ def update_user(session: Session, user: User, fields: UserFields) -> None:
         user.role = role.value
         user.unit = unit
         user.unit_id = unit.id
+    disabled = user.is_active and fields.is_active is False
     _apply_fields(user, fields)
+    if disabled:
+        credentials.end_credentials(session, user)
 
 
-def set_password(passwords: Passwords, user: User, password: str) -> None:
+def set_password(
+    passwords: Passwords, user: User, password: str, *, keep: WebSession | None = None
+) -> None:
+    """Change the password and end every session and token of the account but ``keep`` (the
+    session making the change, which the caller gives a new id): whoever knew the old password
+    is logged out everywhere, whichever way the change is made (page, API, command line)."""
     user.password_hash = passwords.hash(password, username=user.username)
     user.password_changed_at = utcnow()
+    session = object_session(user)
+    if session is not None:
+        credentials.end_credentials(session, user, keep=keep)
 
 
 def authenticate(
@@ -129,7 +140,11 @@ def authenticate(
 
 
 def principal_for(
-    session: Session, user: User, via: str, csrf_token: str | None = None
+    session: Session,
+    user: User,
+    via: str,
+    csrf_token: str | None = None,
+    credential: str | None = None,
 ) -> Principal:
     return Principal(
         user_id=user.id,
@@ -143,6 +158,7 @@ def principal_for(
         via=via,
         language=user.language,
         csrf_token=csrf_token,
+        credential=credential,
     )
 
 

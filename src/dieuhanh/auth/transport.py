@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from dieuhanh.api.deps import SESSION_COOKIE
 from dieuhanh.config import AuthSettings
 from dieuhanh.runtime import Runtime
 
@@ -38,3 +39,16 @@ def add_hsts(request: Request, response: Response) -> None:
     seconds = runtime.settings.auth.hsts_seconds
     if seconds and is_https(request):
         response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
+
+
+def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
+    runtime: Runtime = request.app.state.runtime
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(runtime.settings.auth.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import update
 
+from dieuhanh.auth.credentials import credential_valid
 from dieuhanh.cameras.models import Camera
 from dieuhanh.cameras.service import open_url
 from dieuhanh.db.base import utcnow
@@ -22,12 +23,15 @@ from dieuhanh.gateway.rtsp_pull import RtspPull
 from dieuhanh.gateway.service import Gateway, Pull, StreamKey
 from dieuhanh.runtime import Runtime
 
+LOGIN_ENDED = "login_ended: the viewer's login ended (password changed, logged out or disabled)"
+
 
 @dataclass
 class HlsSession:
     key: StreamKey
     claims: tokens.StreamClaims
     seen_at: float = field(default_factory=time.monotonic)
+    login_checked_at: float = field(default_factory=time.monotonic)
 
 
 class GatewayNode:
@@ -82,19 +86,34 @@ class GatewayNode:
         return session_id
 
     def hls(self, session_id: str) -> HlsSession:
+        """Called from worker threads (the HLS routes are synchronous): may read the database."""
         self._expire_hls()
         current = self.hls_sessions.get(session_id)
         if current is None:
             raise NotFound(
                 "This HLS session has ended; reload the player.", code="hls_session_ended"
             )
-        current.seen_at = time.monotonic()
+        now = time.monotonic()
+        if now - current.login_checked_at >= self.settings.credential_check_seconds:
+            current.login_checked_at = now
+            if not self.login_stands(current.claims):
+                self.hls_sessions.pop(session_id, None)
+                raise Unauthorized(LOGIN_ENDED, code="login_ended")
+        current.seen_at = now
         return current
 
     def _expire_hls(self) -> None:
         limit = time.monotonic() - max(self.settings.idle_seconds, 30)
         for session_id in [k for k, v in self.hls_sessions.items() if v.seen_at < limit]:
             del self.hls_sessions[session_id]
+
+    # -- the viewer's login ------------------------------------------------------------------
+
+    def login_stands(self, claims: tokens.StreamClaims) -> bool:
+        """Whether the session or token the stream was asked with still lets its viewer in (a
+        password change, a disabled account or a logout ends it). Reads the database."""
+        with self.runtime.sessions() as session:
+            return credential_valid(session, claims.user_id, claims.credential)
 
     # -- who watched ------------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ move: ``{"type": "status", "state": "offline", "reason", "detail", "since"}`` wh
 "state": "live"}`` when it is back. Problems that end the socket have a close code and a reason
 the player shows:
 
-    4401 bad or expired token    4403 token for another camera    4429 no transcoding slot
+    4401 bad or expired token, or the viewer's login ended ("login_ended: …", checked every
+         gateway.credential_check_seconds: password changed, account disabled, logged out)
+    4403 token for another camera    4429 no transcoding slot
     4502 camera unreachable and never seen by this stream ("<reason>: <detail>")
     4504 no keyframe for too long, or a client that stopped reading
     4500 the stream stopped (the player reconnects)
@@ -28,7 +30,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from dieuhanh.errors import DieuhanhError, Forbidden, NotFound, Unavailable
 from dieuhanh.gateway.hub import Viewer
-from dieuhanh.gateway.node import GatewayNode
+from dieuhanh.gateway.node import LOGIN_ENDED, GatewayNode
+from dieuhanh.gateway.tokens import StreamClaims
 from dieuhanh.gateway.service import Stream, TranscodeLimit
 
 router = APIRouter(prefix="/gw/v1", include_in_schema=False)
@@ -59,10 +62,19 @@ async def mse(websocket: WebSocket, camera_id: int, token: str = "") -> None:
     await run_in_threadpool(node.view_started, claims)
     sender = asyncio.create_task(_send(websocket, stream, viewer, node))
     receiver = asyncio.create_task(_drain(websocket))
+    watcher = asyncio.create_task(_watch_login(node, claims))
     try:
-        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {sender, receiver, watcher}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if watcher in done and not watcher.cancelled() and watcher.exception() is None:
+            sender.cancel()  # nothing more is sent once the login has ended
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+            with contextlib.suppress(Exception):  # the viewer may be gone already
+                await websocket.close(code=4401, reason=LOGIN_ENDED)
     finally:
-        for task in (sender, receiver):
+        for task in (sender, receiver, watcher):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -96,6 +108,15 @@ async def _send(websocket: WebSocket, stream: Stream, viewer: Viewer, node: Gate
                 await asyncio.wait_for(websocket.send_bytes(data), timeout=SEND_TIMEOUT)
         except TimeoutError:
             await websocket.close(code=4504, reason="slow_client: the viewer stopped reading")
+            return
+
+
+async def _watch_login(node: GatewayNode, claims: StreamClaims) -> None:
+    """Returns when the viewer's session or token no longer stands: a password change, a
+    disabled account or a logout must not leave a stream playing (issue #10, finding 5)."""
+    while True:
+        await asyncio.sleep(node.settings.credential_check_seconds)
+        if not await run_in_threadpool(node.login_stands, claims):
             return
 
 
