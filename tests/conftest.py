@@ -303,9 +303,7 @@ def token_for(client: TestClient, username: str, password: str = PASSWORD) -> di
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def login_form(
-    client: TestClient, username: str, password: str = PASSWORD, next: str = "/"
-) -> Any:
+def login_form(client: TestClient, username: str, password: str = PASSWORD, next: str = "/") -> Any:
     """Log in through the login form as a browser does: the page first (its CSRF token and
     pre-session cookie), then the form. Returns the form's response (a 303 when it worked).
     A session the client already has is dropped first (the login page would redirect)."""

@@ -159,7 +159,9 @@ class AuthSettings(_Section):
             try:
                 ipaddress.ip_network(proxy.strip(), strict=False)
             except ValueError:
-                raise ValueError(f"{proxy!r} is not an address or a network like 10.0.0.0/8") from None
+                raise ValueError(
+                    f"{proxy!r} is not an address or a network like 10.0.0.0/8"
+                ) from None
         return [proxy.strip() for proxy in value]
 
 

@@ -4,6 +4,7 @@ lock the real user out (issue #10, finding 4)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,10 +43,8 @@ class Gate:
             if self.arrived >= self.expected:
                 self.opened.set()
             # Bounded: a missing request fails the assertion on `arrived`, not the test run.
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.opened.wait(), timeout=20)
-            except TimeoutError:
-                pass
         await self.app(scope, receive, send)
 
 
@@ -57,9 +56,7 @@ def gated(runtime: Runtime) -> Iterator[tuple[str, Gate]]:
         yield base, gate
 
 
-def test_parallel_wrong_passwords_are_limited(
-    gated: tuple[str, Gate], runtime: Runtime
-) -> None:
+def test_parallel_wrong_passwords_are_limited(gated: tuple[str, Gate], runtime: Runtime) -> None:
     base, gate = gated
     barrier = threading.Barrier(PARALLEL, timeout=20)
 

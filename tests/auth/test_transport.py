@@ -37,9 +37,7 @@ def test_a_cross_site_login_without_the_token_is_refused(runtime: Runtime) -> No
         with TestClient(create_app(runtime=runtime)) as attacker:
             stolen = form_token(attacker)
         form_token(victim)  # the victim has a cookie of its own
-        response = victim.post(
-            "/login", data=body | {"login_csrf": stolen}, follow_redirects=False
-        )
+        response = victim.post("/login", data=body | {"login_csrf": stolen}, follow_redirects=False)
         assert response.status_code == 403 and "dieuhanh_session" not in response.cookies
         assert victim.get("/api/v1/auth/me").status_code == 401
 

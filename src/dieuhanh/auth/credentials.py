@@ -155,7 +155,7 @@ def _touch(session: Session, record: ApiToken | WebSession, column: str, now: da
         )
         .values({column: now})
     )
-    engine = session.get_bind()
+    engine = session.get_bind().engine
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         usual_wait = connection.exec_driver_sql("PRAGMA busy_timeout").scalar() if sqlite else 0

@@ -24,7 +24,6 @@ from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
 from dieuhanh.auth.roles import Permission, Role
 from dieuhanh.auth.scope import require
-from dieuhanh.auth.transport import secure_cookies, set_session_cookie
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -32,6 +31,7 @@ from dieuhanh.auth.service import (
     get_user,
     set_password,
 )
+from dieuhanh.auth.transport import secure_cookies, set_session_cookie
 from dieuhanh.errors import DieuhanhError
 from dieuhanh.runtime import Runtime
 from dieuhanh.units.models import Unit

@@ -35,8 +35,6 @@ from dieuhanh.config import AuthSettings
 from dieuhanh.db.base import UTCDateTime, utcnow
 from dieuhanh.errors import TooManyRequests
 
-THROTTLE = LoginThrottle.__table__
-
 
 @dataclass(frozen=True)
 class Count:
@@ -108,20 +106,20 @@ def release(session: Session, reservation: Reservation, settings: AuthSettings) 
 
 def _count(session: Session, key: str, now: datetime, window: timedelta) -> Count:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    expired = THROTTLE.c.window_start <= now - window
+    expired = LoginThrottle.window_start <= now - window
     statement = (
-        insert(THROTTLE)
+        insert(LoginThrottle)
         .values(key=key, window_start=now, attempts=1)
         .on_conflict_do_update(
-            index_elements=[THROTTLE.c.key],
+            index_elements=[LoginThrottle.key],
             set_={
-                "attempts": case((expired, 1), else_=THROTTLE.c.attempts + 1),
+                "attempts": case((expired, 1), else_=LoginThrottle.attempts + 1),
                 "window_start": case(
-                    (expired, literal(now, UTCDateTime())), else_=THROTTLE.c.window_start
+                    (expired, literal(now, UTCDateTime())), else_=LoginThrottle.window_start
                 ),
             },
         )
-        .returning(THROTTLE.c.attempts, THROTTLE.c.window_start)
+        .returning(LoginThrottle.attempts, LoginThrottle.window_start)
     )
     attempts, window_start = session.execute(statement).one()
     return Count(key, int(attempts), window_start)

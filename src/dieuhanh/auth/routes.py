@@ -15,7 +15,6 @@ from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
 from dieuhanh.auth.roles import Permission, Role
 from dieuhanh.auth.scope import authorize, require
-from dieuhanh.auth.transport import set_session_cookie
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -24,6 +23,7 @@ from dieuhanh.auth.service import (
     set_password,
     update_user,
 )
+from dieuhanh.auth.transport import set_session_cookie
 from dieuhanh.errors import Forbidden, InvalidInput, Unauthorized
 from dieuhanh.runtime import Runtime
 

@@ -86,9 +86,14 @@ async def stream_url(
     expires = datetime.now(UTC) + timedelta(seconds=runtime.settings.gateway.token_seconds)
     token = tokens.sign(
         tokens.StreamClaims(
-            camera.id, principal.user_id, quality, output, view.id, int(expires.timestamp()),
+            camera.id,
+            principal.user_id,
+            quality,
+            output,
+            view.id,
+            int(expires.timestamp()),
             credential=principal.credential or "",
-        ),  # fmt: skip
+        ),
         _secret(runtime),
     )
     http = f"{base}/gw/v1/cameras/{camera.id}"

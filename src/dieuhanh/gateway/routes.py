@@ -31,8 +31,8 @@ from starlette.websockets import WebSocketDisconnect
 from dieuhanh.errors import DieuhanhError, Forbidden, NotFound, Unavailable
 from dieuhanh.gateway.hub import Viewer
 from dieuhanh.gateway.node import LOGIN_ENDED, GatewayNode
-from dieuhanh.gateway.tokens import StreamClaims
 from dieuhanh.gateway.service import Stream, TranscodeLimit
+from dieuhanh.gateway.tokens import StreamClaims
 
 router = APIRouter(prefix="/gw/v1", include_in_schema=False)
 NO_KEYFRAME_SECONDS = 30  # a viewer waiting this long for a first picture is told why
