@@ -69,6 +69,8 @@ def resolve_token(session: Session, token: str, now: datetime | None = None) -> 
     record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if record is None:
         raise Unauthorized("The bearer token is not valid.", code="invalid_token")
+    if not record.user.is_active:  # said first: it is what the person can act on
+        raise Unauthorized("The account of this token is disabled.", code="account_disabled")
     if record.revoked_at is not None:
         raise Unauthorized("The bearer token was revoked.", code="token_revoked")
     if record.expires_at is not None and record.expires_at <= now:
@@ -77,8 +79,6 @@ def resolve_token(session: Session, token: str, now: datetime | None = None) -> 
             "request a new one at POST /api/v1/auth/token.",
             code="token_expired",
         )
-    if not record.user.is_active:
-        raise Unauthorized("The account of this token is disabled.", code="account_disabled")
     if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
         _touch(session, record, "last_used_at", now)
     return record
