@@ -147,12 +147,10 @@ def _touch(session: Session, record: ApiToken | WebSession, column: str, now: da
     so a read commits nothing."""
     model = type(record)
     stale = getattr(model, column)
+    # Compared again in SQL: another replica may have written it since this one read it.
     statement = (
         update(model)
-        .where(
-            model.id == record.id,
-            or_(stale.is_(None), stale < now - LAST_USED_RESOLUTION),  # another replica may have
-        )
+        .where(model.id == record.id, or_(stale.is_(None), stale < now - LAST_USED_RESOLUTION))
         .values({column: now})
     )
     engine = session.get_bind().engine
