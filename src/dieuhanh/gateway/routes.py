@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import Annotated
 
@@ -34,6 +35,7 @@ from dieuhanh.gateway.node import LOGIN_ENDED, GatewayNode
 from dieuhanh.gateway.service import Stream, TranscodeLimit
 from dieuhanh.gateway.tokens import StreamClaims
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/gw/v1", include_in_schema=False)
 NO_KEYFRAME_SECONDS = 30  # a viewer waiting this long for a first picture is told why
 SEND_TIMEOUT = 30  # a client that stops reading for this long is disconnected
@@ -60,19 +62,12 @@ async def mse(websocket: WebSocket, camera_id: int, token: str = "") -> None:
         await websocket.close(code=4403 if isinstance(exc, Forbidden) else 4401, reason=exc.code)
         return
     await run_in_threadpool(node.view_started, claims)
-    sender = asyncio.create_task(_send(websocket, stream, viewer, node))
+    login_ended = asyncio.Event()
+    sender = asyncio.create_task(_send(websocket, stream, viewer, node, login_ended))
     receiver = asyncio.create_task(_drain(websocket))
-    watcher = asyncio.create_task(_watch_login(node, claims))
+    watcher = asyncio.create_task(_watch_login(node, claims, login_ended))
     try:
-        done, _ = await asyncio.wait(
-            {sender, receiver, watcher}, return_when=asyncio.FIRST_COMPLETED
-        )
-        if watcher in done and not watcher.cancelled() and watcher.exception() is None:
-            sender.cancel()  # nothing more is sent once the login has ended
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
-            with contextlib.suppress(Exception):  # the viewer may be gone already
-                await websocket.close(code=4401, reason=LOGIN_ENDED)
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in (sender, receiver, watcher):
             task.cancel()
@@ -82,10 +77,19 @@ async def mse(websocket: WebSocket, camera_id: int, token: str = "") -> None:
         await run_in_threadpool(node.view_ended, claims, viewer.stats.sent_bytes)
 
 
-async def _send(websocket: WebSocket, stream: Stream, viewer: Viewer, node: GatewayNode) -> None:
+async def _send(
+    websocket: WebSocket,
+    stream: Stream,
+    viewer: Viewer,
+    node: GatewayNode,
+    login_ended: asyncio.Event,
+) -> None:
     attached = time.monotonic()
     patience = node.runtime.settings.cameras.monitor.timeout_seconds * 2 + 2
     while True:
+        if login_ended.is_set():  # closed here, between two messages, never during one
+            await websocket.close(code=4401, reason=LOGIN_ENDED)
+            return
         try:
             data = await asyncio.wait_for(viewer.next(), timeout=1.0)
         except TimeoutError:
@@ -111,13 +115,18 @@ async def _send(websocket: WebSocket, stream: Stream, viewer: Viewer, node: Gate
             return
 
 
-async def _watch_login(node: GatewayNode, claims: StreamClaims) -> None:
-    """Returns when the viewer's session or token no longer stands: a password change, a
+async def _watch_login(node: GatewayNode, claims: StreamClaims, ended: asyncio.Event) -> None:
+    """Sets ``ended`` when the viewer's session or token no longer stands: a password change, a
     disabled account or a logout must not leave a stream playing (issue #10, finding 5)."""
-    while True:
+    while not ended.is_set():
         await asyncio.sleep(node.settings.credential_check_seconds)
-        if not await run_in_threadpool(node.login_stands, claims):
-            return
+        try:
+            stands = await run_in_threadpool(node.login_stands, claims)
+        except Exception as exc:  # a database hiccup ends no stream: checked again next time
+            log.warning("stream %s: its viewer's login could not be checked: %s", claims, exc)
+            continue
+        if not stands:
+            ended.set()
 
 
 async def _drain(websocket: WebSocket) -> None:
