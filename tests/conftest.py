@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -308,6 +309,20 @@ def token_for(client: TestClient, username: str, password: str = PASSWORD) -> di
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def login_form(client: TestClient, username: str, password: str = PASSWORD, next: str = "/") -> Any:
+    """Log in through the login form as a browser does: the page first (its CSRF token and
+    pre-session cookie), then the form. Returns the form's response (a 303 when it worked).
+    A session the client already has is dropped first (the login page would redirect)."""
+    client.cookies.delete("dieuhanh_session")
+    page = client.get("/login")
+    csrf = page.text.split('name="login_csrf" value="')[1].split('"')[0]
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "next": next, "login_csrf": csrf},
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from dieuhanh import __version__
+from dieuhanh.auth import transport
 from dieuhanh.capabilities import build_runtime, enabled_capabilities
 from dieuhanh.core.capability import Capability, PrincipalResolver
 from dieuhanh.core.config import Settings, load_settings
@@ -151,6 +152,7 @@ def create_app(
     )
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.middleware("http")(_request_context)
+    transport.install_proxy_headers(app, runtime.settings.auth)
     return app
 
 
@@ -220,6 +222,7 @@ async def _request_context(
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", _csp(request))
+    transport.add_hsts(request, response)
     return response
 
 

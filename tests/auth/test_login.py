@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from dieuhanh.auth.models import ApiToken, LoginAttempt, User
+from dieuhanh.auth.models import ApiToken, LoginAttempt, LoginThrottle, User
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.runtime import Runtime
-from tests.conftest import PASSWORD, token_for
+from tests.conftest import PASSWORD, login_form, token_for
 
 
 def test_token_for_a_good_password(client: TestClient) -> None:
@@ -131,8 +131,8 @@ def test_rate_limit_per_user_name(client: TestClient, runtime: Runtime) -> None:
     # Once the window has passed, the right password works again.
     with runtime.sessions() as session:
         window = timedelta(seconds=runtime.settings.auth.login_window_seconds + 1)
-        for attempt in session.scalars(select(LoginAttempt)):
-            attempt.at -= window
+        for counted in session.scalars(select(LoginThrottle)):
+            counted.window_start -= window
         session.commit()
     assert (
         client.post(
@@ -229,11 +229,7 @@ def test_own_password_change_needs_the_current_one(client: TestClient) -> None:
 def login_page(
     client: TestClient, username: str = "commune", password: str = PASSWORD, next: str = "/"
 ):
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "next": next},
-        follow_redirects=False,
-    )
+    return login_form(client, username, password, next)
 
 
 def test_session_login_and_csrf(client: TestClient) -> None:

@@ -16,7 +16,7 @@ from dieuhanh.app import create_app
 from dieuhanh.core.runtime import Runtime
 from tests.browser import log_in
 from tests.cameras.test_player import count_frames, expect_frames, register
-from tests.conftest import LOC_THANH, LONG_THANH, PASSWORD, token_for
+from tests.conftest import LOC_THANH, LONG_THANH, login_form, token_for
 
 BIEN_HOA = (10.95, 106.82)
 DONG_XOAI = (11.54, 106.90)
@@ -208,12 +208,7 @@ def test_views_need_a_login_and_show_only_the_cameras_in_scope(
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
-    login = client.post(
-        "/login",
-        data={"username": "commune", "password": PASSWORD, "next": "/"},
-        follow_redirects=False,
-    )
-    assert login.status_code == 303
+    assert login_form(client, "commune").status_code == 303
     for path in ("/cameras/map", "/cameras/grid", "/cameras/wall"):
         page = client.get(path)
         assert page.status_code == 200, path

@@ -9,18 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dieuhanh.core.web.i18n import catalog
-from tests.conftest import LONG_THANH, PASSWORD
+from tests.conftest import LONG_THANH, login_form
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "dieuhanh"
 
 
 def login(client: TestClient, username: str) -> None:
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "next": "/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
+    assert login_form(client, username).status_code == 303
 
 
 def test_login_page_speaks_vietnamese_by_default_and_english_on_request(client: TestClient) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
@@ -114,3 +114,15 @@ class LoginAttempt(Base):
 
 Index("ix_login_attempts_username_at", LoginAttempt.username, LoginAttempt.at)
 Index("ix_login_attempts_client_ip_at", LoginAttempt.client_ip, LoginAttempt.at)
+
+
+class LoginThrottle(Base):
+    """A counter of login attempts for one key (an account at an address, an address, an account)
+    within a fixed window. One row per key, updated by an atomic UPSERT … RETURNING, so parallel
+    requests on any replica each see their own count (``ratelimit.reserve``)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer)

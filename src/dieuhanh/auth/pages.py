@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import re
+import secrets
 from datetime import timedelta
 from typing import Annotated
 
@@ -12,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
-from dieuhanh.auth.principal import SESSION_COOKIE
+from dieuhanh.auth.principal import SESSION_COOKIE, current_web_session
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -20,6 +23,7 @@ from dieuhanh.auth.service import (
     get_user,
     set_password,
 )
+from dieuhanh.auth.transport import secure_cookies, set_session_cookie
 from dieuhanh.core.access import Permission, Principal, Role, require
 from dieuhanh.core.errors import DieuhanhError
 from dieuhanh.core.http.deps import Db, client_ip, get_runtime, resolve_principal
@@ -29,6 +33,8 @@ from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
 
 router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "dieuhanh_login_csrf"
+LOGIN_CSRF_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 NAV = [NavItem("/users", "nav.users", Permission.MANAGE_USERS, order=80)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
@@ -37,7 +43,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 def login_page(request: Request, db: Db, next: str | None = None) -> Response:
     if resolve_principal(request, db, csrf_from_header=False) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "auth/login.html", None, next=safe_next(next), error=None)
+    return _login_form(request, next=next)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -48,20 +54,22 @@ def login_submit(
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
+    login_csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     settings = runtime.settings.auth
+    if not _login_csrf_matches(request, login_csrf):
+        # Another site made the browser send this form: it cannot read our page for the token.
+        return _login_form(request, status_code=403, error="csrf_failed", next=next)
     try:
         user = authenticate(
             db, runtime.passwords, settings, username, password, client_ip(request), "web"
         )
     except DieuhanhError as exc:
-        return render(
+        return _login_form(
             request,
-            "auth/login.html",
-            None,
             status_code=exc.status,
-            next=safe_next(next),
             error=exc.code,
+            next=next,
             username=username[:64],
             headers=exc.headers,
         )
@@ -74,16 +82,52 @@ def login_submit(
     )
     db.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(request, response, opened.cookie)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def _login_form(
+    request: Request,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    next: str | None = None,
+    username: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The login page with a CSRF token bound to a pre-session cookie (double submit)."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not LOGIN_CSRF_PATTERN.fullmatch(token):
+        token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "auth/login.html",
+        None,
+        status_code=status_code,
+        headers=headers,
+        next=safe_next(next),
+        error=error,
+        username=username,
+        login_csrf=token,
+    )
+    # Strict: a cross-site form post does not even carry it. Only /login needs it.
     response.set_cookie(
-        SESSION_COOKIE,
-        opened.cookie,
-        max_age=int(settings.session_hours * 3600),
+        LOGIN_CSRF_COOKIE,
+        token,
         httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        path="/",
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/login",
     )
     return response
+
+
+def _login_csrf_matches(request: Request, submitted: str) -> bool:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    return bool(LOGIN_CSRF_PATTERN.fullmatch(cookie)) and hmac.compare_digest(
+        cookie.encode(), submitted.encode()
+    )
 
 
 @router.post("/logout")
@@ -145,13 +189,19 @@ def change_password(
     user = get_user(db, principal.username)
     if not runtime.passwords.verify(user.password_hash, current_password):
         return _account(request, db, principal, status=401, error="account.wrong_password")
+    this_session = current_web_session(request, db)
     try:
-        set_password(runtime.passwords, user, new_password)
+        set_password(runtime.passwords, user, new_password, keep=this_session)
     except DieuhanhError as exc:
         db.rollback()
         return _account(request, db, principal, status=exc.status, error=exc.message)
+    # This session goes on, under a new id: whoever had copied the old one is out too.
+    cookie = credentials.rotate_session(this_session) if this_session else None
     db.commit()
-    return RedirectResponse("/account?message=password_changed", status_code=303)
+    response = RedirectResponse("/account?message=password_changed", status_code=303)
+    if cookie:
+        set_session_cookie(request, response, cookie)
+    return response
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
@@ -159,12 +209,14 @@ def create_token(
     request: Request,
     db: Db,
     principal: PagePrincipal,
+    runtime: RuntimeDep,
     csrf_token: Annotated[str, Form()] = "",
     name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     check_form_csrf(principal, csrf_token)
     user = get_user(db, principal.username)
-    issued = credentials.issue_token(db, user, "api", None, name=name.strip() or "token")
+    lifetime = timedelta(days=runtime.settings.auth.api_token_days)
+    issued = credentials.issue_token(db, user, "api", lifetime, name=name.strip() or "token")
     db.commit()
     return _account(request, db, principal, new_token=issued.token)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from dieuhanh.auth.credentials import resolve_session, resolve_token
+from dieuhanh.auth.credentials import credential_of, resolve_session, resolve_token
+from dieuhanh.auth.models import WebSession
 from dieuhanh.auth.service import principal_for
 from dieuhanh.core.access import Principal
 from dieuhanh.core.errors import Forbidden, Unauthorized
@@ -28,7 +29,7 @@ def resolve_principal(request: Request, db: Session, csrf_from_header: bool) -> 
                 "The Authorization header must be 'Bearer <token>'.", code="invalid_authorization"
             )
         record = resolve_token(db, token.strip())
-        principal = principal_for(db, record.user, via="api")
+        principal = principal_for(db, record.user, via="api", credential=credential_of(record))
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         web_session = resolve_session(db, cookie) if cookie else None
@@ -45,8 +46,18 @@ def resolve_principal(request: Request, db: Session, csrf_from_header: bool) -> 
                 code="csrf_failed",
             )
         principal = principal_for(
-            db, web_session.user, via="web", csrf_token=web_session.csrf_token
+            db,
+            web_session.user,
+            via="web",
+            csrf_token=web_session.csrf_token,
+            credential=credential_of(web_session),
         )
-    if db.dirty:
-        db.commit()  # last-used times
     return principal
+
+
+def current_web_session(request: Request, db: Session) -> WebSession | None:
+    """The session record of a request made with a session cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if request.headers.get("authorization") or not cookie:
+        return None
+    return resolve_session(db, cookie)

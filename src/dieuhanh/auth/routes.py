@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from dieuhanh.auth import credentials
 from dieuhanh.auth.models import User
+from dieuhanh.auth.principal import current_web_session
 from dieuhanh.auth.service import (
     UserFields,
     authenticate,
@@ -19,6 +20,7 @@ from dieuhanh.auth.service import (
     set_password,
     update_user,
 )
+from dieuhanh.auth.transport import set_session_cookie
 from dieuhanh.core.access import Permission, Role, authorize, require
 from dieuhanh.core.errors import Forbidden, InvalidInput, Unauthorized
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, client_ip, get_runtime
@@ -127,7 +129,13 @@ def me(db: Db, principal: CurrentPrincipal) -> MeOut:
 
 class ApiTokenIn(_Input):
     name: str = Field(min_length=1, max_length=100)
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Days until the token expires; default `auth.api_token_days`, at most "
+        "`auth.api_token_max_days`",
+    )
 
 
 class ApiTokenOut(BaseModel):
@@ -159,10 +167,19 @@ def list_api_tokens(db: Db, principal: CurrentPrincipal) -> list[ApiTokenOut]:
     status_code=201,
     summary="Create a named token for a program",
 )
-def create_api_token(body: ApiTokenIn, db: Db, principal: CurrentPrincipal) -> IssuedApiTokenOut:
+def create_api_token(
+    body: ApiTokenIn, db: Db, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> IssuedApiTokenOut:
     user = get_user(db, principal.username)
-    lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    issued = credentials.issue_token(db, user, "api", lifetime, name=body.name)
+    settings = runtime.settings.auth
+    days = body.expires_in_days or settings.api_token_days
+    if days > settings.api_token_max_days:
+        raise InvalidInput(
+            f"expires_in_days is {days}; a token lives at most {settings.api_token_max_days} "
+            "days (auth.api_token_max_days). Create a new one before it expires.",
+            code="token_lifetime_too_long",
+        )
+    issued = credentials.issue_token(db, user, "api", timedelta(days=days), name=body.name)
     db.commit()
     return IssuedApiTokenOut(
         **ApiTokenOut.model_validate(issued.record, from_attributes=True).model_dump(),
@@ -235,7 +252,13 @@ def read_user(username: str, db: Db, principal: CurrentPrincipal) -> UserOut:
 
 @users.patch("/users/{username}", response_model=UserOut, summary="Change an account")
 def change_user(
-    username: str, body: UserPatch, db: Db, principal: CurrentPrincipal, runtime: RuntimeDep
+    username: str,
+    body: UserPatch,
+    request: Request,
+    response: Response,
+    db: Db,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
 ) -> UserOut:
     user = get_user(db, username)
     is_self = user.id == principal.user_id
@@ -248,12 +271,15 @@ def change_user(
                 "activation.",
                 code="permission_denied",
             )
+    this_session = current_web_session(request, db) if is_self else None
     if body.password is not None:
         if is_self and not runtime.passwords.verify(
             user.password_hash, body.current_password or ""
         ):
             raise Unauthorized("current_password is wrong.", code="invalid_credentials")
-        set_password(runtime.passwords, user, body.password)
+        # Every other session and every token of the account ends; a session changing its own
+        # password goes on under a new id.
+        set_password(runtime.passwords, user, body.password, keep=this_session)
     update_user(
         db,
         user,
@@ -266,5 +292,10 @@ def change_user(
             language=body.language,
         ),
     )
+    cookie = None
+    if body.password is not None and this_session is not None and user.is_active:
+        cookie = credentials.rotate_session(this_session)
     db.commit()
+    if cookie:
+        set_session_cookie(request, response, cookie)
     return UserOut.of(user)

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from dieuhanh.auth import ratelimit
-from dieuhanh.auth.models import User
+from dieuhanh.auth import credentials, ratelimit
+from dieuhanh.auth.models import User, WebSession
 from dieuhanh.auth.roles import ROLE_UNIT_TYPES
 from dieuhanh.core.access import Principal, Role
 from dieuhanh.core.config import AuthSettings
@@ -93,12 +93,23 @@ def update_user(session: Session, user: User, fields: UserFields) -> None:
         user.role = role.value
         user.unit = unit
         user.unit_id = unit.id
+    disabled = user.is_active and fields.is_active is False
     _apply_fields(user, fields)
+    if disabled:
+        credentials.end_credentials(session, user)
 
 
-def set_password(passwords: Passwords, user: User, password: str) -> None:
+def set_password(
+    passwords: Passwords, user: User, password: str, *, keep: WebSession | None = None
+) -> None:
+    """Change the password and end every session and token of the account but ``keep`` (the
+    session making the change, which the caller gives a new id): whoever knew the old password
+    is logged out everywhere, whichever way the change is made (page, API, command line)."""
     user.password_hash = passwords.hash(password, username=user.username)
     user.password_changed_at = utcnow()
+    session = object_session(user)
+    if session is not None:
+        credentials.end_credentials(session, user, keep=keep)
 
 
 def authenticate(
@@ -112,7 +123,7 @@ def authenticate(
 ) -> User:
     """Check a login, within the rate limit; every attempt is recorded."""
     username = normalize_username(username)[:64]
-    ratelimit.check_allowed(session, settings, username, client_ip)
+    reservation = ratelimit.reserve(session, settings, username, client_ip)
     user = find_user(session, username)
     ok = passwords.verify(user.password_hash if user else None, password)
     if ok and user is not None and not user.is_active:
@@ -121,6 +132,7 @@ def authenticate(
     if not ok or user is None:
         session.commit()  # the failure must count even though the request fails
         raise Unauthorized("Wrong user name or password.", code="invalid_credentials")
+    ratelimit.release(session, reservation, settings)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hasher.hash(password)
     user.last_login_at = utcnow()
@@ -128,7 +140,11 @@ def authenticate(
 
 
 def principal_for(
-    session: Session, user: User, via: str, csrf_token: str | None = None
+    session: Session,
+    user: User,
+    via: str,
+    csrf_token: str | None = None,
+    credential: str | None = None,
 ) -> Principal:
     return Principal(
         user_id=user.id,
@@ -142,6 +158,7 @@ def principal_for(
         via=via,
         language=user.language,
         csrf_token=csrf_token,
+        credential=credential,
     )
 
 

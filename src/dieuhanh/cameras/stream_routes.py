@@ -49,7 +49,8 @@ class StreamOut(BaseModel):
     description="`codecs`: what this browser decodes (`MediaSource.isTypeSupported` of "
     "`avc1`/`hvc1`). H.265 is passed through when `hvc1` is listed, else transcoded to H.264. "
     "`quality=sub` prefers the camera's sub-stream (grid tiles). The URLs expire after "
-    "`gateway.token_seconds`; an open stream continues.",
+    "`gateway.token_seconds`; an open stream continues while the login it was asked with (session "
+    "or token) stands, checked every `gateway.credential_check_seconds`.",
 )
 async def stream_url(
     camera_id: int,
@@ -84,7 +85,13 @@ async def stream_url(
     expires = datetime.now(UTC) + timedelta(seconds=runtime.settings.gateway.token_seconds)
     token = tokens.sign(
         tokens.StreamClaims(
-            camera.id, principal.user_id, quality, output, view.id, int(expires.timestamp())
+            camera.id,
+            principal.user_id,
+            quality,
+            output,
+            view.id,
+            int(expires.timestamp()),
+            credential=principal.credential or "",
         ),
         _secret(runtime),
     )

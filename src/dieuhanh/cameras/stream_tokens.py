@@ -25,6 +25,8 @@ class StreamClaims:
     output: str  # "copy" (passthrough) or "h264" (transcoded)
     view_id: int
     expires_at: int  # Unix seconds
+    # The viewer's login ("session:<id>" or "token:<id>"): an open stream checks it still stands.
+    credential: str = ""
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)).timestamp() >= self.expires_at

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from dieuhanh.auth.credentials import credential_valid
 from dieuhanh.cameras import stream_tokens
 from dieuhanh.cameras.models import Camera, CameraView
 from dieuhanh.cameras.service import open_url
@@ -66,6 +67,11 @@ class CameraViewerGate:
                 .values(ended_at=utcnow(), bytes_sent=CameraView.bytes_sent + sent_bytes)
             )
             session.commit()
+
+    def still_admitted(self, admission: Admission) -> bool:
+        claims = _claims(admission)
+        with self.runtime.sessions() as session:
+            return credential_valid(session, claims.user_id, claims.credential)
 
 
 def _claims(admission: Admission) -> stream_tokens.StreamClaims:

@@ -129,6 +129,9 @@ class Principal:
     via: str  # "web" (session cookie) or "api" (bearer token)
     language: str | None = None
     csrf_token: str | None = field(default=None, repr=False)
+    # The session or token this request came with ("session:<id>", "token:<id>"), so that
+    # what outlives the request (an open stream) can check it still stands.
+    credential: str | None = None
 
     @classmethod
     def system(cls, name: str, province_code: str) -> Principal:

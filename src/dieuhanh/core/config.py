@@ -85,15 +85,84 @@ class AuthSettings(_Section):
     login_max_failures: int = Field(
         default=5,
         ge=1,
-        description="Failed logins allowed per user name and per client address within the window.",
+        description=(
+            "Failed logins allowed for one account from one client address within the window; "
+            "then that address waits (the account stays open from other addresses)."
+        ),
+    )
+    login_address_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Failed logins allowed from one client address, over all accounts, within the "
+            "window (an address may be a whole office behind NAT)."
+        ),
+    )
+    login_account_slowdown_after: int = Field(
+        default=50,
+        ge=1,
+        description=(
+            "Failed logins of one account, from all addresses, within the window after which "
+            "each address gets one try at that account per window (slows a distributed attack "
+            "down without locking the account)."
+        ),
     )
     login_window_seconds: int = Field(
         default=300, ge=1, description="Window over which failed logins are counted."
     )
+    api_token_days: int = Field(
+        default=90,
+        ge=1,
+        description="Lifetime of a named API token created without `expires_in_days`.",
+    )
+    api_token_max_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="Longest lifetime a named API token may be given.",
+    )
     cookie_secure: bool = Field(
         default=False,
-        description="Send the session cookie only over HTTPS. Turn on behind a TLS proxy.",
+        description=(
+            "Mark cookies Secure on every response. Without it they are Secure on requests that "
+            "arrived over HTTPS (directly, or through a proxy in `trusted_proxies`)."
+        ),
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks (CIDR) of reverse proxies whose `X-Forwarded-For` and "
+            "`X-Forwarded-Proto` are believed: the client's address (login limits, audit log) "
+            "and HTTPS (Secure cookies, HSTS) are read from them. Empty: none."
+        ),
+    )
+    hsts_seconds: int = Field(
+        default=31_536_000,
+        ge=0,
+        description=(
+            "`max-age` of the Strict-Transport-Security header sent on HTTPS responses; "
+            "0: not sent."
+        ),
+    )
+
+    @field_validator("api_token_max_days")
+    @classmethod
+    def _token_days(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("api_token_days", 0) > value:
+            raise ValueError("must be at least auth.api_token_days")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an address or a network like 10.0.0.0/8"
+                ) from None
+        return [proxy.strip() for proxy in value]
 
 
 class MonitorSettings(_Section):
@@ -259,6 +328,16 @@ class GatewaySettings(_Section):
     )
     heartbeat_seconds: float = Field(
         default=5, gt=0, description="How often a gateway node tells the others it is alive."
+    )
+    credential_check_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=60,
+        description=(
+            "How often an open stream checks that its viewer's login (session or token) is "
+            "still valid; a stream whose login ended (password changed, account disabled, "
+            "logged out) is closed."
+        ),
     )
 
 

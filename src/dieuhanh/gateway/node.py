@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from dieuhanh.core.config import GatewaySettings
-from dieuhanh.core.errors import NotFound
+from dieuhanh.core.errors import NotFound, Unauthorized
 from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.pull import PassthroughPull
@@ -46,11 +46,19 @@ class ViewerGate(Protocol):
     def ended(self, admission: Admission, sent_bytes: int) -> None:
         """The viewer left."""
 
+    def still_admitted(self, admission: Admission) -> bool:
+        """Whether the login the viewer was admitted with still stands (a password change, a
+        disabled account or a logout ends it); asked every ``credential_check_seconds``."""
+
+
+LOGIN_ENDED = "login_ended: the viewer's login ended (password changed, logged out or disabled)"
+
 
 @dataclass
 class HlsSession:
     admission: Admission
     seen_at: float = field(default_factory=time.monotonic)
+    login_checked_at: float = field(default_factory=time.monotonic)
 
     @property
     def key(self) -> StreamKey:
@@ -109,13 +117,20 @@ class GatewayNode:
         return session_id
 
     def hls(self, session_id: str) -> HlsSession:
+        """Called from worker threads (the HLS routes are synchronous): may read the database."""
         self._expire_hls()
         current = self.hls_sessions.get(session_id)
         if current is None:
             raise NotFound(
                 "This HLS session has ended; reload the player.", code="hls_session_ended"
             )
-        current.seen_at = time.monotonic()
+        now = time.monotonic()
+        if now - current.login_checked_at >= self.settings.credential_check_seconds:
+            current.login_checked_at = now
+            if not self.gate.still_admitted(current.admission):
+                self.hls_sessions.pop(session_id, None)
+                raise Unauthorized(LOGIN_ENDED, code="login_ended")
+        current.seen_at = now
         return current
 
     def _expire_hls(self) -> None:

@@ -8,7 +8,9 @@ move: ``{"type": "status", "state": "offline", "reason", "detail", "since"}`` wh
 "state": "live"}`` when it is back. Problems that end the socket have a close code and a reason
 the player shows:
 
-    4401 bad or expired token    4403 token for another camera    4429 no transcoding slot
+    4401 bad or expired token, or the viewer's login ended ("login_ended: …", checked every
+         gateway.credential_check_seconds: password changed, account disabled, logged out)
+    4403 token for another camera    4429 no transcoding slot
     4502 camera unreachable and never seen by this stream ("<reason>: <detail>")
     4504 no keyframe for too long, or a client that stopped reading
     4500 the stream stopped (the player reconnects)
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import Annotated
 
@@ -28,9 +31,10 @@ from starlette.websockets import WebSocketDisconnect
 
 from dieuhanh.core.errors import DieuhanhError, Forbidden, NotFound, Unavailable
 from dieuhanh.gateway.hub import Viewer
-from dieuhanh.gateway.node import GatewayNode
+from dieuhanh.gateway.node import LOGIN_ENDED, Admission, GatewayNode
 from dieuhanh.gateway.service import Stream, TranscodeLimit
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/gw/v1", include_in_schema=False)
 NO_KEYFRAME_SECONDS = 30  # a viewer waiting this long for a first picture is told why
 SEND_TIMEOUT = 30  # a client that stops reading for this long is disconnected
@@ -57,12 +61,14 @@ async def mse(websocket: WebSocket, camera_id: int, token: str = "") -> None:
         await websocket.close(code=4403 if isinstance(exc, Forbidden) else 4401, reason=exc.code)
         return
     await run_in_threadpool(node.gate.started, admission, node.node_id)
-    sender = asyncio.create_task(_send(websocket, stream, viewer, node))
+    login_ended = asyncio.Event()
+    sender = asyncio.create_task(_send(websocket, stream, viewer, node, login_ended))
     receiver = asyncio.create_task(_drain(websocket))
+    watcher = asyncio.create_task(_watch_login(node, admission, login_ended))
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sender, receiver):
+        for task in (sender, receiver, watcher):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -70,10 +76,19 @@ async def mse(websocket: WebSocket, camera_id: int, token: str = "") -> None:
         await run_in_threadpool(node.gate.ended, admission, viewer.stats.sent_bytes)
 
 
-async def _send(websocket: WebSocket, stream: Stream, viewer: Viewer, node: GatewayNode) -> None:
+async def _send(
+    websocket: WebSocket,
+    stream: Stream,
+    viewer: Viewer,
+    node: GatewayNode,
+    login_ended: asyncio.Event,
+) -> None:
     attached = time.monotonic()
     patience = node.connect_timeout * 2 + 2
     while True:
+        if login_ended.is_set():  # closed here, between two messages, never during one
+            await websocket.close(code=4401, reason=LOGIN_ENDED)
+            return
         try:
             data = await asyncio.wait_for(viewer.next(), timeout=1.0)
         except TimeoutError:
@@ -97,6 +112,22 @@ async def _send(websocket: WebSocket, stream: Stream, viewer: Viewer, node: Gate
         except TimeoutError:
             await websocket.close(code=4504, reason="slow_client: the viewer stopped reading")
             return
+
+
+async def _watch_login(node: GatewayNode, admission: Admission, ended: asyncio.Event) -> None:
+    """Sets ``ended`` when the viewer's session or token no longer stands: a password change, a
+    disabled account or a logout must not leave a stream playing (issue #10, finding 5)."""
+    while not ended.is_set():
+        await asyncio.sleep(node.settings.credential_check_seconds)
+        try:
+            stands = await run_in_threadpool(node.gate.still_admitted, admission)
+        except Exception as exc:  # a database hiccup ends no stream: checked again next time
+            log.warning(
+                "stream %s: its viewer's login could not be checked: %s", admission.key, exc
+            )
+            continue
+        if not stands:
+            ended.set()
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -31,7 +31,7 @@ from dieuhanh.indicators.reporting.schemas import FormElementIn, FormIn, Validat
 from dieuhanh.indicators.values.save import ValueRow, save_values
 from dieuhanh.units.models import Unit
 from tests.browser import log_in
-from tests.conftest import LOC_THANH, LONG_THANH, PASSWORD
+from tests.conftest import LOC_THANH, LONG_THANH, login_form
 
 FORM = "PG_FORM"
 CLOSED_FORM = "PG_CLOSED"
@@ -158,12 +158,7 @@ def stored(session: Session, unit: str, period: Period) -> dict[str, str]:
 
 
 def login(client: TestClient, username: str) -> None:
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "next": "/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
+    assert login_form(client, username).status_code == 303
 
 
 def config_of(html: str, element_id: str) -> dict[str, object]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from dieuhanh.auth.transport import secure_cookies
 from dieuhanh.core.web.i18n import LANGUAGES
 from dieuhanh.core.web.shell import LANG_COOKIE, safe_next
 
@@ -28,5 +29,12 @@ def switch_language(language: str, request: Request, next: str | None = None) ->
         safe_next(next or request.headers.get("referer-path")), status_code=303
     )
     if language in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, language, max_age=ONE_YEAR, samesite="lax", httponly=True)
+        response.set_cookie(
+            LANG_COOKIE,
+            language,
+            max_age=ONE_YEAR,
+            samesite="lax",
+            httponly=True,
+            secure=secure_cookies(request),
+        )
     return response
