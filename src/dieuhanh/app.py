@@ -18,13 +18,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from dieuhanh import __version__
-from dieuhanh.auth import transport
 from dieuhanh.capabilities import build_runtime, enabled_capabilities
 from dieuhanh.core.capability import Capability, PrincipalResolver
 from dieuhanh.core.config import Settings, load_settings
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.events import Subscription, run_dispatcher, trim_events
-from dieuhanh.core.http import errors
+from dieuhanh.core.http import errors, transport
 from dieuhanh.core.http.routing import API_PREFIX, api_router
 from dieuhanh.core.jobs import Job, Scheduler
 from dieuhanh.core.runtime import Runtime

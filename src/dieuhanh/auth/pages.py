@@ -23,10 +23,11 @@ from dieuhanh.auth.service import (
     get_user,
     set_password,
 )
-from dieuhanh.auth.transport import secure_cookies, set_session_cookie
+from dieuhanh.auth.transport import set_session_cookie
 from dieuhanh.core.access import Permission, Principal, Role, require
 from dieuhanh.core.errors import DieuhanhError
 from dieuhanh.core.http.deps import Db, client_ip, get_runtime, resolve_principal
+from dieuhanh.core.http.transport import secure_cookies
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, check_form_csrf, render, safe_next
 from dieuhanh.units.models import Unit

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from dieuhanh.auth.transport import secure_cookies
+from dieuhanh.core.http.transport import secure_cookies
 from dieuhanh.core.web.i18n import LANGUAGES
 from dieuhanh.core.web.shell import LANG_COOKIE, safe_next
 

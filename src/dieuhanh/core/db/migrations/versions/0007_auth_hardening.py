@@ -1,7 +1,7 @@
 """auth hardening: atomic login counters; named API tokens that expire
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
