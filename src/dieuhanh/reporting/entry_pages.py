@@ -23,6 +23,7 @@ from dieuhanh.auth.scope import Principal, authorize
 from dieuhanh.db.base import utcnow
 from dieuhanh.errors import InvalidInput
 from dieuhanh.indicators.models import DataElement, DataValue, ValueType
+from dieuhanh.indicators.valuetypes import INTEGERS
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
 from dieuhanh.reporting import service
 from dieuhanh.reporting.locks import PROVINCE_ZONE
@@ -59,7 +60,7 @@ RANGES = {
     PeriodType.SIXMONTHLY: ["LAST_2_SIXMONTHS"],
     PeriodType.YEARLY: ["LAST_5_YEARS", "LAST_10_YEARS"],
 }
-NUMERIC = {ValueType.INTEGER, ValueType.NUMBER, ValueType.PERCENTAGE}
+NUMERIC = {ValueType.NUMBER, ValueType.PERCENTAGE, *INTEGERS}
 
 
 # --- the form's layout -------------------------------------------------------------------------
