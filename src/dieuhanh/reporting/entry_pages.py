@@ -23,8 +23,8 @@ from dieuhanh.auth.scope import Principal, authorize
 from dieuhanh.db.base import utcnow
 from dieuhanh.errors import InvalidInput
 from dieuhanh.indicators.models import DataElement, DataValue, ValueType
-from dieuhanh.indicators.valuetypes import INTEGERS
 from dieuhanh.indicators.periods import Period, PeriodType, period_of
+from dieuhanh.indicators.valuetypes import INTEGERS
 from dieuhanh.reporting import service
 from dieuhanh.reporting.locks import PROVINCE_ZONE
 from dieuhanh.reporting.models import ReportForm
