@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from dieuhanh import __version__
 from dieuhanh.api import errors
@@ -30,6 +29,8 @@ from dieuhanh.cameras import stream_routes as camera_stream_routes
 from dieuhanh.cameras import survey_routes as camera_survey_routes
 from dieuhanh.cameras import view_pages as camera_view_pages
 from dieuhanh.config import Settings, load_settings
+from dieuhanh.db import health as db_health
+from dieuhanh.db.busy import retry_after
 from dieuhanh.gateway import nodes
 from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.node import GatewayNode
@@ -151,23 +152,35 @@ def _lifespan(
 def _health_router() -> Any:
     router = api_router("health", public=True)
 
-    @router.get("/health", summary="Liveness and database check (no login)")
+    @router.get("/health/live", summary="Liveness: the process answers (no database, no login)")
+    def live() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @router.get(
+        "/health",
+        summary="Readiness: the database answers and a write can start (no login)",
+        description="503 when the database is `busy` (a write lock held past "
+        "`database.health_timeout_seconds`, with `Retry-After`) or `unreachable`.",
+    )
     def health(request: Request) -> JSONResponse:
         runtime: Runtime = request.app.state.runtime
-        try:
-            with runtime.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            database = "ok"
-        except Exception as exc:  # any failure means "not healthy", reported, not raised
-            log.warning("health check: database unreachable: %s", exc.__class__.__name__)
-            database = "unreachable"
+        limits = runtime.settings.database
+        # In a worker thread (a sync route): the probe's short waits never block the event loop.
+        database = db_health.probe(
+            runtime.engine, limits.health_timeout_seconds, limits.lock_timeout_seconds
+        )
         body = {
             "status": "ok" if database == "ok" else "error",
             "version": __version__,
             "database": database,
             "province_code": runtime.settings.province_code,
         }
-        return JSONResponse(body, status_code=200 if database == "ok" else 503)
+        headers = {"Retry-After": str(retry_after(limits.lock_timeout_seconds))}
+        return JSONResponse(
+            body,
+            status_code=200 if database == "ok" else 503,
+            headers=headers if database == "busy" else None,
+        )
 
     return router
 

@@ -17,7 +17,7 @@ from dieuhanh.audit import recorder
 from dieuhanh.auth.passwords import Passwords
 from dieuhanh.cameras.credentials import CredentialCipher, load_or_create_key_file
 from dieuhanh.config import Settings
-from dieuhanh.db.engine import make_engine, make_session_factory
+from dieuhanh.db.engine import Timeouts, make_engine, make_session_factory
 from dieuhanh.events import EventBus
 
 
@@ -44,7 +44,13 @@ def build_runtime(
 ) -> Runtime:
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = engine or make_engine(settings.effective_database_url)
+    database = settings.database
+    timeouts = Timeouts(
+        lock=database.lock_timeout_seconds,
+        statement=database.statement_timeout_seconds,
+        pool=database.pool_timeout_seconds,
+    )
+    engine = engine or make_engine(settings.effective_database_url, timeouts)
     sessions = make_session_factory(engine)
     recorder.install(sessions)
     bus = EventBus()

@@ -10,8 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dieuhanh.db.busy import DatabaseBusy, is_busy, retry_after
 from dieuhanh.errors import DieuhanhError
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,18 @@ def install(app: FastAPI, page_error: Callable[..., Awaitable[Response]]) -> Non
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        if not is_busy(exc):
+            return await _unexpected(request, exc)
+        settings = request.app.state.runtime.settings
+        busy = DatabaseBusy(retry_after(settings.database.lock_timeout_seconds))
+        log.warning(
+            "database busy in %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
+        return await _dieuhanh_error(request, busy)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
