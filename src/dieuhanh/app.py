@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from dieuhanh import __version__
 from dieuhanh.api import errors
+from dieuhanh.api.bodylimit import BodyCounter, BodyLimitMiddleware
 from dieuhanh.api.routing import API_PREFIX, api_router
 from dieuhanh.audit import pages as audit_pages
 from dieuhanh.audit import routes as audit_routes
@@ -125,6 +126,12 @@ def create_app(
     app.state.nav.sort(key=lambda item: item.order)
     app.include_router(web_routes.router)
     app.mount("/static", web_routes.static_files(), name="static")
+    app.state.body_counter = BodyCounter()
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=runtime.settings.limits.max_body_bytes,
+        counter=app.state.body_counter,
+    )
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.middleware("http")(_request_context)
     return app

@@ -353,7 +353,7 @@ class LimitSettings(_Section):
         ge=1024,
         description=(
             "Largest request body, checked before it is read (413 past it). Import routes declare "
-            "their own larger limit, allowed only to requests carrying credentials."
+            "their own larger limit, which applies once the request is logged in."
         ),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Query, Response, UploadFile
+from fastapi import Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from dieuhanh.api.deps import CurrentPrincipal, Db, get_runtime
@@ -19,12 +19,13 @@ from dieuhanh.units.listfile import import_unit_list
 from dieuhanh.units.models import Unit
 from dieuhanh.units.search import search_units
 from dieuhanh.units.types import ADMINISTRATIVE, UnitType
-from dieuhanh.uploads import read_upload
+from dieuhanh.uploads import ImportUpload, Upload
 
 router = api_router("units")
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MAX_LIST_FILE = 5 * 1024 * 1024
+LIST_UPLOAD = ImportUpload(MAX_LIST_FILE, "CSV or JSON list of units")
 
 
 class NameOut(BaseModel):
@@ -219,17 +220,19 @@ def rename(code: str, body: RenameIn, db: Db, principal: CurrentPrincipal) -> Un
     "/units/import",
     summary="Import a unit list (CSV or JSON)",
     description="All rows are checked first: one bad row rejects the file, listing every "
-    "problem by line, and nothing is written. `dry_run=true` checks without writing.",
+    "problem by line, and nothing is written. `dry_run=true` checks without writing. "
+    "At most 5 MB.",
+    openapi_extra=LIST_UPLOAD.openapi,
 )
 def import_list(
     db: Db,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    file: Annotated[UploadFile, File(description="CSV or JSON list of units")],
+    upload: Annotated[Upload, Depends(LIST_UPLOAD)],
     dry_run: bool = False,
 ) -> dict[str, Any]:
     require(principal, Permission.MANAGE_REFERENCE)
-    data, filename = read_upload(file, MAX_LIST_FILE)
+    data, filename = upload.data, upload.filename
     report = import_unit_list(
         db, data, filename, today=runtime.today(), default_parent=runtime.settings.province_code
     )
