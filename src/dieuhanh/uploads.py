@@ -17,9 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from dieuhanh.api import bodylimit
-from dieuhanh.api.bodylimit import size_text
 from dieuhanh.api.deps import CurrentPrincipal
 from dieuhanh.errors import DieuhanhError, InvalidInput
+from dieuhanh.text import size_text
 
 CHUNK = 1 << 16
 MAX_FORM_FIELDS = 20

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dieuhanh.api.errors import error_response
+from dieuhanh.text import size_text
 
 SCOPE_KEY = "dieuhanh.body_limit"
 DEFAULT_SETTING = "limits.max_body_bytes"
@@ -28,13 +29,6 @@ class BodyCounter:
     """Bytes of request bodies handed to the application (what the tests measure)."""
 
     bytes: int = 0
-
-
-def size_text(size: int) -> str:
-    """1 MB, 2.5 MB, 512 KB: how a limit is named in messages."""
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.3g} MB"
-    return f"{size / 1024:.3g} KB"
 
 
 def allow(request: Request, max_bytes: int) -> None:
