@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
+from datetime import date
 
 import openpyxl
 import pytest
@@ -73,15 +74,31 @@ def the_same() -> Iterator[list[str]]:
 
 def test_a_workbook_with_a_title_above_its_header() -> None:
     data = small_workbook(
-        [["Danh sách camera"], [], ["Mã", "Tên"], ["C1", "Cổng chính"], [], ["C2", 3.0]]
-    )
-    table = read_table(data, "list.xlsx", aliases={"ma": "code", "ten": "name"},
+        [["Danh sách camera"], [], ["Mã", "Tên", "Ngày"], ["C1", "Cổng chính", date(2026, 3, 1)],
+         [], ["C2", 3.0]]
+    )  # fmt: skip
+    table = read_table(data, "list.xlsx", aliases={"ma": "code", "ten": "name", "ngay": "day"},
                        required=("code", "name"))  # fmt: skip
-    assert table.columns == ["code", "name"]
+    assert table.columns == ["code", "name", "day"]
     assert [(row.number, row.values) for row in table.rows] == [
-        (4, {"code": "C1", "name": "Cổng chính"}),
+        (4, {"code": "C1", "name": "Cổng chính", "day": "2026-03-01 00:00:00"}),
         (6, {"code": "C2", "name": "3"}),
     ]
+
+
+def test_a_cell_far_to_the_right_is_refused() -> None:
+    base = zipfile.ZipFile(io.BytesIO(small_workbook([["x"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in base.infolist():
+            if member.filename != SHEET:
+                archive.writestr(member, base.read(member))
+        cell = '<c r="XFD2" t="inlineStr"><is><t>x</t></is></c>'
+        archive.writestr(SHEET, HEAD + row_xml(1, ["code"]) + f'<row r="2">{cell}</row>' + TAIL)
+    with pytest.raises(InvalidInput) as refused:
+        read_table(out.getvalue(), "wide.xlsx", required=("code",))
+    assert refused.value.code == "too_many_columns"
+    assert "row 2 has a cell in column 16,384" in refused.value.message
 
 
 def test_past_the_row_limit_it_stops_reading() -> None:

@@ -3,8 +3,10 @@
 
 Before anything is parsed, the zip's directory is checked: the sizes its members unpack to (which
 Python's zip reader also holds them to) and their compression ratio. Then the first sheet is read
-row by row with openpyxl's read-only (streaming) mode, so a caller can check the header before any
-other row is read, and reading stops at the row limit.
+row by row with openpyxl's streaming sheet parser, so a caller can check the header before any
+other row is read, and reading stops at the row limit. (openpyxl's read-only workbook would first
+scan every sheet for its size when the file does not state it, as a crafted file would not: 17 s
+for 100,000 rows before the first row; so the sheet parser is used directly.)
 
 Why not python-calamine: its Python binding loads the whole sheet into memory before the first row
 is returned (3.2 s and 67 MB for the first row of a 200,000-row file), so neither the header check
@@ -15,11 +17,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import openpyxl
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from dieuhanh.errors import InvalidInput
 from dieuhanh.text import size_text
@@ -32,6 +36,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 @dataclass(frozen=True)
 class Limits:
     max_rows: int = 50_000
+    max_columns: int = 200
     max_unpacked_bytes: int = 50 * 1024 * 1024
     # Sheets of real data compress about 5-30:1; far more is a file made to unpack huge.
     max_ratio: int = 100
@@ -65,24 +70,62 @@ def read_rows(
     """(1-based row number, cells as text) of the first sheet, one row at a time."""
     archive = _open_archive(data, filename)
     check_archive(archive, filename, limits)
+    for read, (number, cells) in enumerate(_sheet_rows(data, filename), start=1):
+        if read > limits.max_rows:
+            raise InvalidInput(
+                f"{filename}: more than {limits.max_rows:,} rows, the limit of one file; split it.",
+                code="too_many_rows",
+            )
+        yield number, _row_values(cells, number, filename, limits)
+
+
+def _sheet_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """openpyxl's parts: the workbook, shared strings and number formats (dates), then the
+    first worksheet's rows as its streaming parser yields them."""
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        targets = [
+            rel.target
+            for _, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ]
+        if not targets:
+            raise InvalidInput(f"{filename}: the workbook has no sheet.", code="empty_file")
+        book = reader.wb
+        with reader.archive.open(targets[0]) as source:
+            parser = WorkSheetParser(
+                source,
+                reader.shared_strings,
+                data_only=True,
+                epoch=book.epoch,
+                date_formats=book._date_formats,
+                timedelta_formats=book._timedelta_formats,
+            )
+            yield from parser.parse()
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, SyntaxError) as exc:
         raise InvalidInput(
             f"{filename}: not a readable Excel workbook ({exc}).", code="bad_workbook"
         ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if number > limits.max_rows:
-                raise InvalidInput(
-                    f"{filename}: more than {limits.max_rows:,} rows, the limit of one file; "
-                    "split it.",
-                    code="too_many_rows",
-                )
-            yield number, [_text(cell) for cell in values]
-    finally:
-        workbook.close()
+
+
+def _row_values(
+    cells: list[dict[str, Any]], number: int, filename: str, limits: Limits
+) -> list[str]:
+    width = max((cell["column"] for cell in cells), default=0)
+    if width > limits.max_columns:
+        raise InvalidInput(
+            f"{filename}: row {number} has a cell in column {width:,}; a sheet may use at most "
+            f"{limits.max_columns} columns.",
+            code="too_many_columns",
+        )
+    values = [""] * width
+    for cell in cells:
+        values[cell["column"] - 1] = _text(cell["value"])
+    return values
 
 
 def _text(cell: Any) -> str:
