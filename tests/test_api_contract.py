@@ -7,7 +7,11 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-PUBLIC = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/token")}
+PUBLIC = {
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/health/live"),
+    ("POST", "/api/v1/auth/token"),
+}
 NAMED_IN_ISSUES = {
     ("GET", "/api/v1/health"),
     ("POST", "/api/v1/auth/token"),

@@ -15,15 +15,17 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from dieuhanh import __version__
 from dieuhanh.capabilities import build_runtime, enabled_capabilities
 from dieuhanh.core.capability import Capability, PrincipalResolver
 from dieuhanh.core.config import Settings, load_settings
+from dieuhanh.core.db import health as db_health
 from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.db.busy import retry_after
 from dieuhanh.core.events import Subscription, run_dispatcher, trim_events
 from dieuhanh.core.http import errors, transport
+from dieuhanh.core.http.bodylimit import BodyCounter, BodyLimitMiddleware
 from dieuhanh.core.http.routing import API_PREFIX, api_router
 from dieuhanh.core.jobs import Job, Scheduler
 from dieuhanh.core.runtime import Runtime
@@ -149,6 +151,12 @@ def create_app(
         web_routes.static_files(c.package for c in capabilities if c.static_dir is not None),
         name="static",
     )
+    app.state.body_counter = BodyCounter()
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=runtime.settings.limits.max_body_bytes,
+        counter=app.state.body_counter,
+    )
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.middleware("http")(_request_context)
     transport.install_proxy_headers(app, runtime.settings.auth)
@@ -184,23 +192,35 @@ def _principal_resolver(capabilities: Sequence[Capability]) -> PrincipalResolver
 def _health_router() -> Any:
     router = api_router("health", public=True)
 
-    @router.get("/health", summary="Liveness and database check (no login)")
+    @router.get("/health/live", summary="Liveness: the process answers (no database, no login)")
+    def live() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @router.get(
+        "/health",
+        summary="Readiness: the database answers and a write can start (no login)",
+        description="503 when the database is `busy` (a write lock held past "
+        "`database.health_timeout_seconds`, with `Retry-After`) or `unreachable`.",
+    )
     def health(request: Request) -> JSONResponse:
         runtime: Runtime = request.app.state.runtime
-        try:
-            with runtime.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            database = "ok"
-        except Exception as exc:  # any failure means "not healthy", reported, not raised
-            log.warning("health check: database unreachable: %s", exc.__class__.__name__)
-            database = "unreachable"
+        limits = runtime.settings.database
+        # In a worker thread (a sync route): the probe's short waits never block the event loop.
+        database = db_health.probe(
+            runtime.engine, limits.health_timeout_seconds, limits.lock_timeout_seconds
+        )
         body = {
             "status": "ok" if database == "ok" else "error",
             "version": __version__,
             "database": database,
             "province_code": runtime.settings.province_code,
         }
-        return JSONResponse(body, status_code=200 if database == "ok" else 503)
+        headers = {"Retry-After": str(retry_after(limits.lock_timeout_seconds))}
+        return JSONResponse(
+            body,
+            status_code=200 if database == "ok" else 503,
+            headers=headers if database == "busy" else None,
+        )
 
     return router
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Form, Query, UploadFile
+from fastapi import Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -17,12 +17,17 @@ from dieuhanh.core.errors import NotFound
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.core.uploads import read_upload
+from dieuhanh.core.uploads import ImportUpload, Upload
 from dieuhanh.units.service import get_unit
 
 router = api_router("camera survey")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MAX_SURVEY_FILE = 10 * 1024 * 1024
+SURVEY_UPLOAD = ImportUpload(
+    MAX_SURVEY_FILE,
+    "xlsx or CSV",
+    {"dry_run": "true: a preview, nothing written", "unit_code": "Default: my unit"},
+)
 CSV = "text/csv; charset=utf-8"
 
 
@@ -32,17 +37,17 @@ CSV = "text/csv; charset=utf-8"
     description="One row per camera or group of cameras, columns as in the Government "
     "Office's survey appendix (see the template). `dry_run=true` returns a preview with "
     "every row's problems and writes nothing; otherwise the good rows are stored (rows "
-    "with a stream URL also register the camera) and the bad ones listed.",
+    "with a stream URL also register the camera) and the bad ones listed. At most 10 MB.",
+    openapi_extra=SURVEY_UPLOAD.openapi,
 )
 def import_survey(
     db: Db,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    file: Annotated[UploadFile, File(description="xlsx or CSV")],
-    dry_run: Annotated[bool, Form()] = False,
-    unit_code: Annotated[str | None, Form(max_length=32, description="Default: my unit")] = None,
+    upload: Annotated[Upload, Depends(SURVEY_UPLOAD)],
 ) -> dict[str, Any]:
-    data, filename = read_upload(file, MAX_SURVEY_FILE)
+    data, filename = upload.data, upload.filename
+    dry_run, unit_code = upload.flag("dry_run"), upload.text("unit_code", 32)
     report = survey.import_survey(
         db,
         registry(runtime),

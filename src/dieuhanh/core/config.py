@@ -438,6 +438,52 @@ class MailSettings(_Section):
         return value
 
 
+class DatabaseSettings(_Section):
+    """How long a request waits for the database before it answers 503 (issue #10)."""
+
+    lock_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description=(
+            "Longest wait for a lock held by another connection (SQLite `busy_timeout`, "
+            "PostgreSQL `lock_timeout`). Past it the request answers 503 `database_busy` with "
+            "`Retry-After` instead of hanging."
+        ),
+    )
+    statement_timeout_seconds: float = Field(
+        default=120,
+        ge=0,
+        description="PostgreSQL `statement_timeout`: the longest one statement may run. 0: none.",
+    )
+    pool_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="Longest wait for a free connection of the pool when all are in use.",
+    )
+    health_timeout_seconds: float = Field(
+        default=2,
+        gt=0,
+        le=30,
+        description=(
+            "Longest wait of the readiness check (`/api/v1/health`) for a connection and a write "
+            "lock; past it the check reports the database `busy`."
+        ),
+    )
+
+
+class LimitSettings(_Section):
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body, checked before it is read (413 past it). Import routes declare "
+            "their own larger limit, which applies once the request is logged in."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration tree."""
 
@@ -505,6 +551,12 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing e-mail.")
     events: EventSettings = Field(
         default_factory=EventSettings, description="The event log and its subscribers."
+    )
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings, description="Database timeouts."
+    )
+    limits: LimitSettings = Field(
+        default_factory=LimitSettings, description="Limits on what a request may send."
     )
 
     @field_validator("database_url", "departments_file", mode="before")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dieuhanh.core.capability import Capability, Extensions
 from dieuhanh.core.config import Settings
-from dieuhanh.core.db.engine import make_engine, make_session_factory
+from dieuhanh.core.db.engine import Timeouts, make_engine, make_session_factory
 from dieuhanh.core.events import TopicRegistry, bind_topics
 from dieuhanh.core.passwords import Passwords
 from dieuhanh.core.secrets import CredentialCipher, load_or_create_key_file
@@ -53,7 +53,13 @@ def build_runtime(
     list."""
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = engine or make_engine(settings.effective_database_url)
+    database = settings.database
+    timeouts = Timeouts(
+        lock=database.lock_timeout_seconds,
+        statement=database.statement_timeout_seconds,
+        pool=database.pool_timeout_seconds,
+    )
+    engine = engine or make_engine(settings.effective_database_url, timeouts)
     sessions = make_session_factory(engine)
     # Every topic a capability declares: publishing checks its payload against them.
     topics = TopicRegistry([topic for capability in capabilities for topic in capability.topics])

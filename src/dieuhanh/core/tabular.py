@@ -9,13 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import openpyxl
-
+from dieuhanh.core import xlsx
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.text import fold
 
@@ -48,7 +46,7 @@ def read_table(
     function doing so (for forms whose headers are long sentences).
     """
     columns = aliases or {}
-    if data[:4] == b"PK\x03\x04":
+    if xlsx.is_workbook(data, filename):
         table = read_workbook(data, filename, columns, required)
     else:
         text = decode_utf8(data, filename)
@@ -86,37 +84,54 @@ def canonical_column(name: str, aliases: Columns) -> str:
     return aliases.get(key, key)
 
 
+HEADER_SEARCH_ROWS = 15
+
+
 def read_workbook(data: bytes, filename: str, aliases: Columns, required: tuple[str, ...]) -> Table:
-    """The first sheet of an .xlsx. Forms often have a title above the table: the header is the
-    first of the top rows naming most of the required columns."""
+    """The first sheet of an .xlsx, within :mod:`dieuhanh.core.xlsx`'s limits. Forms often have a
+    title above the table: the header is the first of the top rows naming most of the required
+    columns. Its columns are checked before any row below it is read."""
+    rows = xlsx.read_rows(data, filename)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidInput(
-            f"{filename}: not a readable Excel workbook ({exc}).", code="bad_workbook"
-        ) from None
-    sheet = workbook.worksheets[0]
-    rows = [
-        (number, ["" if cell is None else str(cell).strip() for cell in values])
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-    ]
-    workbook.close()
-    header_index = 0
-    for index, (_, cells) in enumerate(rows[:15]):
-        named = {canonical_column(cell, aliases) for cell in cells if cell}
-        if not required or len(named & set(required)) >= max(1, len(required) // 2):
-            header_index = index
-            break
-    if not rows:
-        raise InvalidInput(f"{filename}: the first sheet is empty.", code="empty_file")
-    columns = [canonical_column(cell, aliases) if cell else "" for cell in rows[header_index][1]]
-    table_rows = []
-    for number, cells in rows[header_index + 1 :]:
-        if not any(cells):
-            continue
-        values = {col: _cell(cell) for col, cell in zip(columns, cells, strict=False) if col}
-        table_rows.append(Row(number=number, values=values))
+        header_number, columns = _workbook_header(rows, filename, aliases, required)
+        missing = [column for column in required if column not in columns]
+        if missing:
+            raise InvalidInput(
+                f"{filename}: missing column(s) {', '.join(missing)} in the header (row "
+                f"{header_number}); found {', '.join(c for c in columns if c) or 'none'}.",
+                code="missing_columns",
+            )
+        table_rows = []
+        for number, cells in rows:
+            if not any(cells):
+                continue
+            values = {col: _cell(cell) for col, cell in zip(columns, cells, strict=False) if col}
+            table_rows.append(Row(number=number, values=values))
+    finally:
+        rows.close()
     return Table(columns=[c for c in columns if c], rows=table_rows)
+
+
+def _workbook_header(
+    rows: Iterator[tuple[int, list[str]]],
+    filename: str,
+    aliases: Columns,
+    required: tuple[str, ...],
+) -> tuple[int, list[str]]:
+    """The header row's number and canonical columns; rows above it (a title) are dropped.
+    Reads at most HEADER_SEARCH_ROWS rows; without a match the first row is the header."""
+    first: tuple[int, list[str]] | None = None
+    for number, cells in rows:
+        columns = [canonical_column(cell, aliases) if cell else "" for cell in cells]
+        first = first or (number, columns)
+        named = {c for c in columns if c}
+        if not required or len(named & set(required)) >= max(1, len(required) // 2):
+            return number, columns
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if first is None:
+        raise InvalidInput(f"{filename}: the first sheet is empty.", code="empty_file")
+    return first
 
 
 def _cell(value: str) -> str:

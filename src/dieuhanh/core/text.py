@@ -88,3 +88,10 @@ def like_pattern(text: str) -> str:
     """A SQL LIKE pattern matching ``text`` anywhere, with LIKE's own wildcards escaped by '\\'."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def size_text(size: int) -> str:
+    """1 MB, 2.5 MB, 512 KB: how a size limit is named in messages."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{size / 1024:.3g} KB"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -14,7 +14,7 @@ from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.core.uploads import read_upload
+from dieuhanh.core.uploads import ImportUpload, Upload
 from dieuhanh.gis import service
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
 from dieuhanh.units.service import get_unit
@@ -22,6 +22,16 @@ from dieuhanh.units.service import get_unit
 router = api_router("boundaries")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MAX_BOUNDARY_FILE = 100 * 1024 * 1024
+BOUNDARY_UPLOAD = ImportUpload(
+    MAX_BOUNDARY_FILE,
+    "GeoJSON FeatureCollection (optionally gzip)",
+    {
+        "dry_run": "true: report without writing",
+        "apply_names": "true: record the file's names as renames (with effective_date)",
+        "effective_date": "YYYY-MM-DD",
+        "attribution": "where the boundaries come from (at most 500 characters)",
+    },
+)
 GEOJSON = "application/geo+json"
 
 
@@ -77,20 +87,20 @@ def locate(
     description="Features join units of the operating province by code, else by name "
     "(diacritics-insensitive). The report lists what joined, what did not and why, and "
     "names that differ. `dry_run=true` reports without writing; `apply_names=true` with "
-    "`effective_date` records the file's names as renames.",
+    "`effective_date` records the file's names as renames. At most 100 MB.",
+    openapi_extra=BOUNDARY_UPLOAD.openapi,
 )
 def import_file(
     db: Db,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    file: Annotated[UploadFile, File(description="GeoJSON FeatureCollection (optionally gzip)")],
-    dry_run: Annotated[bool, Form()] = False,
-    apply_names: Annotated[bool, Form()] = False,
-    effective_date: Annotated[str | None, Form(description="YYYY-MM-DD")] = None,
-    attribution: Annotated[str | None, Form(max_length=500)] = None,
+    upload: Annotated[Upload, Depends(BOUNDARY_UPLOAD)],
 ) -> dict[str, Any]:
     require(principal, Permission.MANAGE_REFERENCE)
-    data, filename = read_upload(file, MAX_BOUNDARY_FILE)
+    data, filename = upload.data, upload.filename
+    dry_run, apply_names = upload.flag("dry_run"), upload.flag("apply_names")
+    effective_date = upload.text("effective_date", 20)
+    attribution = upload.text("attribution", 500)
     options = ImportOptions(
         province_code=runtime.settings.province_code,
         today=runtime.today(),

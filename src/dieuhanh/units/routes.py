@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Query, Response, UploadFile
+from fastapi import Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from dieuhanh.core.access import Permission, authorize, require
@@ -13,7 +13,7 @@ from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.core.uploads import read_upload
+from dieuhanh.core.uploads import ImportUpload, Upload
 from dieuhanh.units import service
 from dieuhanh.units.listfile import import_unit_list
 from dieuhanh.units.models import Unit
@@ -24,6 +24,7 @@ router = api_router("units")
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MAX_LIST_FILE = 5 * 1024 * 1024
+LIST_UPLOAD = ImportUpload(MAX_LIST_FILE, "CSV or JSON list of units")
 
 
 class NameOut(BaseModel):
@@ -218,17 +219,19 @@ def rename(code: str, body: RenameIn, db: Db, principal: CurrentPrincipal) -> Un
     "/units/import",
     summary="Import a unit list (CSV or JSON)",
     description="All rows are checked first: one bad row rejects the file, listing every "
-    "problem by line, and nothing is written. `dry_run=true` checks without writing.",
+    "problem by line, and nothing is written. `dry_run=true` checks without writing. "
+    "At most 5 MB.",
+    openapi_extra=LIST_UPLOAD.openapi,
 )
 def import_list(
     db: Db,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    file: Annotated[UploadFile, File(description="CSV or JSON list of units")],
+    upload: Annotated[Upload, Depends(LIST_UPLOAD)],
     dry_run: bool = False,
 ) -> dict[str, Any]:
     require(principal, Permission.MANAGE_REFERENCE)
-    data, filename = read_upload(file, MAX_LIST_FILE)
+    data, filename = upload.data, upload.filename
     report = import_unit_list(
         db, data, filename, today=runtime.today(), default_parent=runtime.settings.province_code
     )

@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dieuhanh.core.db.busy import DatabaseBusy, is_busy, retry_after
 from dieuhanh.core.errors import DieuhanhError
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,17 @@ def install(app: FastAPI, page_error: Callable[..., Awaitable[Response]]) -> Non
             message = f"{request.method} is not allowed on {request.url.path}."
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(DBAPIError)
-    async def _database_error(request: Request, exc: DBAPIError) -> Response:
-        if not exc.connection_invalidated:
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        if is_busy(exc):
+            settings = request.app.state.runtime.settings
+            busy = DatabaseBusy(retry_after(settings.database.lock_timeout_seconds))
+            log.warning(
+                "database busy in %s %s: %s", request.method, request.url.path, type(exc).__name__
+            )
+            return await _dieuhanh_error(request, busy)
+        if not (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
             return await _unexpected(request, exc)
         # The server ended the connection (restart, failover, pg_terminate_backend): an open
         # transaction dies with it, so what this request changed was rolled back (unless the loss

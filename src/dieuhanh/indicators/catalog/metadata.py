@@ -25,6 +25,7 @@ from dieuhanh.indicators.catalog.models import (
     Disaggregation,
     DisaggregationOption,
     Indicator,
+    ValueType,
 )
 from dieuhanh.indicators.catalog.schemas import (
     ConstantIn,
@@ -181,7 +182,7 @@ def save_element(
         disaggregation = referenced(session, Disaggregation, data.disaggregation, "disaggregation")
     element = existing or DataElement(code=data.code)
     if existing is not None and _has_values(session, existing):
-        _keep_meaning(existing, data, disaggregation)
+        _keep_meaning(session, existing, data, disaggregation)
     fields = data.model_dump(exclude={"code", "disaggregation"})
     fields["value_type"] = data.value_type.value
     fields["aggregation_type"] = data.aggregation_type.value
@@ -200,11 +201,16 @@ def _has_values(session: Session, element: DataElement) -> bool:
 
 
 def _keep_meaning(
-    element: DataElement, data: DataElementIn, disaggregation: Disaggregation | None
+    session: Session,
+    element: DataElement,
+    data: DataElementIn,
+    disaggregation: Disaggregation | None,
 ) -> None:
     """Stored values were checked against the type and options: changing those would leave
     values that no longer fit."""
-    if data.value_type.value != element.value_type:
+    if data.value_type.value != element.value_type and not _values_fit(
+        session, element, data.value_type
+    ):
         raise Conflict(
             f"{element.code} has values stored as {element.value_type}; its value type cannot "
             f"change to {data.value_type.value}. Create a new element instead.",
@@ -215,6 +221,26 @@ def _keep_meaning(
             f"{element.code} has values: its disaggregation cannot change. Create a new element.",
             code="element_has_values",
         )
+
+
+# A whole-number type may change to another one when no stored value breaks the new sign rule
+# (a count typed ``integer`` before DHIS2's ``integer_zero_or_positive`` was offered, #10).
+_SIGN_BREAKS = {
+    ValueType.INTEGER: None,
+    ValueType.INTEGER_ZERO_OR_POSITIVE: DataValue.numeric < 0,
+    ValueType.INTEGER_POSITIVE: DataValue.numeric <= 0,
+    ValueType.INTEGER_NEGATIVE: DataValue.numeric >= 0,
+}
+
+
+def _values_fit(session: Session, element: DataElement, new_type: ValueType) -> bool:
+    if element.value_type not in _SIGN_BREAKS or new_type not in _SIGN_BREAKS:
+        return False
+    breaks = _SIGN_BREAKS[new_type]
+    if breaks is None:
+        return True
+    found = select(exists().where(DataValue.element_id == element.id, breaks))
+    return not session.scalar(found)
 
 
 def save_constant(session: Session, data: ConstantIn, existing: Constant | None = None) -> Constant:

@@ -28,7 +28,12 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class ValueType(StrEnum):
+    """DHIS2's value types (lower case). Counts are ``integer_zero_or_positive``."""
+
     INTEGER = "integer"
+    INTEGER_POSITIVE = "integer_positive"  # 1, 2, 3 …
+    INTEGER_NEGATIVE = "integer_negative"  # -1, -2 …
+    INTEGER_ZERO_OR_POSITIVE = "integer_zero_or_positive"  # 0, 1, 2 …: anything counted
     NUMBER = "number"
     PERCENTAGE = "percentage"  # 0–100
     TEXT = "text"
@@ -110,7 +115,7 @@ class DataElement(Base):
     name: Mapped[str] = mapped_column(String(230))
     short_name: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
-    value_type: Mapped[str] = mapped_column(String(12), default=ValueType.NUMBER.value)
+    value_type: Mapped[str] = mapped_column(String(30), default=ValueType.NUMBER.value)
     unit_of_measure: Mapped[str | None] = mapped_column(String(50))
     aggregation_type: Mapped[str] = mapped_column(String(10), default=AggregationType.SUM.value)
     domain: Mapped[str | None] = mapped_column(String(40), index=True)

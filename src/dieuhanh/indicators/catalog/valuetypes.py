@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from dieuhanh.indicators.catalog.models import ValueType
 
@@ -21,6 +22,15 @@ _BOOLEAN = {
     "true": True, "1": True, "có": True, "co": True, "yes": True,
     "false": False, "0": False, "không": False, "khong": False, "no": False,
 }  # fmt: skip
+
+
+# DHIS2's whole-number types, each with the sign its values may have (None: any).
+INTEGERS: dict[str, tuple[Callable[[int], bool], str] | None] = {
+    ValueType.INTEGER: None,
+    ValueType.INTEGER_ZERO_OR_POSITIVE: (lambda n: n >= 0, "zero or more (a count)"),
+    ValueType.INTEGER_POSITIVE: (lambda n: n > 0, "1 or more"),
+    ValueType.INTEGER_NEGATIVE: (lambda n: n < 0, "below zero"),
+}
 
 
 class ValueTypeError(ValueError):
@@ -41,6 +51,25 @@ def format_number(number: float) -> str:
     return repr(number)
 
 
+def _integer(value_type: str, stripped: str) -> int:
+    if not _INTEGER.fullmatch(stripped):
+        raise ValueTypeError(f"'{stripped[:50]}' is not a whole number{_hint(stripped)}")
+    whole = int(stripped)
+    sign = INTEGERS[value_type]
+    if sign is not None and not sign[0](whole):
+        raise ValueTypeError(f"{whole} is not allowed: the value must be {sign[1]}")
+    return whole
+
+
+def fits(value_type: str, text: str) -> bool:
+    """Whether a stored value is also valid for ``value_type`` (a type may be narrowed)."""
+    try:
+        normalize(value_type, text)
+    except ValueTypeError:
+        return False
+    return True
+
+
 def normalize(value_type: str, text: str) -> tuple[str, float | None]:
     """(stored text, numeric) of a non-empty value, or ValueTypeError."""
     if value_type == ValueType.TEXT:
@@ -55,10 +84,8 @@ def normalize(value_type: str, text: str) -> tuple[str, float | None]:
                 f"'{stripped[:50]}' is not yes/no: use true/false, 1/0 or có/không"
             )
         return ("true", 1.0) if flag else ("false", 0.0)
-    if value_type == ValueType.INTEGER:
-        if not _INTEGER.fullmatch(stripped):
-            raise ValueTypeError(f"'{stripped[:50]}' is not a whole number{_hint(stripped)}")
-        whole = int(stripped)
+    if value_type in INTEGERS:
+        whole = _integer(value_type, stripped)
         return str(whole), float(whole)
     if value_type == ValueType.PERCENTAGE:
         stripped = stripped.removesuffix("%").rstrip()

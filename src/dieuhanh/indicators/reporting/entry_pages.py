@@ -27,6 +27,7 @@ from dieuhanh.core.web.shell import NavItem, PagePrincipal, language_of, render
 from dieuhanh.indicators.catalog.form_models import ReportForm
 from dieuhanh.indicators.catalog.models import DataElement, DataValue, ValueType
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
+from dieuhanh.indicators.catalog.valuetypes import INTEGERS
 from dieuhanh.indicators.reporting import service
 from dieuhanh.indicators.reporting.locks import PROVINCE_ZONE
 from dieuhanh.indicators.reporting.service import FormStatus
@@ -58,7 +59,7 @@ RANGES = {
     PeriodType.SIXMONTHLY: ["LAST_2_SIXMONTHS"],
     PeriodType.YEARLY: ["LAST_5_YEARS", "LAST_10_YEARS"],
 }
-NUMERIC = {ValueType.INTEGER, ValueType.NUMBER, ValueType.PERCENTAGE}
+NUMERIC = {ValueType.NUMBER, ValueType.PERCENTAGE, *INTEGERS}
 
 
 # --- the form's layout -------------------------------------------------------------------------

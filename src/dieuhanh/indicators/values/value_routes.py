@@ -18,7 +18,7 @@ from dieuhanh.core.errors import Conflict, DieuhanhError, Forbidden, InvalidInpu
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, client_ip, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.core.uploads import PayloadTooLarge
+from dieuhanh.core.uploads import ImportBody
 from dieuhanh.indicators.catalog.catalog import Catalog, option_code
 from dieuhanh.indicators.catalog.models import DataValue, DataValueChange, Source
 from dieuhanh.indicators.catalog.schemas import ChangeOut, DataValueIn, DataValueOut
@@ -29,6 +29,7 @@ from dieuhanh.indicators.values.save import Strategy, ValueConflict, ValueRow, s
 router = api_router("data values")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
+IMPORT_BODY_BYTES = ImportBody(MAX_IMPORT_BYTES)
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "text/tab-separated-values")
 
 IMPORT_BODY: dict[str, Any] = {
@@ -81,8 +82,8 @@ def _source(principal: Principal) -> str:
     "followup` (header optional; UTF-8, or UTF-16 with BOM). Codes are the identifiers. Returns "
     "an import summary `{status, importCount: {imported, updated, ignored, deleted}, conflicts: "
     "[{object, property, value, errorCode, message, row}], dryRun}`: good rows are stored, bad "
-    "rows are listed.",
-    openapi_extra=IMPORT_BODY,
+    "rows are listed. At most 100 MB.",
+    openapi_extra=IMPORT_BODY | {"x-max-body-bytes": MAX_IMPORT_BYTES},
 )
 async def import_values(
     request: Request,
@@ -95,6 +96,8 @@ async def import_values(
     ] = "CREATE_AND_UPDATE",
     data_set: Annotated[str | None, Query(alias="dataSet", max_length=50)] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
+    # Read once the login is checked: the dependency depends on the principal.
+    data: Annotated[bytes, Depends(IMPORT_BODY_BYTES)] = b"",
 ) -> dict[str, Any]:
     try:
         chosen = Strategy(strategy.lower())
@@ -103,7 +106,6 @@ async def import_values(
             f"importStrategy '{strategy}': use CREATE_AND_UPDATE, CREATE, UPDATE or DELETE.",
             code="invalid_strategy",
         ) from None
-    data = await _body(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fmt: Literal["json", "csv"] = "csv" if content_type in CSV_TYPES else "json"
     detail = filename or f"{principal.via} {client_ip(request)}"
@@ -122,20 +124,6 @@ async def import_values(
     )
     await run_in_threadpool(db.rollback if dry_run else db.commit)
     return summary.to_json()
-
-
-async def _body(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            raise PayloadTooLarge(
-                f"The import is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it "
-                "(e.g. one file per period).",
-                code="file_too_large",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.get(

@@ -20,5 +20,9 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite or index a table of millions of rows: no statement limit
+            # (the engine's is for requests); its lock wait stays short (issue #10).
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         context.run_migrations()
     connection.commit()
