@@ -14,7 +14,7 @@ from dieuhanh.capabilities import CAPABILITIES, enabled_capabilities
 from dieuhanh.core.capability import Capability, Extensions, check_unique
 from dieuhanh.core.jobs import Scheduler
 from dieuhanh.core.runtime import Runtime
-from tests.conftest import token_for
+from tests.conftest import login_form, token_for
 from tests.core.toy import capability as toy
 
 TOY = "tests.core.toy.capability"
@@ -46,10 +46,7 @@ def test_its_api_route_is_served_behind_login(toy_client: TestClient) -> None:
 def test_its_page_renders_in_the_shell_with_its_navigation_and_script(
     toy_client: TestClient,
 ) -> None:
-    toy_client.post(
-        "/login",
-        data={"username": "viewer", "password": "mật-khẩu-thử-nghiệm-1", "next": "/toy"},
-    )
+    assert login_form(toy_client, "viewer", next="/toy").status_code == 303
     page = toy_client.get("/toy")
     assert page.status_code == 200
     assert 'id="toy-greeting">Xin chào viewer<' in page.text
@@ -114,3 +111,38 @@ def test_extensions_gather_every_contribution() -> None:
     extensions = Extensions([first, second])
     assert extensions.of("point") == ["one", "two"]
     assert extensions.of("nothing") == []
+
+
+def test_its_topic_is_listed_and_its_subscriber_handles_what_it_publishes(
+    toy_runtime: Runtime, toy_client: TestClient
+) -> None:
+    from dieuhanh.app import Background
+    from dieuhanh.core.db.meta import get_meta
+
+    headers = token_for(toy_client, "viewer")
+    topics = toy_client.get("/api/v1/events/topics", headers=headers).json()
+    assert "toy.greeted" in [topic["name"] for topic in topics]
+    bad = toy_client.post("/api/v1/toy/greet", params={"number": "x"}, headers=headers)
+    assert bad.status_code == 422
+    assert toy_client.post("/api/v1/toy/greet", params={"number": 1}, headers=headers).is_success
+    background = Background.of(toy_runtime)
+    assert "toy.greetings" in background.names() and "toy.count" in background.names()
+
+    def handled() -> int:
+        with toy_runtime.sessions() as session:
+            return int(get_meta(session, toy.HANDLED) or 0)
+
+    async def until_handled() -> None:
+        from dieuhanh.core.events import run_dispatcher
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_dispatcher(toy_runtime, background.subscriptions, stop))
+        for _ in range(400):
+            if handled():
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, timeout=20)
+
+    asyncio.run(until_handled())
+    assert handled() == 1

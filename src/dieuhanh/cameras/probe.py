@@ -96,14 +96,15 @@ def probe(
         addresses = resolver(host)
     except socket.gaierror as exc:
         return ProbeResult.dead(Reason.DNS, f"cannot resolve {host}: {exc.strerror}", started)
-    if url.lower().startswith("rtsp://"):
-        verdict = greet(url, options.timeout)
-        if verdict is not None:
-            return ProbeResult.dead(*verdict, started)
     try:
         policy.check(host, addresses)
     except NetworkRefused as exc:  # nothing was sent: no connection was made
         return ProbeResult.dead(Reason.NETWORK_REFUSED, exc.message, started)
+    if url.lower().startswith("rtsp://") and addresses:
+        # Only after the policy: the greeting is a connection too, to the checked address.
+        verdict = greet(url, options.timeout, str(addresses[0]))
+        if verdict is not None:
+            return ProbeResult.dead(*verdict, started)
     try:
         container = av.open(
             url, options=_open_options(url, options), timeout=(options.timeout, options.timeout)
@@ -118,12 +119,13 @@ def probe(
         container.close()
 
 
-def greet(url: str, timeout: float) -> tuple[Reason, str] | None:
+def greet(url: str, timeout: float, address: str | None = None) -> tuple[Reason, str] | None:
     """One OPTIONS on its own connection before FFmpeg's: the verdicts FFmpeg gets wrong or late.
 
     FFmpeg reads an HTTP reply (a router's login page on the camera's port, a common mistake) as
     RTSP and waits out its whole timeout; a server that never answers costs FFmpeg its timeout
     too, so saying so here keeps a probe to one timeout. Anything else is left to FFmpeg.
+    ``address``: where to connect (the host's address the network policy allowed).
     """
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 554
@@ -131,7 +133,7 @@ def greet(url: str, timeout: float) -> tuple[Reason, str] | None:
     bare = urlunsplit(("rtsp", f"{netloc}:{port}", parts.path or "/", parts.query, ""))
     request = f"OPTIONS {bare} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: DieuHanh probe\r\n\r\n"
     try:
-        connection = socket.create_connection((host, port), timeout=timeout)
+        connection = socket.create_connection((address or host, port), timeout=timeout)
     except TimeoutError:
         return Reason.TIMEOUT, f"no answer from {host}:{port} within {timeout:g} s"
     except OSError:
