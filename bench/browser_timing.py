@@ -5,7 +5,7 @@ First presented frame: from the start of navigation to the page `/cameras/{id}/l
 watching that camera; warm: someone was (the gateway has it and its last group of pictures).
 
 Glass-to-glass: the simulator burns the wall-clock time (ms) into each picture as a code of
-black and white cells (``dieuhanh.cameras.simulator.clock_code``); the browser reads it back from
+black and white cells (``dieuhanh.simulator.clock_code``); the browser reads it back from
 each presented frame and compares it with the time the frame was shown.
 """
 

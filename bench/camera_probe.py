@@ -46,7 +46,7 @@ def serve(queue: Any, stop: Any) -> None:
     """Child process: the simulators, the fault servers and (if present) GStreamer's server."""
     from contextlib import ExitStack
 
-    from dieuhanh.cameras.simulator import (
+    from dieuhanh.simulator import (
         GarbageServer,
         HangServer,
         SimulatedCamera,

@@ -61,7 +61,7 @@ PASSTHROUGH_STREAMS = 20
 
 
 def serve_cameras(queue: Any, stop: Any) -> None:
-    from dieuhanh.cameras.simulator import SimulatedCamera, run_simulator
+    from dieuhanh.simulator import SimulatedCamera, run_simulator
 
     # Sub-streams: CAMERAS for the server figures, three more unwatched until the browser's turn.
     counts = {"h264": CAMERAS + 3, "main": PASSTHROUGH_STREAMS, "h265": 4}

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
-from dieuhanh.cameras.simulator.tcp import TrackedServer
+from dieuhanh.simulator.tcp import TrackedServer
 
 T = TypeVar("T")
 _CSEQ = re.compile(rb"CSeq:\s*([0-9]+)", re.IGNORECASE)

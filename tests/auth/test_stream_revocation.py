@@ -16,9 +16,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from dieuhanh.app import create_app
-from dieuhanh.cameras.simulator import SimulatedCamera, run_simulator
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway.fmp4 import Fragment, SegmentReader
+from dieuhanh.simulator import SimulatedCamera, run_simulator
 from tests.browser import serving_app
 from tests.conftest import LOC_THANH, PASSWORD
 

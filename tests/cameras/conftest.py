@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dieuhanh.cameras.simulator import (
+from dieuhanh.simulator import (
     GarbageServer,
     HangServer,
     SimulatedCamera,

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-from dieuhanh.cameras.simulator import clock_code
-from dieuhanh.cameras.simulator.tcp import TrackedServer
+from dieuhanh.simulator import clock_code
+from dieuhanh.simulator.tcp import TrackedServer
 
 GST_PYTHON = Path("/usr/bin/python3")
 SERVER_SCRIPT = Path(__file__).with_name("gst_server.py")

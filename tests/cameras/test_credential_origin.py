@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from dieuhanh.cameras.models import Camera
 from dieuhanh.cameras.probe import ProbeOptions, probe
 from dieuhanh.cameras.service import open_url
-from dieuhanh.cameras.simulator import ServiceThread, SimulatorThread, run_service
 from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.gateway.rtsp.client import RtspClient, RtspError
+from dieuhanh.rtsp.client import RtspClient, RtspError
+from dieuhanh.simulator import ServiceThread, SimulatorThread, run_service
 from tests.cameras.conftest import SIM_PASSWORD
 from tests.cameras.servers import RecordingRtspServer
 from tests.conftest import LOC_THANH, TEST_CAMERA_NETWORKS

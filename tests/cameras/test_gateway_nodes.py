@@ -18,9 +18,9 @@ import pytest
 from websockets.sync.client import connect
 
 from dieuhanh.app import create_app
-from dieuhanh.cameras.simulator import SimulatedCamera, run_simulator
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
 from dieuhanh.gateway.nodes import node_for
+from dieuhanh.simulator import SimulatedCamera, run_simulator
 from tests.browser import free_port, serving_app
 from tests.conftest import CREDENTIAL_KEY, PASSWORD, TEST_CAMERA_NETWORKS
 from tests.processes import kill, stop

@@ -23,14 +23,14 @@ from dieuhanh.app import create_app
 from dieuhanh.cameras.models import Camera
 from dieuhanh.cameras.monitor import HealthMonitor
 from dieuhanh.cameras.probe import ProbeOptions, probe
-from dieuhanh.cameras.simulator import ServiceThread, SimulatorThread, run_service
 from dieuhanh.core.config import PRIVATE_NETWORKS, ConfigError, load_settings
 from dieuhanh.core.network import NetworkPolicy, NetworkRefused, checked_address, safety_options
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.pull import PassthroughPull
-from dieuhanh.gateway.rtsp.client import RtspClient
 from dieuhanh.gateway.rtsp_pull import RtspPull
 from dieuhanh.gateway.transcode_worker import ExitCode
+from dieuhanh.rtsp.client import RtspClient
+from dieuhanh.simulator import ServiceThread, SimulatorThread, run_service
 from tests.cameras.servers import RecordingRtspServer
 from tests.conftest import LOC_THANH, TEST_CAMERA_NETWORKS, token_for
 

@@ -11,8 +11,8 @@ from dieuhanh.cameras.models import Reason
 from dieuhanh.cameras.picture import difference
 from dieuhanh.cameras.probe import ProbeOptions, ProbeResult
 from dieuhanh.cameras.probe import probe as product_probe
-from dieuhanh.cameras.simulator import run_service
 from dieuhanh.core.network import NetworkPolicy
+from dieuhanh.simulator import run_service
 from tests.cameras.conftest import SIM_PASSWORD, STALL_AFTER, Camera
 from tests.conftest import TEST_CAMERA_NETWORKS
 from tests.hostile import HttpLoginPage

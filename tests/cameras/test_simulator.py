@@ -29,7 +29,8 @@ import av.error
 import av.logging
 import pytest
 
-from dieuhanh.cameras.simulator import (
+from dieuhanh.rtsp.rtp import packetize_h264, packetize_h265
+from dieuhanh.simulator import (
     ClipSpec,
     ConnectionSettings,
     FlowLimits,
@@ -49,12 +50,11 @@ from dieuhanh.cameras.simulator import (
     run_simulator,
     unresolvable_host,
 )
-from dieuhanh.cameras.simulator import clips as clips_module
-from dieuhanh.cameras.simulator.clock_code import ClockPainter, band_height, read_clock_luma
-from dieuhanh.cameras.simulator.live_sender import LiveSender
-from dieuhanh.cameras.simulator.media import video_track
-from dieuhanh.cameras.simulator.rtp import packetize_h264, packetize_h265
-from dieuhanh.cameras.simulator.streaming import TrackSender
+from dieuhanh.simulator import clips as clips_module
+from dieuhanh.simulator.clock_code import ClockPainter, band_height, read_clock_luma
+from dieuhanh.simulator.live_sender import LiveSender
+from dieuhanh.simulator.media import video_track
+from dieuhanh.simulator.streaming import TrackSender
 from tests.cameras import servers
 from tests.processes import readline, reaped, stop
 
@@ -781,7 +781,7 @@ if FFPROBE.exists():  # Debian's FFmpeg 5.1, when installed: an older client tha
 def test_command_line_serves_the_samples(tmp_path: Path, signum: signal.Signals) -> None:
     """It stops on Ctrl-C or SIGTERM even when started with SIGINT ignored, as a shell started in
     the background (``./scripts/test &``, ``nohup``, some CI runners) starts its children."""
-    command = [sys.executable, "-m", "dieuhanh.cameras.simulator", "--port", "0"]
+    command = [sys.executable, "-m", "dieuhanh.simulator", "--port", "0"]
     command += ["--cache-dir", str(tmp_path)]
     popen = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, preexec_fn=ignore_sigint)
     with reaped(popen) as process:

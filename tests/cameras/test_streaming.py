@@ -19,11 +19,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from dieuhanh.app import create_app
-from dieuhanh.cameras.simulator import SimulatedCamera, run_simulator
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import hub as hub_module
 from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
+from dieuhanh.simulator import SimulatedCamera, run_simulator
 from tests.aio import run
 from tests.browser import serving_app
 from tests.conftest import LOC_THANH, LONG_THANH, PASSWORD

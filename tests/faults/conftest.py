@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dieuhanh.cameras.simulator import (
+from dieuhanh.simulator import (
     GarbageServer,
     HangServer,
     SimulatedCamera,
@@ -15,8 +15,8 @@ from dieuhanh.cameras.simulator import (
     run_service,
     run_simulator,
 )
-from dieuhanh.cameras.simulator.runner import ServiceThread
-from dieuhanh.cameras.simulator.tcp import TrackedServer
+from dieuhanh.simulator.runner import ServiceThread
+from dieuhanh.simulator.tcp import TrackedServer
 
 HEALTHY = [SimulatedCamera("/healthy", width=320, height=180, fps=15, gop=8)]
 

@@ -26,11 +26,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from dieuhanh.app import create_app
-from dieuhanh.cameras.simulator import SimulatedCamera, SimulatorThread, run_simulator
-from dieuhanh.cameras.simulator.runner import ServiceThread
 from dieuhanh.gateway import hub as hub_module
 from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
+from dieuhanh.simulator import SimulatedCamera, SimulatorThread, run_simulator
+from dieuhanh.simulator.runner import ServiceThread
 from tests.browser import serving_app
 from tests.conftest import CREDENTIAL_KEY, LOC_THANH, PASSWORD, BackendPool
 

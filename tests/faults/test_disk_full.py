@@ -32,10 +32,10 @@ from sqlalchemy.exc import OperationalError
 from dieuhanh.app import create_app
 from dieuhanh.cameras.models import CameraStatus
 from dieuhanh.cameras.monitor import HealthMonitor
-from dieuhanh.cameras.simulator import SimulatorThread
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.secrets import load_or_create_key_file
+from dieuhanh.simulator import SimulatorThread
 from tests.conftest import CREDENTIAL_KEY, LOC_THANH, BackendPool, SqliteBackend, token_for
 
 CHUNK = 64 * 1024

@@ -24,9 +24,9 @@ from sqlalchemy import select, update
 
 from dieuhanh.app import create_app
 from dieuhanh.cameras.models import CameraStateChange, CameraStatus
-from dieuhanh.cameras.simulator import SimulatorThread
-from dieuhanh.cameras.simulator.runner import ServiceThread
 from dieuhanh.core.runtime import Runtime
+from dieuhanh.simulator import SimulatorThread
+from dieuhanh.simulator.runner import ServiceThread
 from tests.conftest import CREDENTIAL_KEY, LOC_THANH, token_for
 from tests.processes import reaped, stop
 

@@ -15,7 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from dieuhanh.cameras.simulator import (
+from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
+from dieuhanh.gateway.fmp4_writer import fragment, init_segment
+from dieuhanh.gateway.hub import Hub
+from dieuhanh.gateway.rtsp_pull import VideoTrack
+from dieuhanh.rtsp import h26x
+from dieuhanh.rtsp.auth import Credentials
+from dieuhanh.rtsp.client import RtspClient, RtspError
+from dieuhanh.rtsp.nal import split_annexb
+from dieuhanh.rtsp.rtp import Depacketizer
+from dieuhanh.rtsp.sdp import parse_sdp, resolve_control
+from dieuhanh.simulator import (
     GarbageServer,
     HangServer,
     SimulatedCamera,
@@ -24,16 +34,6 @@ from dieuhanh.cameras.simulator import (
     run_simulator,
     unresolvable_host,
 )
-from dieuhanh.cameras.simulator.annexb import split_annexb
-from dieuhanh.gateway import h26x
-from dieuhanh.gateway.fmp4 import Fragment, InitSegment, SegmentReader
-from dieuhanh.gateway.fmp4_writer import fragment, init_segment
-from dieuhanh.gateway.hub import Hub
-from dieuhanh.gateway.rtsp.auth import Credentials
-from dieuhanh.gateway.rtsp.client import RtspClient, RtspError
-from dieuhanh.gateway.rtsp.rtp import Depacketizer
-from dieuhanh.gateway.rtsp.sdp import parse_sdp, resolve_control
-from dieuhanh.gateway.rtsp_pull import VideoTrack
 from tests.aio import run
 
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
@@ -133,7 +133,12 @@ def sample_of(codec: str, nals: list[bytes]) -> tuple[bytes, bool]:
             skip = kind in (h26x.H264_SPS, h26x.H264_PPS, h26x.H264_AUD)
         else:
             keyframe |= kind in h26x.H265_IRAP
-            skip = kind in (h26x.H265_VPS, h26x.H265_SPS, h26x.H265_PPS, h26x.H265_AUD)
+            skip = kind in (
+                h26x.H265_VPS,
+                h26x.H265_SPS,
+                h26x.H265_PPS,
+                h26x.H265_AUD,
+            )
         if not skip and not (codec == "h264" and kind == 6):
             keep.append(struct.pack(">I", len(nal)) + nal)
     return b"".join(keep), keyframe

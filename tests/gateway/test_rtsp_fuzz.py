@@ -23,22 +23,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dieuhanh.cameras.simulator import run_service
-from dieuhanh.gateway import h26x
 from dieuhanh.gateway.hub import Hub
-from dieuhanh.gateway.rtsp.client import RtspClient
-from dieuhanh.gateway.rtsp.errors import RtspError
-from dieuhanh.gateway.rtsp.framing import (
+from dieuhanh.gateway.rtsp_pull import VideoTrack
+from dieuhanh.rtsp import h26x
+from dieuhanh.rtsp.client import RtspClient
+from dieuhanh.rtsp.errors import RtspError
+from dieuhanh.rtsp.framing import (
     BURST_BYTES,
     BURST_ITEMS,
     MAX_BUFFERED_BYTES,
     MAX_PACKET_BYTES,
     Framer,
 )
-from dieuhanh.gateway.rtsp.head import MAX_BODY_BYTES, Response, parse_head
-from dieuhanh.gateway.rtsp.rtp import MAX_UNIT_NALS, Depacketizer
-from dieuhanh.gateway.rtsp.sdp import MAX_FRAMERATE, parse_sdp
-from dieuhanh.gateway.rtsp_pull import VideoTrack
+from dieuhanh.rtsp.head import MAX_BODY_BYTES, Response, parse_head
+from dieuhanh.rtsp.rtp import MAX_UNIT_NALS, Depacketizer
+from dieuhanh.rtsp.sdp import MAX_FRAMERATE, parse_sdp
+from dieuhanh.simulator import run_service
 from tests.hostile import ScriptedServer, run_bounded
 
 FUZZ = settings(

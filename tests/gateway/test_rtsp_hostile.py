@@ -8,15 +8,19 @@ import struct
 
 import pytest
 
-from dieuhanh.cameras.simulator import run_service
-from dieuhanh.gateway import h26x
+from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.gateway.hub import Hub
-from dieuhanh.gateway.rtsp.client import RtspClient, RtspError
-from dieuhanh.gateway.rtsp.framing import BURST_ITEMS
-from dieuhanh.gateway.rtsp.rtp import MAX_UNIT_BYTES, Depacketizer
-from dieuhanh.gateway.rtsp.sdp import parse_sdp
 from dieuhanh.gateway.rtsp_pull import RtspPull, VideoTrack
+from dieuhanh.rtsp import h26x
+from dieuhanh.rtsp.client import RtspClient, RtspError
+from dieuhanh.rtsp.framing import BURST_ITEMS
+from dieuhanh.rtsp.rtp import MAX_UNIT_BYTES, Depacketizer
+from dieuhanh.rtsp.sdp import parse_sdp
+from dieuhanh.simulator import run_service
+from tests.conftest import TEST_CAMERA_NETWORKS
 from tests.hostile import HttpLoginPage, ScriptedServer, rtsp_reply, run_bounded
+
+LOOPBACK_ALLOWED = NetworkPolicy.of(TEST_CAMERA_NETWORKS)
 
 SDP = b"v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n"
 OPTIONS = rtsp_reply("Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN")
@@ -100,7 +104,8 @@ def test_a_huge_cseq_or_session_timeout_is_not_a_crash() -> None:
 def test_the_pull_reconnects_after_a_hostile_reply() -> None:
     async def watch(url: str, server: ScriptedServer) -> tuple[str | None, int]:
         hub = Hub("hostile")
-        pull = RtspPull(hub, lambda: (url, []), asyncio.get_running_loop(), timeout=30.0)
+        loop = asyncio.get_running_loop()
+        pull = RtspPull(hub, lambda: (url, []), loop, timeout=30.0, policy=LOOPBACK_ALLOWED)
         pull.start()
         for _ in range(400):  # the first reconnect comes after one second
             if server.connections >= 2:

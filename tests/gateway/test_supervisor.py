@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dieuhanh.cameras.simulator import SimulatedCamera, SimulatorThread, run_simulator
 from dieuhanh.gateway.supervisor import ProcessState, RestartPolicy, SupervisedProcess
+from dieuhanh.simulator import SimulatedCamera, SimulatorThread, run_simulator
 from tests.aio import run as run_in_thread
 from tests.processes import kill, readline, reaped
 

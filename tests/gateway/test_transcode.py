@@ -25,12 +25,6 @@ from urllib.parse import quote
 import av
 import pytest
 
-from dieuhanh.cameras.simulator import (
-    RefusingPort,
-    SimulatedCamera,
-    SimulatorThread,
-    run_simulator,
-)
 from dieuhanh.gateway.presets import (
     PRESETS,
     UnknownPreset,
@@ -41,6 +35,7 @@ from dieuhanh.gateway.presets import (
     output_size,
 )
 from dieuhanh.gateway.transcode_worker import ExitCode
+from dieuhanh.simulator import RefusingPort, SimulatedCamera, SimulatorThread, run_simulator
 from tests.processes import reaped
 
 USER, PASSWORD = "operator", "H265 p@ss/word!"

@@ -9,14 +9,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from dieuhanh.cameras.simulator import SimulatedCamera, SimulatorThread, run_simulator
 from dieuhanh.core.config import GatewaySettings
+from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.rtsp_pull import RtspPull
 from dieuhanh.gateway.service import Gateway, Pull, StreamKey
 from dieuhanh.gateway.watchdog import LoopWatchdog
+from dieuhanh.simulator import SimulatedCamera, SimulatorThread, run_simulator
+from tests.conftest import TEST_CAMERA_NETWORKS
 from tests.hostile import run_bounded
+
+LOOPBACK_ALLOWED = NetworkPolicy.of(TEST_CAMERA_NETWORKS)
 
 HELD_SECONDS = 0.3  # well over the 100 ms threshold, whatever the watchdog's phase
 
@@ -30,7 +34,10 @@ def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorThread
 
 async def _watch_a_slow_stream(url: str) -> tuple[LoopWatchdog, dict[str, object]]:
     def make_pull(key: StreamKey, hub: Hub, loop: asyncio.AbstractEventLoop) -> Pull:
-        return RtspPull(hub, lambda: (url, []), loop, timeout=5.0, watchdog=gateway.watchdog)
+        watchdog = gateway.watchdog
+        return RtspPull(
+            hub, lambda: (url, []), loop, timeout=5.0, watchdog=watchdog, policy=LOOPBACK_ALLOWED
+        )
 
     gateway = Gateway(GatewaySettings(), make_pull)
     stream, _ = gateway.attach(StreamKey(7, "main", "copy"))

@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.cameras.models import Camera, CameraDeclaration, Purpose
 from dieuhanh.cameras.service import Registry, create_camera, open_url, update_camera
-from dieuhanh.cameras.simulator import (
+from dieuhanh.core.access import Principal
+from dieuhanh.core.db.actor import Actor, set_actor
+from dieuhanh.core.db.meta import get_meta, set_meta
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.gis.service import current_boundary
+from dieuhanh.simulator import (
     GarbageServer,
     HangServer,
     RefusingPort,
@@ -28,11 +33,6 @@ from dieuhanh.cameras.simulator import (
     run_service,
     run_simulator,
 )
-from dieuhanh.core.access import Principal
-from dieuhanh.core.db.actor import Actor, set_actor
-from dieuhanh.core.db.meta import get_meta, set_meta
-from dieuhanh.core.runtime import Runtime
-from dieuhanh.gis.service import current_boundary
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
 

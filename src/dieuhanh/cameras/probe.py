@@ -26,7 +26,7 @@ from dieuhanh.core import network
 from dieuhanh.core.network import IPAddress, NetworkPolicy, NetworkRefused, safety_options
 from dieuhanh.core.redact import scrub
 from dieuhanh.gateway.reasons import classify_open_error
-from dieuhanh.gateway.rtsp.head import http_error, looks_like_http
+from dieuhanh.rtsp.head import http_error, looks_like_http
 
 # Codecs the gateway can pass through or transcode; anything else cannot be shown.
 SUPPORTED_CODECS = frozenset({"h264", "hevc", "mjpeg", "mpeg4"})

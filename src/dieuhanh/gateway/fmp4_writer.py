@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from dieuhanh.gateway.fmp4 import Fragment, InitSegment, parse_init
-from dieuhanh.gateway.h26x import VideoFormat
+from dieuhanh.rtsp.h26x import VideoFormat
 
 VIDEO_TIMESCALE = 90000  # RTP's video clock: timestamps pass through unchanged
 TRACK_ID = 1

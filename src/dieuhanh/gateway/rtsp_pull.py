@@ -19,16 +19,16 @@ from urllib.parse import urlsplit
 
 from dieuhanh.core.network import NetworkPolicy, NetworkRefused, checked_address
 from dieuhanh.core.redact import scrub
-from dieuhanh.gateway import h26x
 from dieuhanh.gateway.fmp4 import InitSegment
 from dieuhanh.gateway.fmp4_writer import fragment, init_segment
 from dieuhanh.gateway.hub import Hub
 from dieuhanh.gateway.pull import Backoff, PassthroughPull, PullState, UrlProvider
-from dieuhanh.gateway.rtsp.client import RtspClient, RtspError
-from dieuhanh.gateway.rtsp.errors import protocol_error
-from dieuhanh.gateway.rtsp.rtp import Depacketizer
-from dieuhanh.gateway.rtsp.sdp import Media
 from dieuhanh.gateway.watchdog import LoopWatchdog
+from dieuhanh.rtsp import h26x
+from dieuhanh.rtsp.client import RtspClient, RtspError
+from dieuhanh.rtsp.errors import protocol_error
+from dieuhanh.rtsp.rtp import Depacketizer
+from dieuhanh.rtsp.sdp import Media
 
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct(">I")

@@ -13,9 +13,42 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-H264_IDR, H264_SPS, H264_PPS, H264_AUD = 5, 7, 8, 9
-H265_VPS, H265_SPS, H265_PPS, H265_AUD = 32, 33, 34, 35
-H265_IRAP = range(16, 22)  # BLA, IDR, CRA: a decoder can start there
+from dieuhanh.rtsp.nal import (
+    H264_AUD,
+    H264_IDR,
+    H264_PPS,
+    H264_SPS,
+    H265_AUD,
+    H265_IRAP,
+    H265_PPS,
+    H265_SPS,
+    H265_VPS,
+)
+
+# The NAL types are re-exported: the gateway reads them through this module.
+__all__ = [
+    "H264_AUD",
+    "H264_HIGH_PROFILES",
+    "H264_IDR",
+    "H264_PPS",
+    "H264_SPS",
+    "H265_AUD",
+    "H265_IRAP",
+    "H265_PPS",
+    "H265_SPS",
+    "H265_VPS",
+    "MAX_DIMENSION",
+    "MAX_PARAMETER_SET_BYTES",
+    "BitReader",
+    "BitstreamError",
+    "VideoFormat",
+    "h264_format",
+    "h264_type",
+    "h265_format",
+    "h265_type",
+    "unescape",
+]
+
 # High profiles whose SPS carries chroma format and bit depths (H.264 7.3.2.1.1).
 H264_HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
 MAX_DIMENSION = 16384  # H.265's largest level codes 8192 x 4320; beyond is a malformed set

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dieuhanh.gateway.rtsp.errors import RtspError, protocol_error
+from dieuhanh.rtsp.errors import RtspError, protocol_error
 
 MAX_HEAD_BYTES = 64 * 1024  # a response head larger than this is not an RTSP server
 MAX_LINE_BYTES = 8 * 1024  # a status line or one header (a long Digest challenge fits)

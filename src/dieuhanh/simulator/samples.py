@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dieuhanh.cameras.simulator.camera import SimulatedCamera
+from dieuhanh.simulator.camera import SimulatedCamera
 
 SAMPLE_USER, SAMPLE_PASSWORD = "admin", "camera123"
 

@@ -10,10 +10,10 @@ from types import TracebackType
 from typing import Protocol, Self
 from urllib.parse import quote
 
-from dieuhanh.cameras.simulator.camera import SimulatedCamera
-from dieuhanh.cameras.simulator.connection import ConnectionSettings
-from dieuhanh.cameras.simulator.live_source import LiveSettings
-from dieuhanh.cameras.simulator.server import RtspServer
+from dieuhanh.simulator.camera import SimulatedCamera
+from dieuhanh.simulator.connection import ConnectionSettings
+from dieuhanh.simulator.live_source import LiveSettings
+from dieuhanh.simulator.server import RtspServer
 
 
 class Service(Protocol):

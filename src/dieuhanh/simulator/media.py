@@ -7,7 +7,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dieuhanh.cameras.simulator.audio import (
+from dieuhanh.rtsp.rtp import packetize_h264, packetize_h265, packetize_opaque
+from dieuhanh.simulator.audio import (
     AAC_FRAME,
     AAC_RATE,
     PCMU_PACKET,
@@ -16,17 +17,11 @@ from dieuhanh.cameras.simulator.audio import (
     aac_payload,
     pcmu_packets,
 )
-from dieuhanh.cameras.simulator.camera import PROPRIETARY_ENCODING, SimulatedCamera
-from dieuhanh.cameras.simulator.clips import Clip, ClipSpec, load_clip
-from dieuhanh.cameras.simulator.live_source import LiveSettings, LiveSource, LiveSources
-from dieuhanh.cameras.simulator.rtp import (
-    RtpFrame,
-    build_frame,
-    packetize_h264,
-    packetize_h265,
-    packetize_opaque,
-)
-from dieuhanh.cameras.simulator.sdp import (
+from dieuhanh.simulator.camera import PROPRIETARY_ENCODING, SimulatedCamera
+from dieuhanh.simulator.clips import Clip, ClipSpec, load_clip
+from dieuhanh.simulator.live_source import LiveSettings, LiveSource, LiveSources
+from dieuhanh.simulator.rtp import RtpFrame, build_frame
+from dieuhanh.simulator.sdp import (
     VIDEO_CLOCK,
     VIDEO_PT,
     MediaDescription,

@@ -19,9 +19,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from dieuhanh.cameras.simulator.media import Track
-from dieuhanh.cameras.simulator.rtcp import sender_report
-from dieuhanh.cameras.simulator.rtp import RtpFrame, interleave, stamp
+from dieuhanh.simulator.media import Track
+from dieuhanh.simulator.rtcp import sender_report
+from dieuhanh.simulator.rtp import RtpFrame, interleave, stamp
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""RTP payloads (RFC 6184 H.264, RFC 7798 H.265) and frames prepared for interleaved TCP.
+"""RTP frames prepared for interleaved TCP (the payloads themselves: ``rtsp.rtp``).
 
 Each clip frame is packetized once into a template: the interleaved packets (``$``, channel,
 length, RTP header, payload) laid end to end, with sequence number, timestamp, SSRC and channel
@@ -9,62 +9,14 @@ whole frame at once, so serving hundreds of viewers costs a copy and a write per
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-MAX_PAYLOAD = 1400  # keeps every packet under a 1500-byte Ethernet MTU, as cameras do
 RTP_VERSION = 0x80
-H264_FU_A = 28
-H265_FU = 49
-FU_START, FU_END = 0x80, 0x40
 
 INTERLEAVED = struct.Struct(">cBH")  # "$", channel, length
 RTP_HEADER = struct.Struct(">BBHII")  # V/P/X/CC, M/PT, sequence, timestamp, SSRC
 STAMP = struct.Struct(">HII")  # the per-session part of the RTP header
-
-
-def packetize_h264(nal_units: Iterable[bytes], max_payload: int = MAX_PAYLOAD) -> list[bytes]:
-    """Single NAL unit packets, and FU-A fragments for NAL units over ``max_payload``."""
-    payloads: list[bytes] = []
-    for unit in nal_units:
-        if len(unit) <= max_payload:
-            payloads.append(unit)
-            continue
-        indicator = bytes([(unit[0] & 0xE0) | H264_FU_A])
-        chunks = _chunks(unit[1:], max_payload - 2)
-        for index, chunk in enumerate(chunks):
-            flags = _fu_flags(index, len(chunks))
-            payloads.append(indicator + bytes([flags | (unit[0] & 0x1F)]) + chunk)
-    return payloads
-
-
-def packetize_h265(nal_units: Iterable[bytes], max_payload: int = MAX_PAYLOAD) -> list[bytes]:
-    """Single NAL unit packets, and fragmentation units (type 49) for large NAL units."""
-    payloads: list[bytes] = []
-    for unit in nal_units:
-        if len(unit) <= max_payload:
-            payloads.append(unit)
-            continue
-        # The payload header copies the NAL header with its type replaced by 49.
-        header = bytes([(unit[0] & 0x81) | (H265_FU << 1), unit[1]])
-        kind = (unit[0] >> 1) & 0x3F
-        chunks = _chunks(unit[2:], max_payload - 3)
-        for index, chunk in enumerate(chunks):
-            payloads.append(header + bytes([_fu_flags(index, len(chunks)) | kind]) + chunk)
-    return payloads
-
-
-def packetize_opaque(data: bytes, max_payload: int = MAX_PAYLOAD) -> list[bytes]:
-    """Vendor formats we do not know: plain slices of the frame."""
-    return _chunks(data, max_payload)
-
-
-def _chunks(data: bytes, size: int) -> list[bytes]:
-    return [data[start : start + size] for start in range(0, len(data), size)] or [b""]
-
-
-def _fu_flags(index: int, count: int) -> int:
-    return (FU_START if index == 0 else 0) | (FU_END if index == count - 1 else 0)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import asyncio
 import logging
 import secrets
 
-from dieuhanh.cameras.simulator.live_encoder import capture_ticks
-from dieuhanh.cameras.simulator.live_source import LiveSource
-from dieuhanh.cameras.simulator.rtp import RtpFrame
-from dieuhanh.cameras.simulator.streaming import FlowLimits, RtpSender
+from dieuhanh.simulator.live_encoder import capture_ticks
+from dieuhanh.simulator.live_source import LiveSource
+from dieuhanh.simulator.rtp import RtpFrame
+from dieuhanh.simulator.streaming import FlowLimits, RtpSender
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from dieuhanh.cameras.simulator.live_encoder import LiveEncoder, LiveFrame, LiveSpec
-from dieuhanh.cameras.simulator.rtp import RtpFrame
-from dieuhanh.cameras.simulator.sdp import VIDEO_PT, MediaDescription, h264_media, h265_media
+from dieuhanh.simulator.live_encoder import LiveEncoder, LiveFrame, LiveSpec
+from dieuhanh.simulator.rtp import RtpFrame
+from dieuhanh.simulator.sdp import VIDEO_PT, MediaDescription, h264_media, h265_media
 
 logger = logging.getLogger(__name__)
 JOIN_TIMEOUT = 2.0  # seconds for a stopping encoder thread to finish its frame

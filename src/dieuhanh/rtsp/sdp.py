@@ -13,8 +13,8 @@ import re
 from base64 import b64decode
 from dataclasses import dataclass, field
 
-from dieuhanh.gateway.h26x import MAX_PARAMETER_SET_BYTES
-from dieuhanh.gateway.rtsp.errors import protocol_error
+from dieuhanh.rtsp.errors import protocol_error
+from dieuhanh.rtsp.h26x import MAX_PARAMETER_SET_BYTES
 
 CODECS = {"H264": "h264", "H265": "h265", "HEVC": "h265"}
 MAX_SDP_BYTES = 64 * 1024

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from typing import cast
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from dieuhanh.gateway.rtsp.auth import Credentials
-from dieuhanh.gateway.rtsp.errors import RtspError, protocol_error
-from dieuhanh.gateway.rtsp.framing import MAX_JUNK_BYTES, Framer
-from dieuhanh.gateway.rtsp.head import MAX_HEAD_BYTES, Response
-from dieuhanh.gateway.rtsp.sdp import Media, parse_sdp, resolve_control
+from dieuhanh.rtsp.auth import Credentials
+from dieuhanh.rtsp.errors import RtspError, protocol_error
+from dieuhanh.rtsp.framing import MAX_JUNK_BYTES, Framer
+from dieuhanh.rtsp.head import MAX_HEAD_BYTES, Response
+from dieuhanh.rtsp.sdp import Media, parse_sdp, resolve_control
 
 __all__ = ["MAX_HEADER_BYTES", "MAX_JUNK_BYTES", "Response", "RtspClient", "RtspError"]
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from dieuhanh.cameras.simulator.annexb import ParameterSets
+from dieuhanh.rtsp.nal import ParameterSets
 
 MediaKind = Literal["video", "audio"]
 VIDEO_CLOCK = 90000

@@ -7,21 +7,14 @@ are accepted too. One nonce per server is enough for a simulator: nothing here i
 from __future__ import annotations
 
 import binascii
-import hashlib
 import hmac
-import re
 import secrets
 from base64 import b64decode
 
-from dieuhanh.cameras.simulator.camera import AuthScheme
+from dieuhanh.rtsp.auth import digest_params, digest_response
+from dieuhanh.simulator.camera import AuthScheme
 
 REALM = "DieuHanh Simulated Camera"
-_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
-
-
-def _md5(text: str) -> str:
-    # MD5 because RTSP Digest as cameras and FFmpeg speak it knows nothing else.
-    return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
 class Authenticator:
@@ -62,17 +55,17 @@ class Authenticator:
         return hmac.compare_digest(decoded.encode(), expected.encode())
 
     def _digest(self, method: str, value: str) -> bool:
-        params = {key.lower(): quoted or bare for key, quoted, bare in _PARAM.findall(value)}
+        params = digest_params(value)
         if params.get("username") != self.username or params.get("nonce") != self.nonce:
             return False
         if params.get("realm") != REALM or "uri" not in params:
             return False
-        ha1 = _md5(f"{self.username}:{REALM}:{self.password}")
-        ha2 = _md5(f"{method}:{params['uri']}")
         qop = params.get("qop")
+        answer = (self.username, REALM, self.password, method, params["uri"], self.nonce)
         if qop:
-            nc, cnonce = params.get("nc", ""), params.get("cnonce", "")
-            expected = _md5(f"{ha1}:{self.nonce}:{nc}:{cnonce}:{qop}:{ha2}")
+            expected = digest_response(
+                *answer, qop=(qop, params.get("nc", ""), params.get("cnonce", ""))
+            )
         else:
-            expected = _md5(f"{ha1}:{self.nonce}:{ha2}")
+            expected = digest_response(*answer)
         return hmac.compare_digest(expected, params.get("response", "").lower())

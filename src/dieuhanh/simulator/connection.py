@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from dieuhanh.cameras.simulator.live_sender import LiveSender
-from dieuhanh.cameras.simulator.live_source import LiveSourceError
-from dieuhanh.cameras.simulator.media import LiveTrack, MediaTrack
-from dieuhanh.cameras.simulator.mounts import Mount, MountTable
-from dieuhanh.cameras.simulator.rtsp import (
+from dieuhanh.simulator.live_sender import LiveSender
+from dieuhanh.simulator.live_source import LiveSourceError
+from dieuhanh.simulator.media import LiveTrack, MediaTrack
+from dieuhanh.simulator.mounts import Mount, MountTable
+from dieuhanh.simulator.rtsp import (
     METHODS,
     BadRequest,
     Request,
@@ -28,8 +28,8 @@ from dieuhanh.cameras.simulator.rtsp import (
     parse_head,
     parse_transport,
 )
-from dieuhanh.cameras.simulator.sdp import session_description
-from dieuhanh.cameras.simulator.streaming import FlowLimits, TrackSender
+from dieuhanh.simulator.sdp import session_description
+from dieuhanh.simulator.streaming import FlowLimits, TrackSender
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dieuhanh.gateway.rtsp.errors import protocol_error
-from dieuhanh.gateway.rtsp.head import (
+from dieuhanh.rtsp.errors import protocol_error
+from dieuhanh.rtsp.head import (
     MAX_BODY_BYTES,
     MAX_HEAD_BYTES,
     Response,

@@ -17,7 +17,7 @@ import socket
 from types import TracebackType
 from typing import Literal, Self
 
-from dieuhanh.cameras.simulator.tcp import TrackedServer
+from dieuhanh.simulator.tcp import TrackedServer
 
 GARBAGE_CHUNK = 512
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from dieuhanh.cameras.simulator.annexb import VIDEO_CODECS, VideoCodec
-from dieuhanh.cameras.simulator.clips import ClipSpec
-from dieuhanh.cameras.simulator.live_encoder import LiveSpec
-from dieuhanh.cameras.simulator.pictures import PictureKind
+from dieuhanh.rtsp.nal import VIDEO_CODECS, VideoCodec
+from dieuhanh.simulator.clips import ClipSpec
+from dieuhanh.simulator.live_encoder import LiveSpec
+from dieuhanh.simulator.pictures import PictureKind
 
 AudioCodec = Literal["pcmu", "aac"]
 AUDIO_CODECS: tuple[AudioCodec, ...] = ("pcmu", "aac")

@@ -11,14 +11,9 @@ and sessions, and carry the wall-clock time as a code (:func:`read_clock` reads 
 and frozen pictures are clips encoded once and looped.
 """
 
-from dieuhanh.cameras.simulator.annexb import ParameterSets, VideoCodec
-from dieuhanh.cameras.simulator.camera import (
-    PROPRIETARY_ENCODING,
-    AudioCodec,
-    AuthScheme,
-    SimulatedCamera,
-)
-from dieuhanh.cameras.simulator.clips import (
+from dieuhanh.rtsp.nal import ParameterSets, VideoCodec
+from dieuhanh.simulator.camera import PROPRIETARY_ENCODING, AudioCodec, AuthScheme, SimulatedCamera
+from dieuhanh.simulator.clips import (
     Clip,
     ClipFrame,
     ClipSpec,
@@ -26,33 +21,28 @@ from dieuhanh.cameras.simulator.clips import (
     encode_access_units,
     load_clip,
 )
-from dieuhanh.cameras.simulator.clock_code import read_clock
-from dieuhanh.cameras.simulator.connection import ConnectionSettings
-from dieuhanh.cameras.simulator.faults import (
+from dieuhanh.simulator.clock_code import read_clock
+from dieuhanh.simulator.connection import ConnectionSettings
+from dieuhanh.simulator.faults import (
     GarbageServer,
     HangServer,
     RefusingPort,
     refused_port,
     unresolvable_host,
 )
-from dieuhanh.cameras.simulator.live_encoder import LiveSpec
-from dieuhanh.cameras.simulator.live_source import (
-    LiveSettings,
-    LiveSource,
-    LiveSourceError,
-    LiveSources,
-)
-from dieuhanh.cameras.simulator.pictures import PictureKind
-from dieuhanh.cameras.simulator.runner import (
+from dieuhanh.simulator.live_encoder import LiveSpec
+from dieuhanh.simulator.live_source import LiveSettings, LiveSource, LiveSourceError, LiveSources
+from dieuhanh.simulator.pictures import PictureKind
+from dieuhanh.simulator.runner import (
     Service,
     ServiceThread,
     SimulatorThread,
     run_service,
     run_simulator,
 )
-from dieuhanh.cameras.simulator.samples import sample_cameras
-from dieuhanh.cameras.simulator.server import RtspServer
-from dieuhanh.cameras.simulator.streaming import FlowLimits
+from dieuhanh.simulator.samples import sample_cameras
+from dieuhanh.simulator.server import RtspServer
+from dieuhanh.simulator.streaming import FlowLimits
 
 __all__ = [
     "PROPRIETARY_ENCODING",

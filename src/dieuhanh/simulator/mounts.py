@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from dieuhanh.cameras.simulator.auth import Authenticator
-from dieuhanh.cameras.simulator.camera import SimulatedCamera
-from dieuhanh.cameras.simulator.media import LiveTrack, MediaLibrary, MediaTrack
+from dieuhanh.simulator.auth import Authenticator
+from dieuhanh.simulator.camera import SimulatedCamera
+from dieuhanh.simulator.media import LiveTrack, MediaLibrary, MediaTrack
 
 
 @dataclass(frozen=True)

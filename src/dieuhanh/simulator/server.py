@@ -7,13 +7,13 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from dieuhanh.cameras.simulator.camera import SimulatedCamera
-from dieuhanh.cameras.simulator.connection import ConnectionSettings, RtspConnection
-from dieuhanh.cameras.simulator.live_source import LiveSettings, LiveSources
-from dieuhanh.cameras.simulator.media import MediaLibrary
-from dieuhanh.cameras.simulator.mounts import MountTable
-from dieuhanh.cameras.simulator.rtsp import MAX_HEAD
-from dieuhanh.cameras.simulator.tcp import TrackedServer
+from dieuhanh.simulator.camera import SimulatedCamera
+from dieuhanh.simulator.connection import ConnectionSettings, RtspConnection
+from dieuhanh.simulator.live_source import LiveSettings, LiveSources
+from dieuhanh.simulator.media import MediaLibrary
+from dieuhanh.simulator.mounts import MountTable
+from dieuhanh.simulator.rtsp import MAX_HEAD
+from dieuhanh.simulator.tcp import TrackedServer
 
 logger = logging.getLogger(__name__)
 

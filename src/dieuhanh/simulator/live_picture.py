@@ -12,15 +12,8 @@ from __future__ import annotations
 
 from av.video.frame import VideoFrame
 
-from dieuhanh.cameras.simulator.clock_code import ClockPainter, band_height
-from dieuhanh.cameras.simulator.pictures import (
-    BOX_LUMA,
-    BOX_U,
-    BOX_V,
-    NEUTRAL_CHROMA,
-    pad_rows,
-    textured,
-)
+from dieuhanh.simulator.clock_code import ClockPainter, band_height
+from dieuhanh.simulator.pictures import BOX_LUMA, BOX_U, BOX_V, NEUTRAL_CHROMA, pad_rows, textured
 
 # Round trips of the box across and down, in seconds; not multiples of each other, so its path
 # does not repeat every few seconds.

@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import av
 
-from dieuhanh.cameras.simulator.annexb import (
+from dieuhanh.rtsp.nal import (
     VIDEO_CODECS,
     ParameterSets,
     VideoCodec,
@@ -32,10 +32,11 @@ from dieuhanh.cameras.simulator.annexb import (
     is_keyframe,
     split_annexb,
 )
-from dieuhanh.cameras.simulator.clock_code import MIN_WIDTH
-from dieuhanh.cameras.simulator.live_picture import LivePainter, fits
-from dieuhanh.cameras.simulator.rtp import RtpFrame, build_frame, packetize_h264, packetize_h265
-from dieuhanh.cameras.simulator.sdp import VIDEO_CLOCK, VIDEO_PT
+from dieuhanh.rtsp.rtp import packetize_h264, packetize_h265
+from dieuhanh.simulator.clock_code import MIN_WIDTH
+from dieuhanh.simulator.live_picture import LivePainter, fits
+from dieuhanh.simulator.rtp import RtpFrame, build_frame
+from dieuhanh.simulator.sdp import VIDEO_CLOCK, VIDEO_PT
 
 logger = logging.getLogger(__name__)
 

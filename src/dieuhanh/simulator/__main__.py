@@ -1,4 +1,4 @@
-"""``python -m dieuhanh.cameras.simulator``: serve the sample cameras until interrupted."""
+"""``python -m dieuhanh.simulator``: serve the sample cameras until interrupted."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import logging
 import threading
 from pathlib import Path
 
-from dieuhanh.cameras.simulator.live_source import LiveSettings
-from dieuhanh.cameras.simulator.runner import run_simulator
-from dieuhanh.cameras.simulator.samples import sample_cameras
 from dieuhanh.core.stopping import stop_on_signals
+from dieuhanh.simulator.live_source import LiveSettings
+from dieuhanh.simulator.runner import run_simulator
+from dieuhanh.simulator.samples import sample_cameras
 
 
 def main(argv: list[str] | None = None) -> None:

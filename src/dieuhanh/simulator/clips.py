@@ -21,7 +21,7 @@ from pathlib import Path
 import av
 from av.video.frame import VideoFrame
 
-from dieuhanh.cameras.simulator.annexb import (
+from dieuhanh.rtsp.nal import (
     VIDEO_CODECS,
     ParameterSets,
     VideoCodec,
@@ -29,12 +29,7 @@ from dieuhanh.cameras.simulator.annexb import (
     is_keyframe,
     split_annexb,
 )
-from dieuhanh.cameras.simulator.pictures import (
-    PICTURE_KINDS,
-    PictureKind,
-    PictureSource,
-    pad_rows,
-)
+from dieuhanh.simulator.pictures import PICTURE_KINDS, PictureKind, PictureSource, pad_rows
 
 logger = logging.getLogger(__name__)
 

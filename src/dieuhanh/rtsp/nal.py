@@ -1,4 +1,7 @@
-"""Annex-B byte streams: splitting access units into NAL units and naming what they are.
+"""H.264 and H.265 NAL units: their types, and Annex-B byte streams split into them.
+
+One set of constants for the gateway's client (``rtsp.h26x``, ``rtsp.rtp``) and the simulator:
+they used to keep their own and disagreed on H.265 IRAP types 22–23.
 
 Encoders hand out access units with start codes (``00 00 01`` or ``00 00 00 01``); RTP and SDP
 want bare NAL units. A NAL unit never ends in a zero byte (RBSP trailing bits), so the zero that
@@ -15,10 +18,11 @@ VIDEO_CODECS: tuple[VideoCodec, ...] = ("h264", "h265")
 
 START_CODE = b"\x00\x00\x01"
 
-H264_IDR = 5
-H264_SPS, H264_PPS = 7, 8
-H265_VPS, H265_SPS, H265_PPS = 32, 33, 34
-H265_IRAP = range(16, 24)  # BLA, IDR and CRA pictures: a decoder can start there
+H264_IDR, H264_SPS, H264_PPS, H264_AUD = 5, 7, 8, 9
+H265_VPS, H265_SPS, H265_PPS, H265_AUD = 32, 33, 34, 35
+# IRAP pictures, where a decoder can start (H.265 table 7-1): BLA 16–18, IDR 19–20, CRA 21, and
+# 22–23 reserved for future IRAP types — a picture of those types is random-access too.
+H265_IRAP = range(16, 24)
 
 
 @dataclass(frozen=True)

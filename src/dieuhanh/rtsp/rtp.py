@@ -1,4 +1,7 @@
-"""From RTP packets back to access units: RFC 6184 (H.264) and RFC 7798 (H.265) depacketization.
+"""RTP payloads of video: RFC 6184 (H.264) and RFC 7798 (H.265), both ways.
+
+Packetizing (what the simulator sends) and depacketizing (what the gateway's client reads) share
+one set of payload types and fragment flags.
 
 A frame ends at the RTP marker bit, or when the timestamp changes for cameras that forget it.
 A lost packet (a gap in sequence numbers) or a fragment without its start marks the frame as
@@ -12,10 +15,12 @@ damaged and the depacketizer resyncs at the next timestamp, never holding more t
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 H264_STAP_A, H264_FU_A = 24, 28
 H265_AP, H265_FU = 48, 49
+FU_START, FU_END = 0x80, 0x40
+MAX_PAYLOAD = 1400  # keeps every packet under a 1500-byte Ethernet MTU, as cameras do
 _SEQUENCE_TIMESTAMP = struct.Struct(">HI")
 _SIZE = struct.Struct(">H")
 MAX_UNIT_BYTES = 8 * 1024 * 1024  # a 4K keyframe at a high bitrate is one or two MB
@@ -124,7 +129,7 @@ class Depacketizer:
             position += size
 
     def _fragment(self, header: int, nal_header: bytes, payload: bytes, skip: int) -> None:
-        if header & 0x80:  # start
+        if header & FU_START:
             if self.fragment is not None:
                 self.damaged = True  # the previous one never ended
             self.fragment = bytearray(nal_header)
@@ -134,7 +139,7 @@ class Depacketizer:
         if not self._count(len(payload) - skip, 0):
             return
         self.fragment += payload[skip:]
-        if header & 0x40 and self.fragment is not None:  # end
+        if header & FU_END and self.fragment is not None:
             nal, self.fragment = bytes(self.fragment), None
             if self._count(len(nal_header), 1):
                 self.nals.append(nal)
@@ -165,3 +170,47 @@ class Depacketizer:
         # An overflowed frame kept nothing, but its loss still counts: a damaged frame.
         if (nals or overflowed) and self.timestamp is not None:
             self.on_unit(self.timestamp, nals, damaged)
+
+
+def packetize_h264(nal_units: Iterable[bytes], max_payload: int = MAX_PAYLOAD) -> list[bytes]:
+    """Single NAL unit packets, and FU-A fragments for NAL units over ``max_payload``."""
+    payloads: list[bytes] = []
+    for unit in nal_units:
+        if len(unit) <= max_payload:
+            payloads.append(unit)
+            continue
+        indicator = bytes([(unit[0] & 0xE0) | H264_FU_A])
+        chunks = _chunks(unit[1:], max_payload - 2)
+        for index, chunk in enumerate(chunks):
+            flags = _fu_flags(index, len(chunks))
+            payloads.append(indicator + bytes([flags | (unit[0] & 0x1F)]) + chunk)
+    return payloads
+
+
+def packetize_h265(nal_units: Iterable[bytes], max_payload: int = MAX_PAYLOAD) -> list[bytes]:
+    """Single NAL unit packets, and fragmentation units (type 49) for large NAL units."""
+    payloads: list[bytes] = []
+    for unit in nal_units:
+        if len(unit) <= max_payload:
+            payloads.append(unit)
+            continue
+        # The payload header copies the NAL header with its type replaced by 49.
+        header = bytes([(unit[0] & 0x81) | (H265_FU << 1), unit[1]])
+        kind = (unit[0] >> 1) & 0x3F
+        chunks = _chunks(unit[2:], max_payload - 3)
+        for index, chunk in enumerate(chunks):
+            payloads.append(header + bytes([_fu_flags(index, len(chunks)) | kind]) + chunk)
+    return payloads
+
+
+def packetize_opaque(data: bytes, max_payload: int = MAX_PAYLOAD) -> list[bytes]:
+    """Vendor formats we do not know: plain slices of the frame."""
+    return _chunks(data, max_payload)
+
+
+def _chunks(data: bytes, size: int) -> list[bytes]:
+    return [data[start : start + size] for start in range(0, len(data), size)] or [b""]
+
+
+def _fu_flags(index: int, count: int) -> int:
+    return (FU_START if index == 0 else 0) | (FU_END if index == count - 1 else 0)
