@@ -4,6 +4,7 @@ expire, errors a person can read, and the API answering the same from any proces
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -448,3 +449,25 @@ def test_a_serve_process_lists_the_jobs_a_worker_process_ran(
     assert job["last_error"] is None and job["last_started_at"] is not None
     started = datetime.fromisoformat(str(job["last_started_at"]))
     assert started.tzinfo is not None and started <= datetime.now(UTC)
+
+
+def test_a_lease_of_a_process_gone_from_this_host_is_taken_over_at_once(runtime: Runtime) -> None:
+    """A worker killed and restarted on the same host need not wait for its old lease to run out:
+    its pid no longer exists. (A lease of another host, or of a live process, still holds.)"""
+    clock = FakeClock()
+    counter = Counter()
+    job = Job("batch", 20, counter)
+    restarted = Scheduler([job], runtime.sessions, clock=clock, process="restarted:3:cc")
+    restarted.register()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    dead_here = f"{socket.gethostname()}:{gone.stdout.strip()}:dd"
+    with runtime.sessions() as session:
+        assert store.claim(session, "batch", dead_here, clock()) is not None
+        session.commit()
+    assert store.holder_is_gone(dead_here)
+    assert not store.holder_is_gone(f"{socket.gethostname()}:{os.getpid()}:ee")
+    assert not store.holder_is_gone(f"another-host:{gone.stdout.strip()}:ff")
+    assert restarted.run_due() == ["batch"] and counter.calls == 1
+    row = record(runtime, "batch")
+    assert "its process no longer exists" in (row.last_error or "") and dead_here in row.last_error

@@ -91,7 +91,7 @@ def runtime_on_small_disk(
     assert isinstance(backend, SqliteBackend)
     room = backend.template.stat().st_size * 2 + 16 * 1024 * 1024  # the database and its WAL
     with small_disk(tmp_path / "disk", str(room)) as disk:
-        shutil.copyfile(backend.template, disk / "dieuhanh.core.db")
+        shutil.copyfile(backend.template, disk / "dieuhanh.db")
         runtime = make_runtime(
             f"sqlite:///{disk / 'dieuhanh.db'}",
             cameras={"credential_keys": [CREDENTIAL_KEY], "monitor": {"timeout_seconds": 2}},

@@ -10,6 +10,7 @@ of it lasts its whole timeout, and the worker is killed once that camera has a c
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from dieuhanh.cameras.models import CameraStateChange, CameraStatus
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.simulator import SimulatorThread
 from dieuhanh.simulator.runner import ServiceThread
-from tests.conftest import CREDENTIAL_KEY, LOC_THANH, token_for
+from tests.conftest import CREDENTIAL_KEY, LOC_THANH, TEST_CAMERA_NETWORKS, token_for
 from tests.processes import reaped, stop
 
 pytestmark = pytest.mark.slow
@@ -42,6 +43,7 @@ def worker_environment(database_url: str) -> dict[str, str]:
         **monitor,
         "DIEUHANH_DATABASE_URL": database_url,
         "DIEUHANH_CAMERAS__CREDENTIAL_KEYS": f'["{CREDENTIAL_KEY}"]',
+        "DIEUHANH_CAMERAS__ALLOWED_NETWORKS": json.dumps(TEST_CAMERA_NETWORKS),
     }
 
 

@@ -7,12 +7,14 @@ other then finds its condition false and changes no row.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,7 +78,10 @@ def claim(session: Session, name: str, process: str, now: datetime) -> Claim | N
     record = session.get(JobRecord, name, populate_existing=True)
     if record is None or (record.next_run_at is not None and record.next_run_at > now):
         return None
-    if record.running(now):
+    # A lease still running whose process is known to be gone (on this host, its pid no longer
+    # exists: a worker killed and restarted) is taken over at once rather than when it runs out.
+    holder_gone = record.running(now) and holder_is_gone(record.last_run_by)
+    if record.running(now) and not holder_gone:
         return None
     values: dict[str, Any] = {
         "last_started_at": now,
@@ -84,13 +89,14 @@ def claim(session: Session, name: str, process: str, now: datetime) -> Claim | N
         "lease_until": now + timedelta(seconds=record.timeout_seconds),
     }
     if record.lease_until is not None:  # a run that never finished
-        values |= _abandoned(record, now)
+        values |= _abandoned(record, now, holder_gone)
+    lease_free = or_(JobRecord.lease_until.is_(None), JobRecord.lease_until <= now)
     claimed = session.execute(
         update(JobRecord)
         .where(
             JobRecord.name == name,
             or_(JobRecord.next_run_at.is_(None), JobRecord.next_run_at <= now),
-            or_(JobRecord.lease_until.is_(None), JobRecord.lease_until <= now),
+            true() if holder_gone else lease_free,  # _unchanged_since still refuses a race
             _unchanged_since(record),
         )
         .values(**values)
@@ -114,11 +120,31 @@ def _unchanged_since(record: JobRecord) -> ColumnElement[bool]:
     return same_start & same_lease
 
 
-def _abandoned(record: JobRecord, now: datetime) -> dict[str, Any]:
+def holder_is_gone(process: str | None) -> bool:
+    """Whether the process named ``host:pid:token`` ran on this host and no longer exists."""
+    host, _, rest = (process or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _abandoned(record: JobRecord, now: datetime, holder_gone: bool) -> dict[str, Any]:
     started = f"{record.last_started_at:%Y-%m-%d %H:%M:%S} UTC" if record.last_started_at else "?"
+    why = (
+        "its process no longer exists (it was killed or crashed)"
+        if holder_gone
+        else f"it did not finish within its {record.timeout_seconds:g} s lease (the process "
+        "stopped or hung)"
+    )
     message = (
-        f"the run started at {started} by {record.last_run_by} did not finish within its "
-        f"{record.timeout_seconds:g} s lease (the process stopped or hung); run again"
+        f"the run started at {started} by {record.last_run_by} did not finish: {why}; run again"
     )
     return {
         "last_error": message[:MESSAGE_LENGTH],
