@@ -21,6 +21,7 @@ from dieuhanh.core.config import Settings
 from dieuhanh.core.db.base import Base
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.runtime import build_runtime as build_kernel_runtime
+from dieuhanh.datahub.capability import CAPABILITY as DATAHUB
 from dieuhanh.gateway.capability import CAPABILITY as GATEWAY
 from dieuhanh.gis.capability import CAPABILITY as GIS
 from dieuhanh.indicators.capability import CAPABILITY as INDICATORS
@@ -36,6 +37,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     AUDIT,
     SYSTEM,
     INDICATORS,
+    DATAHUB,
 )
 
 

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"  # read the audit log (within the read scope)
     CONFIGURE_INDICATORS = "configure_indicators"  # data elements, indicators, forms, rules
     APPROVE_REPORTS = "approve_reports"  # approve units' reports, grant entry exceptions
+    MANAGE_SOURCES = "manage_sources"  # data hub: declare sources, run them, resolve mismatches
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -51,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.CONFIGURE_INDICATORS,
             Permission.APPROVE_REPORTS,
+            Permission.MANAGE_SOURCES,
         }
     ),
     # Departments oversee a sector across the whole province, but only change their own figures.

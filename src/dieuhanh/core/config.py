@@ -250,17 +250,21 @@ class CameraSettings(_Section):
     @field_validator("allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError(
-                "is empty: no camera could be reached; list the cameras' networks "
-                f"(default: {', '.join(PRIVATE_NETWORKS)})"
-            )
-        for network in value:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise ValueError(f"{network!r} is not a network like 10.0.0.0/8") from None
-        return value
+        return _check_networks(value, "camera")
+
+
+def _check_networks(value: list[str], what: str) -> list[str]:
+    if not value:
+        raise ValueError(
+            f"is empty: no {what} could be reached; list their networks "
+            f"(default: {', '.join(PRIVATE_NETWORKS)})"
+        )
+    for network in value:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not a network like 10.0.0.0/8") from None
+    return value
 
 
 class GatewaySettings(_Section):
@@ -360,6 +364,77 @@ class EventSettings(_Section):
             "LISTEN connection that wakes them at once is down."
         ),
     )
+
+
+class DatahubSettings(_Section):
+    allowed_networks: list[str] = Field(
+        default_factory=lambda: list(PRIVATE_NETWORKS),
+        description=(
+            "Networks (CIDR) the data hub may fetch from (REST APIs, web pages), checked on the "
+            "resolved address of every request, next-page links included. Default: the private "
+            'ranges, where the province\'s systems and its LGSP live; add e.g. `"0.0.0.0/0"` for '
+            "national portals on the Internet. Same rules as `cameras.allowed_networks`."
+        ),
+    )
+    sync_every_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="How often the worker looks for sources whose scheduled run is due.",
+    )
+    request_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        description="Connecting to and reading from a source, per request (a hung server fails).",
+    )
+    request_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=10,
+        description=(
+            "Attempts per request on 429, 5xx and connection errors, with exponential backoff "
+            "that honours Retry-After (at most `request_max_delay_seconds`)."
+        ),
+    )
+    request_max_delay_seconds: float = Field(
+        default=60, ge=0, le=3600, description="Longest wait between two attempts."
+    )
+    max_response_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="Largest response body accepted from a source; past it the run fails.",
+    )
+    prefetch_pages: int = Field(
+        default=2,
+        ge=0,
+        le=16,
+        description=(
+            "Pages a run fetches ahead while it stores the current one (0: one after the "
+            "other). Memory holds at most this many pages more."
+        ),
+    )
+    payload_retention_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description=(
+            "Raw payloads (responses, files, messages; kept compressed to trace every stored "
+            "figure to what produced it) older than this are deleted by a daily job."
+        ),
+    )
+    sources_file: Path | None = Field(
+        default=None,
+        description=(
+            "YAML file of sources (a list of `{code, name, kind, config, schedule, freshness}`), "
+            "loaded by `dieuhanh datahub load`; errors name the source and key."
+        ),
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return _check_networks(value, "data source")
 
 
 # One address, ASCII, no spaces or brackets: what a unit's e-mail field and the sender must be.
@@ -557,6 +632,9 @@ class Settings(BaseSettings):
     )
     limits: LimitSettings = Field(
         default_factory=LimitSettings, description="Limits on what a request may send."
+    )
+    datahub: DatahubSettings = Field(
+        default_factory=DatahubSettings, description="The data hub: sources and their runs."
     )
 
     @field_validator("database_url", "departments_file", mode="before")

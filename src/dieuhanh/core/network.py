@@ -1,4 +1,5 @@
-"""The camera-network policy: which addresses the server may connect to for a camera.
+"""The outbound network policy: which addresses the server may connect to for a camera (and,
+with its own setting ``datahub.allowed_networks``, for a data source).
 
 A stream URL asks the server to connect somewhere from inside its own network. Without a policy
 a URL names PostgreSQL on 127.0.0.1:5432 or the cloud metadata service at 169.254.169.254 as
@@ -62,12 +63,18 @@ class NetworkRefused(Exception):
 class NetworkPolicy:
     allowed: tuple[IPNetwork, ...]
     own: frozenset[IPAddress] = frozenset()
+    setting: str = SETTING  # named in refusals, so a person knows what to change
 
     @classmethod
-    def of(cls, networks: Iterable[str], own: Iterable[IPAddress] | None = None) -> NetworkPolicy:
+    def of(
+        cls,
+        networks: Iterable[str],
+        own: Iterable[IPAddress] | None = None,
+        setting: str = SETTING,
+    ) -> NetworkPolicy:
         """``own`` defaults to this host's addresses, read now."""
         allowed = tuple(ipaddress.ip_network(n, strict=False) for n in networks)
-        return cls(allowed, frozenset(host_addresses() if own is None else own))
+        return cls(allowed, frozenset(host_addresses() if own is None else own), setting)
 
     @classmethod
     def of_settings(cls, settings: CameraSettings) -> NetworkPolicy:
@@ -80,14 +87,14 @@ class NetworkPolicy:
             if address in special:
                 if self._lists_within(address, special):
                     return None
-                return f"{address} is a {kind} address; {SETTING} does not allow it"
+                return f"{address} is a {kind} address; {self.setting} does not allow it"
         if address in self.own and not self._lists_within(address, _single(address)):
-            return f"{address} is an address of this server; {SETTING} does not allow it"
+            return f"{address} is an address of this server; {self.setting} does not allow it"
         if any(address in network for network in self.allowed):
             return None
         shown = ", ".join(str(n) for n in self.allowed[:6])
         shown += ", …" if len(self.allowed) > 6 else ""
-        return f"{address} is outside {SETTING} ({shown})"
+        return f"{address} is outside {self.setting} ({shown})"
 
     def check(self, host: str, addresses: Sequence[IPAddress]) -> None:
         """Every address the host resolved to must be allowed: which one a client picks is not

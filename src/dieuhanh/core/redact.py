@@ -25,3 +25,17 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
         if secret and len(secret) >= 3:
             text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
     return text
+
+
+# Query parameters that carry credentials by convention (API keys, tokens, signatures).
+_SECRET_PARAM = re.compile(
+    r"(?P<name>[?&](?:[^=&#]*(?:key|token|secret|password|passwd|signature|sig|auth)[^=&#]*))="
+    r"(?P<value>[^&#]*)",
+    re.IGNORECASE,
+)
+
+
+def scrub_url(url: str, secrets: Iterable[str] = ()) -> str:
+    """A URL fit to store or show: its password, credential-like query values and any known
+    secret masked (a source's API key may travel in the query string)."""
+    return scrub(_SECRET_PARAM.sub(lambda m: f"{m['name']}={MASK}", url), secrets)

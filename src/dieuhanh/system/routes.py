@@ -144,36 +144,16 @@ def list_topics(request: Request, principal: CurrentPrincipal) -> list[TopicOut]
     ]
 
 
-class SubscriberOut(BaseModel):
-    name: str
-    topics: list[str]
-    last_event_id: int
-    lag: int
-    state: str
-    failures: int
-    failing_event_id: int | None
-    retry_at: datetime | None
-    parked_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    delivered_at: datetime | None
-    updated_at: datetime
-
-
-def _subscriber_out(status: SubscriberStatus) -> SubscriberOut:
-    return SubscriberOut.model_validate(status, from_attributes=True)
-
-
 @router.get(
     "/events/subscribers",
-    response_model=list[SubscriberOut],
+    response_model=list[SubscriberStatus],
     summary="Event subscribers and how far behind they are",
     description="Each named subscriber of every process: its cursor, its lag (events of its "
     "topics after the cursor), its state (live, retrying, parked) and its last error.",
 )
-def list_subscribers(db: Db, principal: CurrentPrincipal) -> list[SubscriberOut]:
+def list_subscribers(db: Db, principal: CurrentPrincipal) -> list[SubscriberStatus]:
     require(principal, Permission.READ_ALL)
-    return [_subscriber_out(status) for status in subscriber_statuses(db)]
+    return subscriber_statuses(db)
 
 
 def _require_admin(principal: Principal) -> None:
@@ -186,7 +166,7 @@ def _require_admin(principal: Principal) -> None:
 
 @router.post(
     "/events/subscribers/{name}/resume",
-    response_model=SubscriberOut,
+    response_model=SubscriberStatus,
     summary="Resume a parked event subscriber",
     description="Clears the parked state and the backoff: the subscriber tries its failing "
     "event again at once. With `skip=true` it passes over that event instead (never handled by "
@@ -197,8 +177,8 @@ def resume_subscriber(
     db: Db,
     principal: CurrentPrincipal,
     skip: Annotated[bool, Query()] = False,
-) -> SubscriberOut:
+) -> SubscriberStatus:
     _require_admin(principal)
     status = resume(db, name, skip=skip)
     db.commit()
-    return _subscriber_out(status)
+    return status

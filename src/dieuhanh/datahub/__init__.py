@@ -1,0 +1,1 @@
+"""The data hub: sources, connectors, runs, freshness, provenance (see capability.py)."""

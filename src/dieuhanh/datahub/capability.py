@@ -1,0 +1,20 @@
+"""The data hub: live connections to the province's systems, with provenance and freshness."""
+
+from __future__ import annotations
+
+from dieuhanh.core.capability import Capability
+from dieuhanh.datahub import cli, demo, jobs, models, pages, routes, topics
+
+CAPABILITY = Capability(
+    name="datahub",
+    package="dieuhanh.datahub",
+    title="Data hub",
+    models=(models,),
+    api_routers=(routes.router,),
+    page_routers=(pages.router,),
+    nav=tuple(pages.NAV),
+    jobs=jobs.jobs,
+    topics=topics.TOPICS,
+    cli=cli.datahub,
+    demo=demo.start,
+)

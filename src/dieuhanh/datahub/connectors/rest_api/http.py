@@ -1,0 +1,107 @@
+"""The HTTP session a REST source is fetched with: dlt's retrying session, guarded.
+
+dlt's ``Client`` retries 429, 5xx and connection errors with exponential backoff and honours
+Retry-After. Under it sits our adapter, which before each request (next-page links included)
+checks the host against ``datahub.allowed_networks`` and keeps the request on the source's own
+origin (a next link elsewhere would carry the source's token to another host), and which reads
+the body with a cap so that a runaway response costs bounded memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from requests import PreparedRequest, Response
+from requests.adapters import HTTPAdapter
+
+from dieuhanh.core.network import NetworkPolicy, NetworkRefused, resolve
+
+CHUNK = 64 * 1024
+
+
+class RequestRefused(Exception):
+    """The request was not sent (policy, origin) or its answer was refused (too large)."""
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+class GuardedAdapter(HTTPAdapter):
+    def __init__(self, policy: NetworkPolicy, allowed_origin: str, max_bytes: int) -> None:
+        super().__init__()
+        self.policy, self.max_bytes = policy, max_bytes
+        self.origin = origin(allowed_origin)
+
+    def send(  # type: ignore[override]
+        self, request: PreparedRequest, stream: bool = False, **kwargs: Any
+    ) -> Response:
+        url = request.url or ""
+        if origin(url) != self.origin:
+            raise RequestRefused(
+                f"{_without_query(url)} is not on the source's own host "
+                f"({self.origin[0]}://{self.origin[1]}:{self.origin[2]}); it is not fetched"
+            )
+        host = self.origin[1]
+        try:
+            self.policy.check(host, resolve(host, self.origin[2]))
+        except NetworkRefused as exc:
+            raise RequestRefused(exc.message) from None
+        except OSError:
+            pass  # a name that does not resolve: the connection error says so, and is retried
+        response = super().send(request, stream=True, **kwargs)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
+            raise RequestRefused(self._too_large(url))
+        body = bytearray()
+        for chunk in response.iter_content(CHUNK):
+            body += chunk
+            if len(body) > self.max_bytes:
+                response.close()
+                raise RequestRefused(self._too_large(url))
+        response._content = bytes(body)  # what Response.content returns from now on
+        response._content_consumed = True
+        return response
+
+    def _too_large(self, url: str) -> str:
+        return (
+            f"{_without_query(url)} answered more than {self.max_bytes} bytes "
+            "(datahub.max_response_bytes)"
+        )
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}"
+
+
+def guarded_session(
+    policy: NetworkPolicy,
+    base_url: str,
+    *,
+    timeout: float,
+    attempts: int,
+    max_delay: float,
+    max_bytes: int,
+) -> Any:
+    """A requests session with dlt's retries over the guarded adapter; no proxies from the
+    environment (a loopback or LGSP address must not be sent through an HTTP_PROXY)."""
+    from dlt.sources.helpers.requests.retry import Client
+
+    client = Client(
+        request_timeout=timeout,
+        raise_for_status=False,
+        request_max_attempts=attempts,
+        request_backoff_factor=0.5,
+        request_max_retry_delay=max_delay,
+        session_attrs={"trust_env": False},
+    )
+    session = client.session
+    adapter = GuardedAdapter(policy, base_url, max_bytes)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,0 +1,254 @@
+"""From a source's records to what the product stores: data values, or rows of a dataset.
+
+A source's ``config.mapping`` maps each resource by name::
+
+    mapping:
+      dossiers:                   # rows of a dataset, keyed by the record's primary key
+        to: dataset
+        dataset: igate_dossiers
+        primary_key: ma_ho_so      # or the resource's own primary_key (dlt's key)
+        unit_field: don_vi.ma      # optional: the unit a record belongs to (scope, aggregates)
+      monthly_figures:            # data values for the indicator engine
+        to: values
+        element: DOSSIERS_RECEIVED   # a fixed element code, or element_field
+        unit_field: ma_xa
+        unit_match: code             # code | name | alias:<scheme> (e.g. alias:igate)
+        period_field: ky             # a period code (202603), or a date with period_type
+        value_field: so_luong
+
+Fields are dotted paths into a record (``don_vi.ma``). A record that cannot be mapped (a field
+missing, a unit not found) is rejected with its reason; the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.text import name_key
+from dieuhanh.datahub.spec import CODE, describe_errors
+from dieuhanh.indicators.catalog.periods import PeriodType, period_of
+from dieuhanh.units.models import Unit, UnitAlias, UnitName
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _UnitField(_Strict):
+    unit_field: str | None = None
+    unit_match: str = "code"
+
+
+class DatasetMapping(_UnitField):
+    to: Literal["dataset"]
+    dataset: str = Field(pattern=CODE.pattern)
+    primary_key: str | list[str] | None = None
+
+
+class ValuesMapping(_UnitField):
+    to: Literal["values"]
+    element: str | None = None
+    element_field: str | None = None
+    unit_field: str
+    period: str | None = None
+    period_field: str | None = None
+    period_type: PeriodType | None = None  # period_field holds a date, not a period code
+    value_field: str
+    option: str | None = None
+    option_field: str | None = None
+    comment_field: str | None = None
+
+
+Mapping = DatasetMapping | ValuesMapping
+KINDS: dict[str, type[DatasetMapping] | type[ValuesMapping]] = {
+    "dataset": DatasetMapping,
+    "values": ValuesMapping,
+}
+
+
+def parse_mappings(data: Any, resources: list[str], where: str) -> dict[str, Mapping]:
+    """Every resource mapped once, to a dataset or to values; errors name the key."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{where}: map each resource by its name", code="invalid_source")
+    mappings: dict[str, Mapping] = {}
+    for name, item in data.items():
+        key = f"{where}.{name}"
+        kind = KINDS.get(str(item.get("to"))) if isinstance(item, dict) else None
+        if kind is None:
+            raise InvalidInput(
+                f"{key}.to: say where the records go: `dataset` or `values`",
+                code="invalid_source",
+            )
+        try:
+            mappings[name] = kind.model_validate(item)
+        except ValidationError as exc:
+            raise InvalidInput(describe_errors(exc, key + "."), code="invalid_source") from None
+    for name, mapping in mappings.items():
+        key = f"{where}.{name}"
+        if name not in resources:
+            raise InvalidInput(
+                f"{key}: no resource is named {name!r} (resources: {', '.join(resources)})",
+                code="invalid_source",
+            )
+        _check_choice(mapping, key)
+    for name in resources:
+        if name not in mappings:
+            raise InvalidInput(
+                f"{where}.{name}: resource {name!r} is not mapped; map it `to: dataset` or "
+                "`to: values`",
+                code="invalid_source",
+            )
+    return mappings
+
+
+def _check_choice(mapping: Mapping, key: str) -> None:
+    if not (mapping.unit_match in {"code", "name"} or mapping.unit_match.startswith("alias:")):
+        raise InvalidInput(
+            f"{key}.unit_match: use code, name or alias:<scheme>", code="invalid_source"
+        )
+    if isinstance(mapping, ValuesMapping):
+        for fixed, field in (("element", "element_field"), ("period", "period_field")):
+            if (getattr(mapping, fixed) is None) == (getattr(mapping, field) is None):
+                raise InvalidInput(
+                    f"{key}: give exactly one of {fixed} or {field}", code="invalid_source"
+                )
+        if mapping.period_type is not None and mapping.period_field is None:
+            raise InvalidInput(
+                f"{key}.period_type: needs period_field (a date to turn into a period)",
+                code="invalid_source",
+            )
+
+
+class RecordProblem(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def pick(record: Any, path: str) -> Any:
+    """The value at a dotted path; RecordProblem when a step is missing."""
+    value = record
+    for step in path.split("."):
+        if isinstance(value, dict) and step in value:
+            value = value[step]
+        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        else:
+            raise RecordProblem(path, f"the record has no field {path!r}")
+    return value
+
+
+def text_of(record: Any, path: str) -> str:
+    value = pick(record, path)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RecordProblem(path, f"field {path!r} is empty")
+    if isinstance(value, dict | list):
+        raise RecordProblem(path, f"field {path!r} is not a single value")
+    return str(value).strip()
+
+
+def record_key(record: Any, primary_key: str | list[str]) -> str:
+    keys = [primary_key] if isinstance(primary_key, str) else primary_key
+    return "|".join(text_of(record, key) for key in keys)[:200]
+
+
+def fingerprint(record: Any) -> str:
+    """Of a JSON-native record (what every connector yields): equal records, equal prints."""
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def period_code(mapping: ValuesMapping, record: Any) -> str:
+    if mapping.period is not None:
+        return mapping.period
+    assert mapping.period_field is not None
+    text = text_of(record, mapping.period_field)
+    if mapping.period_type is None:
+        return text
+    try:
+        day = datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        try:
+            day = datetime.strptime(text, "%d/%m/%Y").date()
+        except ValueError:
+            raise RecordProblem(
+                mapping.period_field, f"field {mapping.period_field!r}: {text!r} is not a date"
+            ) from None
+    return period_of(mapping.period_type, day).code
+
+
+@dataclass
+class UnitMatcher:
+    """Units found by code, by name (the operating province's, current or former names) or by
+    another system's code; loaded once per run."""
+
+    by_code: dict[str, tuple[int, str]]
+    by_name: dict[str, list[tuple[int, str]]]
+    by_alias: dict[tuple[str, str], tuple[int, str]]
+
+    @classmethod
+    def load(cls, session: Session, province_code: str) -> UnitMatcher:
+        units = session.execute(select(Unit.id, Unit.code, Unit.parent_id, Unit.name_key)).all()
+        by_code = {code: (unit_id, code) for unit_id, code, _, _ in units}
+        province = by_code.get(province_code.zfill(2))
+        local = {
+            unit_id: code
+            for unit_id, code, parent_id, _ in units
+            if province is not None and (parent_id == province[0] or unit_id == province[0])
+        }
+        by_name: dict[str, list[tuple[int, str]]] = {}
+        former = session.execute(select(UnitName.unit_id, UnitName.name_key)).all()
+        names = [(unit_id, key) for unit_id, _, _, key in units] + [
+            (unit_id, key) for unit_id, key in former
+        ]
+        for unit_id, key in names:
+            if unit_id in local and (unit_id, local[unit_id]) not in by_name.get(key, []):
+                by_name.setdefault(key, []).append((unit_id, local[unit_id]))
+        aliases = session.execute(select(UnitAlias.scheme, UnitAlias.code, UnitAlias.unit_id)).all()
+        code_of = {unit_id: code for unit_id, code, _, _ in units}
+        by_alias = {
+            (scheme, code): (unit_id, code_of[unit_id])
+            for scheme, code, unit_id in aliases
+            if unit_id in code_of
+        }
+        return cls(by_code, by_name, by_alias)
+
+    def match(self, mapping: DatasetMapping | ValuesMapping, record: Any) -> tuple[int, str]:
+        assert mapping.unit_field is not None
+        text = text_of(record, mapping.unit_field)
+        found: tuple[int, str] | None
+        if mapping.unit_match == "name":
+            candidates = self.by_name.get(name_key(text), [])
+            if len(candidates) > 1:
+                codes = ", ".join(code for _, code in candidates)
+                raise RecordProblem(
+                    mapping.unit_field, f"unit name {text!r} names several units ({codes})"
+                )
+            found = candidates[0] if candidates else None
+        elif mapping.unit_match.startswith("alias:"):
+            found = self.by_alias.get((mapping.unit_match[6:], text))
+        else:
+            found = self.by_code.get(text) or self._code_variants(text)
+        if found is None:
+            raise RecordProblem(
+                mapping.unit_field,
+                f"no unit matches {text!r} (by {mapping.unit_match}) in field "
+                f"{mapping.unit_field!r}",
+            )
+        return found
+
+    def _code_variants(self, text: str) -> tuple[int, str] | None:
+        if text.isdigit():
+            for candidate in (text.zfill(2), text.zfill(5)):
+                if candidate in self.by_code:
+                    return self.by_code[candidate]
+        return self.by_code.get(text.upper())

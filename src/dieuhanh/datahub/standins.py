@@ -1,0 +1,295 @@
+"""Local stand-ins for the province's systems, for `dieuhanh demo` and the tests.
+
+iGate (the public-service dossier system) answers dossiers as JSON pages with a cursor and
+monthly statistics per commune; the stand-in grows as time passes (a few dossiers arrive and
+some finish every ``grow_every`` seconds), so a new user sees live syncing. Faults can be queued
+(429 with Retry-After, 500, a body that is not JSON, a changed layout, a hang) to show how runs
+fail and recover. A real HTTP server on loopback: the connector under test stays real.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+PROCEDURES = (
+    ("Đăng ký khai sinh", "Hộ tịch", 1),
+    ("Chứng thực bản sao từ bản chính", "Chứng thực", 1),
+    ("Đăng ký kết hôn", "Hộ tịch", 3),
+    ("Cấp giấy phép xây dựng nhà ở riêng lẻ", "Xây dựng", 15),
+    ("Đăng ký thành lập hộ kinh doanh", "Thành lập và hoạt động của hộ kinh doanh", 3),
+    ("Đăng ký biến động quyền sử dụng đất", "Đất đai", 10),
+    ("Xác nhận tình trạng hôn nhân", "Hộ tịch", 3),
+    ("Giải quyết trợ cấp xã hội hằng tháng", "Bảo trợ xã hội", 7),
+)
+CHANNELS = ("Trực tuyến", "Trực tiếp", "Bưu chính công ích")
+
+
+@dataclass
+class IGateStandIn:
+    """``communes``: (official code, name) of the units dossiers are filed in."""
+
+    communes: list[tuple[str, str]]
+    dossiers: int = 400
+    page_size: int = 50
+    seed: int = 75
+    token: str | None = None  # when set, requests need "Authorization: Bearer <token>"
+    grow_every: float | None = None
+    faults: list[str] = field(default_factory=list)  # consumed one per request
+    requests: list[str] = field(default_factory=list)  # paths with queries, in order
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._records: list[dict[str, Any]] = []
+        self._last_growth = time.monotonic()
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=90)
+        for index in range(self.dossiers):
+            received = start + timedelta(minutes=index * 90 * 24 * 60 // max(self.dossiers, 1))
+            self._records.append(self._dossier(index + 1, received))
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- data ------------------------------------------------------------------------------
+
+    def _dossier(self, number: int, received: datetime) -> dict[str, Any]:
+        pick = self._random
+        code, name = self.communes[pick.randrange(len(self.communes))]
+        procedure, field_name, days = PROCEDURES[pick.randrange(len(PROCEDURES))]
+        due = received + timedelta(days=days)
+        finished: datetime | None = None
+        if due < datetime.now(UTC) or pick.random() < 0.5:
+            finished = received + timedelta(hours=pick.randint(2, int(days * 24 * 1.3) + 2))
+            if finished > datetime.now(UTC).replace(microsecond=0):
+                finished = None  # not yet: still being handled
+        return {
+            "ma_ho_so": f"000.00.75.{code}-{received:%y%m%d}-{number:04d}",
+            "thu_tuc": procedure,
+            "linh_vuc": field_name,
+            "don_vi": {"ma": code, "ten": name},
+            "kenh_nop": CHANNELS[pick.randrange(len(CHANNELS))],
+            "ngay_tiep_nhan": received.isoformat(),
+            "han_xu_ly": due.isoformat(),
+            "ngay_hoan_thanh": finished.isoformat() if finished else None,
+            "trang_thai": self._status(due, finished),
+            "cap_nhat_luc": (finished or received).isoformat(),
+        }
+
+    @staticmethod
+    def _status(due: datetime, finished: datetime | None) -> str:
+        if finished is None:
+            return "Đang xử lý" if due >= datetime.now(UTC) else "Quá hạn"
+        return "Đã trả kết quả" if finished <= due else "Trả kết quả trễ hạn"
+
+    def grow(self, arrivals: int = 2, finishes: int = 2) -> None:
+        """Time passes: dossiers arrive, open ones finish (their update time moves)."""
+        with self._lock:
+            now = datetime.now(UTC).replace(microsecond=0)
+            for _ in range(arrivals):
+                self._records.append(self._dossier(len(self._records) + 1, now))
+            open_ones = [r for r in self._records if r["ngay_hoan_thanh"] is None]
+            for record in self._random.sample(open_ones, min(finishes, len(open_ones))):
+                record["ngay_hoan_thanh"] = now.isoformat()
+                record["cap_nhat_luc"] = now.isoformat()
+                record["trang_thai"] = self._status(
+                    datetime.fromisoformat(record["han_xu_ly"]), now
+                )
+
+    def _maybe_grow(self) -> None:
+        if self.grow_every and time.monotonic() - self._last_growth >= self.grow_every:
+            self._last_growth = time.monotonic()
+            self.grow()
+
+    def dossier_page(self, query: dict[str, str]) -> dict[str, Any]:
+        since = query.get("updated_since")
+        with self._lock:
+            records = sorted(self._records, key=lambda r: (r["cap_nhat_luc"], r["ma_ho_so"]))
+        if since:
+            bound = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            records = [r for r in records if datetime.fromisoformat(r["cap_nhat_luc"]) >= bound]
+        offset = int(query.get("cursor") or 0)
+        page = records[offset : offset + self.page_size]
+        following = offset + self.page_size
+        return {
+            "data": page,
+            "next_cursor": str(following) if following < len(records) else None,
+            "total": len(records),
+        }
+
+    def monthly_statistics(self, month: str) -> dict[str, Any]:
+        """Dossiers received in a month per commune and channel (online, or in person and by
+        post), as iGate's statistics API reports them."""
+        with self._lock:
+            received = Counter(
+                (r["don_vi"]["ma"], "ONLINE" if r["kenh_nop"] == CHANNELS[0] else "IN_PERSON")
+                for r in self._records
+                if _month(r["ngay_tiep_nhan"]) == month
+            )
+        return {
+            "items": [
+                {"thang": month, "ma_don_vi": code, "kenh": channel, "so_ho_so_tiep_nhan": count}
+                for (code, channel), count in sorted(received.items())
+            ]
+        }
+
+    # -- server ----------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                stand_in._answer(self)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True, name="igate").start()
+        return f"http://{host}:{self._server.server_address[1]}/"
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        self.requests.append(handler.path)
+        fault = self.faults.pop(0) if self.faults else None
+        if fault is not None and self._fault(handler, fault):
+            return
+        if self.token and handler.headers.get("Authorization") != f"Bearer {self.token}":
+            return _send(handler, 401, {"error": "Thiếu hoặc sai mã truy cập"})
+        self._maybe_grow()
+        if parts.path == "/api/v1/dossiers":
+            return _send(handler, 200, self.dossier_page(query))
+        if parts.path == "/api/v1/statistics/monthly":
+            month = query.get("thang") or datetime.now(UTC).strftime("%Y%m")
+            return _send(handler, 200, self.monthly_statistics(month))
+        _send(handler, 404, {"error": "Không tìm thấy"})
+
+    def _fault(self, handler: BaseHTTPRequestHandler, fault: str) -> bool:
+        if fault == "429":
+            _send(handler, 429, {"error": "Quá nhiều yêu cầu"}, {"Retry-After": "1"})
+        elif fault == "500":
+            _send(handler, 500, {"error": "Lỗi máy chủ"})
+        elif fault == "bad_json":
+            _send_raw(handler, 200, b'{"data": [{"ma_ho_so": "1"', "application/json")
+        elif fault == "layout":
+            _send(handler, 200, {"ket_qua": {"danh_sach": []}})
+        elif fault.startswith("hang:"):
+            time.sleep(float(fault[5:]))
+            _send(handler, 200, {"data": [], "next_cursor": None})
+        else:
+            return False
+        return True
+
+
+def _month(moment: str) -> str:
+    return moment[:4] + moment[5:7]
+
+
+def _send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    _send_raw(handler, status, data, "application/json; charset=utf-8", headers)
+
+
+def _send_raw(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    data: bytes,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (a timeout): nothing to answer
+
+
+def igate_source(base_url: str, *, schedule: str | None = "* * * * *") -> dict[str, Any]:
+    """The ready-made source declaration that syncs from the iGate stand-in (demo and tests)."""
+    return {
+        "code": "igate_dossiers",
+        "name": "Hồ sơ thủ tục hành chính (iGate)",
+        "kind": "rest_api",
+        "schedule": schedule,
+        "freshness": {"max_age_minutes": 30},
+        "config": {
+            "client": {
+                "base_url": base_url + "api/v1/",
+                "paginator": {
+                    "type": "cursor",
+                    "cursor_path": "next_cursor",
+                    "cursor_param": "cursor",
+                },
+            },
+            "resources": [
+                {
+                    "name": "dossiers",
+                    "primary_key": "ma_ho_so",
+                    "endpoint": {
+                        "path": "dossiers",
+                        "data_selector": "data",
+                        "incremental": {
+                            "cursor_path": "cap_nhat_luc",
+                            "start_param": "updated_since",
+                            "lookback_window": "PT1H",
+                        },
+                    },
+                },
+                {
+                    "name": "monthly",
+                    "endpoint": {
+                        "path": "statistics/monthly",
+                        "data_selector": "items",
+                        "paginator": {"type": "single_page"},
+                    },
+                },
+            ],
+            "mapping": {
+                "dossiers": {
+                    "to": "dataset",
+                    "dataset": "igate_dossiers",
+                    "unit_field": "don_vi.ma",
+                },
+                "monthly": {
+                    "to": "values",
+                    "element": "DOSSIERS_RECEIVED",
+                    "unit_field": "ma_don_vi",
+                    "period_field": "thang",
+                    "option_field": "kenh",
+                    "value_field": "so_ho_so_tiep_nhan",
+                },
+            },
+        },
+    }
