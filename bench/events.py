@@ -42,6 +42,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from dieuhanh.capabilities import metadata
 from dieuhanh.core.db import migrate
 from dieuhanh.core.db.engine import make_engine, make_session_factory
 from dieuhanh.core.events import (
@@ -261,6 +262,7 @@ def burst(engine: Engine, sessions, count: int) -> float:  # type: ignore[no-unt
 
 
 def main() -> None:
+    metadata()  # every capability's tables: the events table's unit_id refers to units
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--subscriber")

@@ -1,5 +1,6 @@
-"""The data hub's part of `dieuhanh demo`: an iGate stand-in on loopback, growing as time
-passes, and the ready-made source that syncs from it every minute."""
+"""The data hub's part of `dieuhanh demo`: stand-ins on loopback for iGate (an API, growing as
+time passes, synced every minute) and the Resolution 57 monitoring page (a web page, read every
+ten minutes), with the ready-made sources that read them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from dieuhanh.core.runtime import Runtime
 from dieuhanh.datahub.models import DataSource
 from dieuhanh.datahub.service import save_source
 from dieuhanh.datahub.spec import parse_spec
-from dieuhanh.datahub.standins import IGateStandIn, igate_source
+from dieuhanh.datahub.standins import (
+    IGateStandIn,
+    Nq57StandIn,
+    documents_upload_source,
+    igate_source,
+    nq57_source,
+)
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import children, get_unit
 from dieuhanh.units.types import COMMUNE_LEVEL
@@ -28,18 +35,27 @@ def start(runtime: Runtime) -> DemoPart:
     with runtime.sessions() as session:
         province = get_unit(session, settings.province_code)
         communes: list[Unit] = children(session, province, COMMUNE_LEVEL)
-        stand_in = IGateStandIn(
-            [(unit.code, unit.name) for unit in communes], grow_every=GROW_EVERY_SECONDS
-        )
-        url = stand_in.start()
+        named = [(unit.code, unit.name) for unit in communes]
+        igate = IGateStandIn(named, grow_every=GROW_EVERY_SECONDS)
+        nq57 = Nq57StandIn(named)
+        igate_url, nq57_url = igate.start(), nq57.start()
         set_actor(session, SYSTEM)
-        # The port changes at every start: the source follows it (its history stays).
-        spec = parse_spec(igate_source(url))
-        existing = session.scalar(select(DataSource).where(DataSource.code == spec.code))
-        if existing is None or existing.config != spec.config:
-            save_source(session, spec)
+        for declared in (igate_source(igate_url), nq57_source(nq57_url), documents_upload_source()):
+            # The ports change at every start: the sources follow (their history stays).
+            spec = parse_spec(declared)
+            existing = session.scalar(select(DataSource).where(DataSource.code == spec.code))
+            if existing is None or existing.config != spec.config:
+                save_source(session, spec)
         session.commit()
+
+    def stop() -> None:
+        igate.stop()
+        nq57.stop()
+
     return DemoPart(
-        banner=[f"data hub:       iGate stand-in on {url} (synced every minute: /datahub)"],
-        stop=stand_in.stop,
+        banner=[
+            f"data hub:       iGate stand-in on {igate_url}, Resolution 57 page on {nq57_url} "
+            "(synced on schedule: /datahub)"
+        ],
+        stop=stop,
     )

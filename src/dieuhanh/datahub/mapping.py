@@ -63,6 +63,8 @@ class ValuesMapping(_UnitField):
     period_field: str | None = None
     period_type: PeriodType | None = None  # period_field holds a date, not a period code
     value_field: str
+    # "vi": numbers as Vietnamese pages write them (1.234,5 and 12,5 %) are read as 1234.5, 12.5
+    value_format: Literal["plain", "vi"] = "plain"
     option: str | None = None
     option_field: str | None = None
     comment_field: str | None = None
@@ -156,6 +158,16 @@ def text_of(record: Any, path: str) -> str:
     return str(value).strip()
 
 
+def optional_text(record: Any, path: str | None) -> str | None:
+    """A field that may be missing or empty (a comment): None then."""
+    if path is None:
+        return None
+    try:
+        return text_of(record, path)
+    except RecordProblem:
+        return None
+
+
 def record_key(record: Any, primary_key: str | list[str]) -> str:
     keys = [primary_key] if isinstance(primary_key, str) else primary_key
     return "|".join(text_of(record, key) for key in keys)[:200]
@@ -165,6 +177,13 @@ def fingerprint(record: Any) -> str:
     """Of a JSON-native record (what every connector yields): equal records, equal prints."""
     canonical = json.dumps(record, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def value_text(mapping: ValuesMapping, record: Any) -> str:
+    text = text_of(record, mapping.value_field)
+    if mapping.value_format == "vi":
+        text = text.replace("%", "").replace(" ", "").replace(".", "").replace(",", ".")
+    return text
 
 
 def period_code(mapping: ValuesMapping, record: Any) -> str:

@@ -44,6 +44,7 @@ class RunStatus(StrEnum):
 class Trigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
+    UPLOAD = "upload"
 
 
 class DataSource(Base):

@@ -7,9 +7,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from dieuhanh.core.access import Permission, require
+from dieuhanh.core.errors import NotFound
 from dieuhanh.core.http.deps import Db
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
+from dieuhanh.datahub.connectors.upload import UploadConfig
 from dieuhanh.datahub.models import DataSource, SourceRun, SourceState
+from dieuhanh.datahub.runs import get_source
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("/datahub", "nav.datahub", permission=Permission.READ_ALL, order=45)]
@@ -41,3 +44,14 @@ def datahub_status(request: Request, db: Db, principal: PagePrincipal) -> Respon
         counts=counts,
         can_run=principal.can(Permission.MANAGE_SOURCES),
     )
+
+
+@router.get("/datahub/sources/{code}/upload", response_class=HTMLResponse)
+def upload_page(code: str, request: Request, db: Db, principal: PagePrincipal) -> Response:
+    """Send a file to an upload source: a preview of every row first, then the import."""
+    require(principal, Permission.WRITE_OWN)
+    source = get_source(db, code)
+    if source.kind != "upload":
+        raise NotFound(f"Data source '{code}' takes no files.", code="not_an_upload_source")
+    columns = UploadConfig.model_validate(source.config).columns
+    return render(request, "datahub/upload.html", principal, source=source, columns=columns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -14,13 +14,21 @@ from dieuhanh.core.access import Permission, require
 from dieuhanh.core.errors import InvalidInput, NotFound
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
+from dieuhanh.core.uploads import ImportUpload, Upload
+from dieuhanh.datahub.connectors import Upload as SentFile
 from dieuhanh.datahub.models import DatasetRecord, DataSource, RunPayload, SourceRun, Trigger
 from dieuhanh.datahub.provenance import trace_value
-from dieuhanh.datahub.runs import get_source, payload_body, run_source
+from dieuhanh.datahub.runs import get_source, payload_body, preview_upload, run_source
 from dieuhanh.datahub.service import save_source
 from dieuhanh.datahub.spec import parse_spec
 
 router = api_router("datahub")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+SOURCE_UPLOAD = ImportUpload(
+    MAX_UPLOAD_BYTES,
+    "xlsx or CSV, with the source's template columns",
+    {"dry_run": "true: a preview of every row's problems, nothing written"},
+)
 
 
 class SourceOut(BaseModel):
@@ -164,6 +172,69 @@ async def run_now(code: str, request: Request, principal: CurrentPrincipal) -> R
         run_source, runtime, code, trigger=Trigger.MANUAL, started_by=principal.username
     )
     return RunResult.model_validate(outcome.to_json())
+
+
+class UploadPreview(BaseModel):
+    dry_run: bool = True
+    fetched: int
+    new: int
+    updated: int
+    unchanged: int
+    rejected: int
+    problems: list[dict[str, Any]] = Field(
+        description="Each rejected row: `{record: row number in the file, field: column "
+        "header, message}` (the first 100)."
+    )
+    rows: list[dict[str, Any]] = Field(description="The first 50 rows as read: `{row, values}`.")
+
+
+class UploadResult(RunResult):
+    problems: list[dict[str, Any]]
+
+
+@router.post(
+    "/sources/{code}/upload",
+    response_model=UploadPreview | UploadResult,
+    summary="Send a file to an upload source",
+    description="An Excel (.xlsx) or CSV file against the source's template: headers match "
+    "whatever their accents and spacing. `dry_run=true` answers what would happen row by row "
+    "and writes nothing; otherwise the good rows are stored in a recorded run and the bad "
+    "ones listed with their row and column. People who may write their own unit's data can "
+    "upload; each row must be within their scope. At most 50 MB (413 past it).",
+    openapi_extra=SOURCE_UPLOAD.openapi,
+)
+async def upload_file(
+    code: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    upload: Annotated[Upload, Depends(SOURCE_UPLOAD)],
+) -> UploadPreview | UploadResult:
+    require(principal, Permission.WRITE_OWN)  # each row is then held to the write scope
+    runtime = get_runtime(request)
+    with runtime.sessions() as session:
+        if get_source(session, code).kind != "upload":
+            raise InvalidInput(
+                f"Data source '{code}' is not an upload source.", code="not_an_upload_source"
+            )
+    file = SentFile(upload.data, upload.filename)
+    if upload.flag("dry_run"):
+        preview = await run_in_threadpool(preview_upload, runtime, code, file, principal)
+        counts = preview.outcome.to_json()
+        return UploadPreview(
+            **{key: counts[key] for key in ("fetched", "new", "updated", "unchanged", "rejected")},
+            problems=preview.outcome.problems,
+            rows=preview.rows,
+        )
+    outcome = await run_in_threadpool(
+        run_source,
+        runtime,
+        code,
+        trigger=Trigger.UPLOAD,
+        started_by=principal.username,
+        upload=file,
+        principal=principal,
+    )
+    return UploadResult.model_validate(outcome.to_json() | {"problems": outcome.problems})
 
 
 @router.get("/sources/{code}/runs", response_model=list[RunOut], summary="A source's runs")

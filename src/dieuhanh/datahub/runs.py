@@ -27,15 +27,18 @@ from sqlalchemy import CursorResult, String, bindparam, func, insert, or_, selec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from dieuhanh.core.access import Principal
 from dieuhanh.core.db.actor import Actor, set_actor
 from dieuhanh.core.db.base import utcnow
-from dieuhanh.core.errors import Conflict, DieuhanhError, NotFound
+from dieuhanh.core.errors import Conflict, DieuhanhError, InvalidInput, NotFound
 from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.datahub.connectors import (
+    Connector,
     FetchContext,
     Page,
     SourceFailure,
+    Upload,
     connector_for,
     highest,
 )
@@ -47,10 +50,12 @@ from dieuhanh.datahub.mapping import (
     UnitMatcher,
     ValuesMapping,
     fingerprint,
+    optional_text,
     parse_mappings,
     period_code,
     record_key,
     text_of,
+    value_text,
 )
 from dieuhanh.datahub.models import (
     DatasetRecord,
@@ -68,6 +73,7 @@ from dieuhanh.indicators.values.save import ValueRow, save_values
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=15)  # renewed at every page
+PROGRESS = ("fetched", "new", "updated", "unchanged", "rejected")
 KEYS_PER_QUERY = 1000  # stored records looked up per query (well under any parameter limit)
 MAX_PROBLEMS = 100  # rejections kept per run, each naming its payload, record and field
 RETRY_BACKOFF = (60, 300, 900, 3600)  # seconds after 1, 2, 3, 4+ failed runs in a row
@@ -144,12 +150,17 @@ def run_source(
     trigger: str = Trigger.MANUAL,
     started_by: str | None = None,
     environ: dict[str, str] | None = None,
+    upload: Upload | None = None,
+    principal: Principal | None = None,
 ) -> RunOutcome:
-    """One run, recorded whatever happens; Conflict when the source is running already."""
+    """One run, recorded whatever happens; Conflict when the source is running already.
+    ``upload``: the file an upload source reads; ``principal``: whose write scope applies."""
     outcome, source_id = _start(runtime, code, trigger, started_by)
     cursors: dict[str, str] = {}
     try:
-        cursors = _fetch_and_store(runtime, source_id, outcome, environ or dict(os.environ))
+        plan = _plan(runtime, source_id, environ or dict(os.environ), upload)
+        store = plan.store(runtime, outcome, principal)
+        cursors = plan.run(store)
         outcome.status = RunStatus.SUCCEEDED
     except (SourceFailure, DieuhanhError) as exc:
         outcome.status, outcome.error = RunStatus.FAILED, str(exc)
@@ -157,8 +168,89 @@ def run_source(
         log.exception("data source %s: run %s failed", code, outcome.run_id)
         outcome.status = RunStatus.FAILED
         outcome.error = f"internal error ({type(exc).__name__}); see the server log"
+    outcome.problems.sort(key=_in_file_order)
     _finish(runtime, source_id, outcome, cursors)
     return outcome
+
+
+def _in_file_order(problem: dict[str, Any]) -> tuple[int, int]:
+    return problem["payload"], problem["record"]
+
+
+@dataclass
+class Preview:
+    outcome: RunOutcome
+    rows: list[dict[str, Any]]  # the first rows as read: {row, values}
+
+
+PREVIEW_ROWS = 50
+
+
+def preview_upload(
+    runtime: Runtime, code: str, upload: Upload, principal: Principal | None
+) -> Preview:
+    """What an upload would do, row by row, with nothing written and no run recorded."""
+    with runtime.sessions() as session:
+        source_id = get_source(session, code).id
+    plan = _plan(runtime, source_id, {}, upload)
+    outcome = RunOutcome(run_id=0)
+    store = plan.store(runtime, outcome, principal, dry_run=True)
+    rows: list[dict[str, Any]] = []
+    try:
+        pages = list(plan.pages())
+    except SourceFailure as exc:
+        raise InvalidInput(str(exc), code="invalid_file") from None
+    for sequence, page in enumerate(pages, start=1):
+        store.page(sequence, page, plan.mappings[page.resource])
+        numbers = page.row_numbers or list(range(1, len(page.records) + 1))
+        for number, record in zip(numbers, page.records, strict=False):
+            if len(rows) < PREVIEW_ROWS:
+                rows.append({"row": number, "values": record})
+    outcome.status = RunStatus.SUCCEEDED
+    outcome.problems.sort(key=_in_file_order)
+    return Preview(outcome, rows)
+
+
+@dataclass
+class _Plan:
+    """A source ready to run: its connector, config, mappings and what the store needs."""
+
+    code: str
+    source_id: int
+    connector: Connector
+    config: dict[str, Any]
+    mappings: dict[str, Mapping]
+    matcher: UnitMatcher
+    catalog: Catalog | None
+    context: FetchContext
+
+    def pages(self) -> Iterator[Page]:
+        return self.connector.fetch(self.config, self.context)
+
+    def store(
+        self,
+        runtime: Runtime,
+        outcome: RunOutcome,
+        principal: Principal | None,
+        dry_run: bool = False,
+    ) -> _Store:
+        return _Store(
+            runtime, self.code, self.source_id, outcome, self.matcher, self.catalog,
+            principal=principal, dry_run=dry_run,
+        )  # fmt: skip
+
+    def run(self, store: _Store) -> dict[str, str]:
+        """Store every page; the highest cursor of each resource."""
+        cursors: dict[str, str] = {}
+        depth = self.context.settings.prefetch_pages
+        for sequence, page in enumerate(prefetched(self.pages(), depth), start=1):
+            store.page(sequence, page, self.mappings[page.resource])
+            if page.cursor is not None:
+                values = [value for value in (cursors.get(page.resource), page.cursor) if value]
+                best = highest(values)
+                if best is not None:
+                    cursors[page.resource] = best
+        return cursors
 
 
 def _start(
@@ -189,9 +281,9 @@ def _start(
         return RunOutcome(run_id=run.id), source.id
 
 
-def _fetch_and_store(
-    runtime: Runtime, source_id: int, outcome: RunOutcome, environ: dict[str, str]
-) -> dict[str, str]:
+def _plan(
+    runtime: Runtime, source_id: int, environ: dict[str, str], upload: Upload | None
+) -> _Plan:
     settings = runtime.settings
     with runtime.sessions() as session:
         source = session.get_one(DataSource, source_id)
@@ -209,17 +301,9 @@ def _fetch_and_store(
         policy=NetworkPolicy.of(settings.datahub.allowed_networks, setting=POLICY_SETTING),
         cursor=stored_cursor,
         environ=environ,
+        upload=upload,
     )
-    cursors: dict[str, str] = {}
-    store = _Store(runtime, code, source_id, outcome, matcher, catalog)
-    pages = prefetched(connector.fetch(config, context), settings.datahub.prefetch_pages)
-    for sequence, page in enumerate(pages, start=1):
-        store.page(sequence, page, mappings[page.resource])
-        if page.cursor is not None:
-            best = highest([value for value in (cursors.get(page.resource), page.cursor) if value])
-            if best is not None:
-                cursors[page.resource] = best
-    return cursors
+    return _Plan(code, source_id, connector, config, mappings, matcher, catalog, context)
 
 
 def prefetched(pages: Iterator[Page], depth: int) -> Iterator[Page]:
@@ -270,35 +354,76 @@ def _maps_values(mappings: dict[str, Mapping]) -> bool:
 
 @dataclass
 class _Store:
+    """Stores pages for one run. ``dry_run``: counts and rejections exactly as a real run would
+    find them, nothing written (an upload's preview). ``principal``: a person's upload, held to
+    their write scope; None is the hub itself (a source configured by an administrator)."""
+
     runtime: Runtime
     code: str
     source_id: int
     outcome: RunOutcome
     matcher: UnitMatcher
     catalog: Catalog | None
+    principal: Principal | None = None
+    dry_run: bool = False
+    payload_id: int | None = None  # the last page's; a page without a body shares it
+    page_now: Page | None = None
+
+    @property
+    def run_id(self) -> int | None:
+        return None if self.dry_run else self.outcome.run_id
 
     def page(self, sequence: int, page: Page, mapping: Mapping) -> None:
+        self.page_now = page
         with self.runtime.sessions() as session:
-            set_actor(session, Actor(name=f"datahub:{self.code}", via="system"))
-            payload = _keep_payload(session, self.outcome.run_id, sequence, page)
+            set_actor(session, self._actor())
+            if not self.dry_run and page.body is not None:
+                self.payload_id = _keep_payload(session, self.outcome.run_id, sequence, page).id
             self.outcome.fetched += len(page.records)
+            for index, (field, message) in sorted(page.rejected.items()):
+                self.reject(index, field, message)
             if isinstance(mapping, DatasetMapping):
-                self._records(session, payload.id, page, mapping)
+                self._records(session, page, mapping)
             else:
-                self._values(session, payload.id, page.records, mapping)
+                self._values(session, page, mapping)
+            if self.dry_run:
+                session.rollback()
+                return
             session.execute(
                 update(DataSource)
                 .where(DataSource.id == self.source_id)
                 .values(running_until=utcnow() + LEASE)
             )
+            # The counts so far, for whoever watches a long run (an upload's progress).
+            counts = self.outcome.to_json()
+            session.execute(
+                update(SourceRun)
+                .where(SourceRun.id == self.outcome.run_id)
+                .values({name: counts[name] for name in PROGRESS})
+            )
             session.commit()
 
-    def _records(
-        self, session: Session, payload_id: int, page: Page, mapping: DatasetMapping
-    ) -> None:
+    def _actor(self) -> Actor:
+        if self.principal is None:
+            return Actor(name=f"datahub:{self.code}", via="system")
+        return Actor(name=self.principal.username, via="api", user_id=self.principal.user_id)
+
+    def reject(self, index: int, field: str, message: str) -> None:
+        """A record left out: named by its row in the file, or its place in the page."""
+        page = self.page_now
+        number = page.row_numbers[index - 1] if page and page.row_numbers else index
+        label = page.labels.get(field, field) if page else field
+        if label != field:
+            message = message.replace(repr(field), repr(label))
+        self.outcome.reject(self.payload_id or 0, number, label, message)
+
+    def _records(self, session: Session, page: Page, mapping: DatasetMapping) -> None:
         rows: dict[str, tuple[dict[str, Any], int | None, str]] = {}
         primary_key = mapping.primary_key or page.primary_key
+        scope = self.principal.write_scope if self.principal else None
         for index, record in enumerate(page.records, start=1):
+            if index in page.rejected:
+                continue
             try:
                 if not isinstance(record, dict):
                     raise RecordProblem("", "the record is not an object")
@@ -306,12 +431,17 @@ class _Store:
                     raise RecordProblem("primary_key", "the mapping names no primary_key")
                 key = record_key(record, primary_key)
                 unit_id = self.matcher.match(mapping, record)[0] if mapping.unit_field else None
+                if scope is not None and not scope.allows(unit_id):
+                    raise RecordProblem(
+                        mapping.unit_field or "",
+                        "outside your unit: you may add records of your own unit only",
+                    )
             except RecordProblem as problem:
-                self.outcome.reject(payload_id, index, problem.field, problem.message)
+                self.reject(index, problem.field, problem.message)
                 continue
             rows[key] = (record, unit_id, fingerprint(record))
         stored = _stored_records(session, mapping.dataset, list(rows))
-        now, run_id = utcnow(), self.outcome.run_id
+        now, run_id, payload_id = utcnow(), self.run_id, self.payload_id
         new_rows: list[dict[str, Any]] = []
         changed_rows: list[dict[str, Any]] = []
         for key, (data, unit_id, print_) in rows.items():
@@ -333,27 +463,27 @@ class _Store:
                         "updated_at": now,
                     }
                 )  # fmt: skip
-        if new_rows:
+        if new_rows and not self.dry_run:
             _insert_records(session, new_rows)
-        if changed_rows:
+        if changed_rows and not self.dry_run:
             session.execute(update(DatasetRecord), changed_rows)
         self.outcome.new += len(new_rows)
         self.outcome.updated += len(changed_rows)
         self.outcome.unchanged += len(rows) - len(new_rows) - len(changed_rows)
 
-    def _values(
-        self, session: Session, payload_id: int, records: list[Any], mapping: ValuesMapping
-    ) -> None:
+    def _values(self, session: Session, page: Page, mapping: ValuesMapping) -> None:
         rows: list[ValueRow] = []
-        for index, record in enumerate(records, start=1):
+        for index, record in enumerate(page.records, start=1):
+            if index in page.rejected:
+                continue
             try:
                 element = mapping.element or text_of(record, mapping.element_field or "")
                 unit_code = self.matcher.match(mapping, record)[1]
-                value = text_of(record, mapping.value_field)
+                value = value_text(mapping, record)
                 option = mapping.option or (
                     text_of(record, mapping.option_field) if mapping.option_field else None
                 )
-                comment = text_of(record, mapping.comment_field) if mapping.comment_field else None
+                comment = optional_text(record, mapping.comment_field)
                 rows.append(
                     ValueRow(
                         element=element, unit=unit_code, period=period_code(mapping, record),
@@ -361,20 +491,21 @@ class _Store:
                     )
                 )  # fmt: skip
             except RecordProblem as problem:
-                self.outcome.reject(payload_id, index, problem.field, problem.message)
+                self.reject(index, problem.field, problem.message)
         summary = save_values(
             session,
-            None,
+            self.principal,
             rows,
             source=Source.CONNECTOR,
-            source_detail=source_detail(self.code, self.outcome.run_id, payload_id),
+            source_detail=source_detail(self.code, self.outcome.run_id, self.payload_id or 0),
             catalog=self.catalog,
+            dry_run=self.dry_run,
         )
         self.outcome.new += summary.imported
         self.outcome.updated += summary.updated + summary.deleted
         self.outcome.unchanged += summary.ignored
         for conflict in summary.conflicts:
-            self.outcome.reject(payload_id, conflict.row, conflict.property, conflict.message)
+            self.reject(conflict.row, conflict.property, conflict.message)
 
 
 RECORD_COLUMNS = (
@@ -443,15 +574,16 @@ def _stored_records(
 
 
 def _keep_payload(session: Session, run_id: int, sequence: int, page: Page) -> RunPayload:
+    body = page.body or b""
     payload = RunPayload(
         run_id=run_id,
         sequence=sequence,
         resource=page.resource,
         reference=page.reference[:2000],
         content_type=(page.content_type or "")[:100] or None,
-        size=len(page.body),
-        sha256=hashlib.sha256(page.body).hexdigest(),
-        body=zlib.compress(page.body, 6),
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        body=zlib.compress(body, 6),
         records=len(page.records),
         received_at=utcnow(),
     )

@@ -101,6 +101,11 @@ def parse_spec(data: Any, where: str = "") -> SourceSpec:
     except ValidationError as exc:
         raise InvalidInput(describe_errors(exc, where), code="invalid_source") from None
     connector_for(spec.kind).check(spec.config, where=f"{where}config")
+    if spec.kind == "upload" and spec.schedule:
+        raise InvalidInput(
+            f"{where}schedule: an upload source runs when a file is sent; leave it empty",
+            code="invalid_source",
+        )
     return spec
 
 

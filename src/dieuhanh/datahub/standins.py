@@ -33,8 +33,46 @@ PROCEDURES = (
 CHANNELS = ("Trực tuyến", "Trực tiếp", "Bưu chính công ích")
 
 
+class _Served:
+    """A stand-in's HTTP server on loopback, in a thread; ``_answer`` handles each GET."""
+
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                stand_in._answer(self)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        name = type(self).__name__
+        threading.Thread(target=self._server.serve_forever, daemon=True, name=name).start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class IGateStandIn:
+class IGateStandIn(_Served):
     """``communes``: (official code, name) of the units dossiers are filed in."""
 
     communes: list[tuple[str, str]]
@@ -55,7 +93,6 @@ class IGateStandIn:
         for index in range(self.dossiers):
             received = start + timedelta(minutes=index * 90 * 24 * 60 // max(self.dossiers, 1))
             self._records.append(self._dossier(index + 1, received))
-        self._server: ThreadingHTTPServer | None = None
 
     # -- data ------------------------------------------------------------------------------
 
@@ -139,36 +176,6 @@ class IGateStandIn:
             ]
         }
 
-    # -- server ----------------------------------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                stand_in._answer(self)
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="igate").start()
-        return f"http://{host}:{self._server.server_address[1]}/"
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
@@ -201,6 +208,51 @@ class IGateStandIn:
         else:
             return False
         return True
+
+
+@dataclass
+class Nq57StandIn(_Served):
+    """The Resolution 57 monitoring site (science, technology, innovation and digital
+    transformation): a web page, no API. A table of the communes' task progress and two
+    summary figures, numbers written the Vietnamese way (62,5)."""
+
+    communes: list[tuple[str, str]]
+    seed: int = 57
+    layout_changed: bool = False  # the site was redesigned: the table's id is gone
+
+    def __post_init__(self) -> None:
+        pick = random.Random(self.seed)
+        self.rows = []
+        for code, name in self.communes:
+            tasks = pick.randint(8, 24)
+            self.rows.append((code, name, tasks, pick.randint(0, tasks)))
+
+    def page(self) -> str:
+        table_id = "bang-tien-do-moi" if self.layout_changed else "tien-do"
+        body = "".join(
+            f"<tr><td>{index}</td><td>{code}</td><td>{name}</td><td>{tasks}</td>"
+            f"<td>{done}</td><td>{100 * done / tasks:.1f}".replace(".", ",")
+            + "</td></tr>"
+            for index, (code, name, tasks, done) in enumerate(self.rows, start=1)
+        )
+        total = sum(row[2] for row in self.rows)
+        done = sum(row[3] for row in self.rows)
+        return (
+            "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
+            "<title>Theo dõi thực hiện Nghị quyết 57-NQ/TW</title></head><body>"
+            "<h1>Tiến độ thực hiện Nghị quyết 57-NQ/TW trên địa bàn tỉnh</h1>"
+            f"<p id='ky'>Kỳ báo cáo: <span class='so'>{datetime.now(UTC):%m/%Y}</span></p>"
+            f"<div id='tong'>Tổng số nhiệm vụ: <b class='so'>{total:,}</b></div>".replace(",", ".")
+            + f"<div id='xong'>Đã hoàn thành: <b class='so'>{done:,}</b></div>".replace(",", ".")
+            + f"<table id='{table_id}' class='table'><thead><tr><th>STT</th><th>Mã đơn vị</th>"
+            "<th>Đơn vị</th><th>Số nhiệm vụ</th><th>Đã hoàn thành</th><th>Tỷ lệ (%)</th></tr>"
+            f"</thead><tbody>{body}</tbody></table></body></html>"
+        )
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        if urlsplit(handler.path).path != "/tien-do":
+            return _send(handler, 404, {"error": "Không tìm thấy"})
+        _send_raw(handler, 200, self.page().encode(), "text/html; charset=utf-8")
 
 
 def _month(moment: str) -> str:
@@ -290,6 +342,75 @@ def igate_source(base_url: str, *, schedule: str | None = "* * * * *") -> dict[s
                     "option_field": "kenh",
                     "value_field": "so_ho_so_tiep_nhan",
                 },
+            },
+        },
+    }
+
+
+def nq57_source(base_url: str, *, schedule: str | None = "*/10 * * * *") -> dict[str, Any]:
+    """The ready-made source that reads the Resolution 57 stand-in page."""
+    return {
+        "code": "nq57_progress",
+        "name": "Tiến độ Nghị quyết 57 (trang theo dõi)",
+        "kind": "web_page",
+        "schedule": schedule,
+        "freshness": {"daily_by": "17:00"},
+        "config": {
+            "url": base_url + "tien-do",
+            "tables": [
+                {"name": "progress", "selector": "table#tien-do", "primary_key": "ma_don_vi"}
+            ],
+            "figures": [
+                {
+                    "name": "summary",
+                    "fields": {
+                        "ky_bao_cao": "#ky .so",
+                        "tong_nhiem_vu": "#tong .so",
+                        "da_hoan_thanh": "#xong .so",
+                    },
+                }
+            ],
+            "mapping": {
+                "progress": {
+                    "to": "dataset",
+                    "dataset": "nq57_progress",
+                    "unit_field": "ma_don_vi",
+                },
+                "summary": {
+                    "to": "dataset",
+                    "dataset": "nq57_summary",
+                    "primary_key": "ky_bao_cao",
+                },
+            },
+        },
+    }
+
+
+def documents_upload_source() -> dict[str, Any]:
+    """A ready-made upload source: each unit's monthly count of incoming documents, sent as an
+    Excel or CSV file (what units mail today), landing as DOCS_INCOMING values."""
+    return {
+        "code": "docs_incoming_upload",
+        "name": "Văn bản đến hằng tháng (tệp Excel của đơn vị)",
+        "kind": "upload",
+        "freshness": {"max_age_minutes": 60 * 24 * 35},
+        "config": {
+            "columns": [
+                {"key": "ma_don_vi", "header": "Mã đơn vị", "required": True},
+                {"key": "thang", "header": "Tháng", "required": True, "aliases": ["Kỳ báo cáo"]},
+                {"key": "so_van_ban_den", "header": "Số văn bản đến", "required": True},
+                {"key": "ghi_chu", "header": "Ghi chú"},
+            ],
+            "mapping": {
+                "rows": {
+                    "to": "values",
+                    "element": "DOCS_INCOMING",
+                    "unit_field": "ma_don_vi",
+                    "period_field": "thang",
+                    "value_field": "so_van_ban_den",
+                    "value_format": "vi",
+                    "comment_field": "ghi_chu",
+                }
             },
         },
     }

@@ -27,12 +27,24 @@ class SourceFailure(Exception):
 class Page:
     resource: str
     reference: str  # where it came from: a URL without secrets, a file name, a topic
-    body: bytes
+    body: bytes | None  # kept as the run's raw payload; None: part of the previous page's
     content_type: str | None
     records: list[Any]  # JSON-native (dict, list, str, int, float, bool, None): stored as is
     # The highest incremental cursor value among the records (None: not incremental).
     cursor: str | None = None
     primary_key: str | list[str] | None = None  # the resource's, for a dataset mapping
+    # A file's rows: each record's row number, and the column header of each field, so that a
+    # rejection reads "row 12, column Mã đơn vị" as the person sees their file.
+    row_numbers: list[int] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    # Records the connector already found wrong (1-based place → (field, reason)).
+    rejected: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    filename: str
 
 
 @dataclass
@@ -42,6 +54,7 @@ class FetchContext:
     # Per resource: the highest cursor value stored by earlier successful runs.
     cursor: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
+    upload: Upload | None = None  # the file of an upload run
 
 
 class Connector(Protocol):
@@ -76,8 +89,11 @@ def highest(values: list[str]) -> str | None:
 
 def _registry() -> dict[str, Connector]:
     from dieuhanh.datahub.connectors.rest_api import RestApiConnector
+    from dieuhanh.datahub.connectors.upload import UploadConnector
+    from dieuhanh.datahub.connectors.web_page import WebPageConnector
 
-    return {connector.kind: connector for connector in (RestApiConnector(),)}
+    connectors: tuple[Connector, ...] = (RestApiConnector(), WebPageConnector(), UploadConnector())
+    return {connector.kind: connector for connector in connectors}
 
 
 def kinds() -> list[str]:

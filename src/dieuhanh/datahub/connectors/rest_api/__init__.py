@@ -16,8 +16,8 @@ from typing import Any
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.redact import scrub_url
 from dieuhanh.datahub.connectors import FetchContext, Page, SourceFailure, highest
+from dieuhanh.datahub.connectors.http import RequestRefused, guarded_session, http_failure
 from dieuhanh.datahub.connectors.rest_api.config import Resource, RestApiConfig, parse
-from dieuhanh.datahub.connectors.rest_api.http import RequestRefused, guarded_session
 from dieuhanh.datahub.mapping import DatasetMapping, RecordProblem, parse_mappings, pick
 from dieuhanh.datahub.secrets import SecretMissing, resolve
 
@@ -136,23 +136,9 @@ def _pages(
             )
     except SourceFailure as exc:
         raise SourceFailure(f"{where}: {scrub(url)}: {exc}") from None
-    except RequestRefused as exc:
-        raise SourceFailure(f"{where}: {exc}") from None
-    except requests.HTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        raise SourceFailure(
-            f"{where}: {scrub(url)} answered HTTP {status} "
-            f"after {context.settings.request_attempts} attempt(s)"
-        ) from None
-    except requests.Timeout:
-        raise SourceFailure(
-            f"{where}: {scrub(url)} did not answer within "
-            f"{context.settings.request_timeout_seconds:g} s "
-            f"({context.settings.request_attempts} attempt(s))"
-        ) from None
-    except requests.ConnectionError as exc:
-        raise SourceFailure(f"{where}: cannot connect to {scrub(url)}: {_reason(exc)}") from None
-    except (JSONDecodeError, requests.JSONDecodeError) as exc:
+    except (RequestRefused, requests.RequestException) as exc:
+        raise SourceFailure(f"{where}: {http_failure(exc, scrub(url), context.settings)}") from None
+    except JSONDecodeError as exc:
         raise SourceFailure(f"{where}: {scrub(url)} did not answer JSON ({exc})") from None
     except (ValueError, KeyError, TypeError) as exc:
         # dlt's paginators and selectors: a total_path or cursor_path the page does not have.
@@ -170,14 +156,6 @@ def _check_layout(response: Any, selector: str) -> None:
         raise SourceFailure(
             f"the answer has no {selector!r} (data_selector): has the API's layout changed?"
         )
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "timed out"):
-        if marker in text:
-            return marker
-    return text[:200]
 
 
 def _cursor_values(records: list[Any], path: str) -> list[str]:

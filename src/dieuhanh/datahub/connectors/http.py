@@ -1,4 +1,5 @@
-"""The HTTP session a REST source is fetched with: dlt's retrying session, guarded.
+"""The HTTP session every HTTP source (REST API, web page) is fetched with: dlt's retrying
+session, guarded.
 
 dlt's ``Client`` retries 429, 5xx and connection errors with exponential backoff and honours
 Retry-After. Under it sits our adapter, which before each request (next-page links included)
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
+from dieuhanh.core.config import DatahubSettings
 from dieuhanh.core.network import NetworkPolicy, NetworkRefused, resolve
 
 CHUNK = 64 * 1024
@@ -105,3 +107,31 @@ def guarded_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def http_failure(exc: Exception, url: str, settings: DatahubSettings) -> str:
+    """What went wrong with a request, for a person (``url`` already scrubbed of secrets).
+    requests' JSONDecodeError is a RequestException too: it is told apart first."""
+    import requests
+
+    attempts = f"{settings.request_attempts} attempt(s)"
+    if isinstance(exc, RequestRefused):
+        return str(exc)
+    if isinstance(exc, requests.JSONDecodeError):
+        return f"{url} did not answer JSON ({exc})"
+    if isinstance(exc, requests.HTTPError):
+        status = exc.response.status_code if exc.response is not None else "?"
+        return f"{url} answered HTTP {status} after {attempts}"
+    if isinstance(exc, requests.Timeout):
+        return f"{url} did not answer within {settings.request_timeout_seconds:g} s ({attempts})"
+    if isinstance(exc, requests.ConnectionError):
+        return f"cannot connect to {url}: {_reason(exc)}"
+    return f"{url}: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out"):
+        if marker in text:
+            return marker
+    return text[:200]
