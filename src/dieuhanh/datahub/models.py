@@ -149,3 +149,87 @@ class DatasetRecord(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DatasetAggregate(Base):
+    """A dataset turned into data values (e.g. overdue dossiers per commune per month)."""
+
+    __tablename__ = "dataset_aggregates"
+    __audited__ = True
+    __audit_ignore__ = frozenset({"last_run_at", "last_result", "updated_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    figure: Mapped[dict[str, Any]] = mapped_column(JSONType)  # a figures.Figure over a dataset
+    element: Mapped[str] = mapped_column(String(50))
+    option: Mapped[str | None] = mapped_column(String(50))
+    periods: Mapped[str] = mapped_column(String(200))  # e.g. "LAST_12_MONTHS;THIS_MONTH"
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return self.code
+
+
+class Reconciliation(Base):
+    """Two figures of the same thing from two sources (đối soát), lined up by unit and period."""
+
+    __tablename__ = "reconciliations"
+    __audited__ = True
+    __audit_ignore__ = frozenset({"last_run_at", "last_result", "updated_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    left: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    right: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    periods: Mapped[str] = mapped_column(String(200))
+    tolerance_absolute: Mapped[float] = mapped_column(default=0.0)
+    tolerance_relative: Mapped[float] = mapped_column(default=0.0)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return self.code
+
+
+class MismatchState(StrEnum):
+    OPEN = "open"  # the two figures differ beyond the tolerance
+    RESOLVED = "resolved"  # a person explained it (which figure is right, and why)
+    CLEARED = "cleared"  # the figures agree again (a source was corrected)
+
+
+class ReconciliationMismatch(Base):
+    """One difference, from when it was first seen to its resolution: the history stays."""
+
+    __tablename__ = "reconciliation_mismatches"
+    __table_args__ = (Index("ix_reconciliation_mismatches_state", "reconciliation_id", "state"),)
+    __audited__ = True
+    __audit_ignore__ = frozenset({"left_value", "right_value", "difference", "last_seen_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reconciliation_id: Mapped[int] = mapped_column(
+        ForeignKey("reconciliations.id", ondelete="CASCADE")
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    period_code: Mapped[str] = mapped_column(String(12))
+    left_value: Mapped[float | None] = mapped_column()
+    right_value: Mapped[float | None] = mapped_column()
+    difference: Mapped[float] = mapped_column()
+    state: Mapped[str] = mapped_column(String(10), default=MismatchState.OPEN)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def audit_unit_id(self) -> int:
+        return self.unit_id

@@ -10,11 +10,19 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.orm import Session
 
+from dieuhanh.core.db.actor import SYSTEM, set_actor
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import Conflict, DieuhanhError
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.datahub.freshness import refresh_state
-from dieuhanh.datahub.models import DataSource, RunPayload, Trigger
+from dieuhanh.datahub.models import (
+    DatasetAggregate,
+    DataSource,
+    Reconciliation,
+    RunPayload,
+    Trigger,
+)
+from dieuhanh.datahub.reconcile import reconcile, run_aggregate
 from dieuhanh.datahub.runs import run_source
 from dieuhanh.datahub.spec import SourceSpec
 
@@ -92,3 +100,26 @@ def trim_payloads(runtime: Runtime) -> int:
         result = session.execute(delete(RunPayload).where(RunPayload.received_at < before))
         session.commit()
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def refresh_figures(runtime: Runtime) -> str:
+    """Every aggregate, then every reconciliation (which may compare an aggregate's values);
+    one failing does not stop the others."""
+    done, failed = 0, []
+    with runtime.sessions() as session:
+        set_actor(session, SYSTEM)
+        aggregates = session.scalars(select(DatasetAggregate.code)).all()
+        reconciliations = session.scalars(select(Reconciliation.code)).all()
+    for code, work in [(c, run_aggregate) for c in aggregates] + [
+        (c, reconcile) for c in reconciliations
+    ]:
+        with runtime.sessions() as session:
+            set_actor(session, SYSTEM)
+            try:
+                work(session, code, runtime.today())
+                session.commit()
+                done += 1
+            except DieuhanhError as exc:
+                session.rollback()
+                failed.append(f"{code}: {exc}")
+    return f"{done} computed" + (f"; failed: {'; '.join(failed)}" if failed else "")
