@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from dieuhanh.core.capability import Capability
-from dieuhanh.datahub import cli, demo, jobs, models, pages, reconcile_routes, routes, topics
+from dieuhanh.datahub import (
+    cli,
+    demo,
+    jobs,
+    models,
+    pages,
+    push_routes,
+    reconcile_routes,
+    routes,
+    topics,
+)
 
 CAPABILITY = Capability(
     name="datahub",
     package="dieuhanh.datahub",
     title="Data hub",
     models=(models,),
-    api_routers=(routes.router, reconcile_routes.router),
+    api_routers=(
+        routes.router,
+        reconcile_routes.router,
+        push_routes.router,
+        push_routes.public,
+    ),
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,

@@ -45,6 +45,7 @@ class Trigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     UPLOAD = "upload"
+    PUSH = "push"
 
 
 class DataSource(Base):
@@ -79,6 +80,8 @@ class DataSource(Base):
     # Held while a run is going on, so two processes (or a click during a schedule) do not run
     # one source side by side; past it a crashed run's source can run again.
     running_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A push source's token, as its SHA-256: shown once when made, never stored or logged.
+    push_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dieuhanh.core.errors import InvalidInput
 
 CODE = re.compile(r"[a-z][a-z0-9_]{1,59}")
+SENT_TO = frozenset({"upload", "push"})  # kinds that receive data rather than fetch it
 
 
 class Freshness(BaseModel):
@@ -101,9 +102,9 @@ def parse_spec(data: Any, where: str = "") -> SourceSpec:
     except ValidationError as exc:
         raise InvalidInput(describe_errors(exc, where), code="invalid_source") from None
     connector_for(spec.kind).check(spec.config, where=f"{where}config")
-    if spec.kind == "upload" and spec.schedule:
+    if spec.kind in SENT_TO and spec.schedule:
         raise InvalidInput(
-            f"{where}schedule: an upload source runs when a file is sent; leave it empty",
+            f"{where}schedule: a {spec.kind} source runs when data is sent to it; leave it empty",
             code="invalid_source",
         )
     return spec

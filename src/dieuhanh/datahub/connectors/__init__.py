@@ -88,11 +88,17 @@ def highest(values: list[str]) -> str | None:
 
 
 def _registry() -> dict[str, Connector]:
+    from dieuhanh.datahub.connectors.push import PushConnector
     from dieuhanh.datahub.connectors.rest_api import RestApiConnector
     from dieuhanh.datahub.connectors.upload import UploadConnector
     from dieuhanh.datahub.connectors.web_page import WebPageConnector
 
-    connectors: tuple[Connector, ...] = (RestApiConnector(), WebPageConnector(), UploadConnector())
+    connectors: tuple[Connector, ...] = (
+        RestApiConnector(),
+        WebPageConnector(),
+        UploadConnector(),
+        PushConnector(),
+    )
     return {connector.kind: connector for connector in connectors}
 
 
