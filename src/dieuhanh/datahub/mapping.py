@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -70,10 +70,56 @@ class ValuesMapping(_UnitField):
     comment_field: str | None = None
 
 
-Mapping = DatasetMapping | ValuesMapping
-KINDS: dict[str, type[DatasetMapping] | type[ValuesMapping]] = {
+class SeriesMapping(_UnitField):
+    """Sensor readings: device, metric, time and value, stored as a time series. The unit comes
+    from ``devices`` (device → unit code), else ``unit_field``, else the point
+    (``lat_field``, ``lon_field``) in the imported boundaries."""
+
+    to: Literal["series"]
+    device_field: str | None = None
+    device_topic_level: int | None = Field(default=None, ge=0)
+    metric: str | None = None
+    metric_field: str | None = None
+    metric_topic_level: int | None = Field(default=None, ge=0)
+    value_field: str = "payload.value"
+    time_field: str | None = None  # default: when the hub received the message
+    devices: dict[str, str] = Field(default_factory=dict)
+    lat_field: str | None = None
+    lon_field: str | None = None
+
+    def device(self, record: Any) -> str:
+        if self.device_topic_level is not None:
+            return _topic_level(record, self.device_topic_level, "device_topic_level")
+        return text_of(record, self.device_field or "payload.device")
+
+    def metric_of(self, record: Any) -> str:
+        if self.metric is not None:
+            return self.metric
+        if self.metric_topic_level is not None:
+            return _topic_level(record, self.metric_topic_level, "metric_topic_level")
+        return text_of(record, self.metric_field or "payload.metric")
+
+    def moment(self, record: Any) -> datetime:
+        text = text_of(record, self.time_field or "received_at")
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise RecordProblem(self.time_field or "", f"{text!r} is not a time") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _topic_level(record: Any, level: int, name: str) -> str:
+    levels = text_of(record, "topic").split("/")
+    if level >= len(levels) or not levels[level]:
+        raise RecordProblem(name, f"topic {'/'.join(levels)!r} has no level {level}")
+    return levels[level]
+
+
+Mapping = DatasetMapping | ValuesMapping | SeriesMapping
+KINDS: dict[str, type[DatasetMapping] | type[ValuesMapping] | type[SeriesMapping]] = {
     "dataset": DatasetMapping,
     "values": ValuesMapping,
+    "series": SeriesMapping,
 }
 
 
@@ -87,7 +133,7 @@ def parse_mappings(data: Any, resources: list[str], where: str) -> dict[str, Map
         kind = KINDS.get(str(item.get("to"))) if isinstance(item, dict) else None
         if kind is None:
             raise InvalidInput(
-                f"{key}.to: say where the records go: `dataset` or `values`",
+                f"{key}.to: say where the records go: `dataset`, `values` or `series`",
                 code="invalid_source",
             )
         try:
@@ -241,7 +287,7 @@ class UnitMatcher:
         }
         return cls(by_code, by_name, by_alias)
 
-    def match(self, mapping: DatasetMapping | ValuesMapping, record: Any) -> tuple[int, str]:
+    def match(self, mapping: Mapping, record: Any) -> tuple[int, str]:
         assert mapping.unit_field is not None
         text = text_of(record, mapping.unit_field)
         found: tuple[int, str] | None

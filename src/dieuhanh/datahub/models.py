@@ -236,3 +236,25 @@ class ReconciliationMismatch(Base):
     @property
     def audit_unit_id(self) -> int:
         return self.unit_id
+
+
+class SensorReading(Base):
+    """One reading of a sensor (water level, rainfall, PM2.5), from an MQTT source."""
+
+    __tablename__ = "sensor_readings"
+    __table_args__ = (
+        UniqueConstraint("source_id", "device", "metric", "at"),
+        Index("ix_sensor_readings_unit_metric_at", "unit_id", "metric", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"))
+    device: Mapped[str] = mapped_column(String(100))
+    metric: Mapped[str] = mapped_column(String(60))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    value: Mapped[float] = mapped_column()
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("source_runs.id", ondelete="SET NULL"))
+    payload_id: Mapped[int | None] = mapped_column(
+        ForeignKey("run_payloads.id", ondelete="SET NULL")
+    )

@@ -16,11 +16,20 @@ from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.uploads import ImportUpload, Upload
 from dieuhanh.datahub.connectors import Upload as SentFile
-from dieuhanh.datahub.models import DatasetRecord, DataSource, RunPayload, SourceRun, Trigger
+from dieuhanh.datahub.models import (
+    DatasetRecord,
+    DataSource,
+    RunPayload,
+    SensorReading,
+    SourceRun,
+    Trigger,
+)
 from dieuhanh.datahub.provenance import trace_value
 from dieuhanh.datahub.runs import get_source, payload_body, preview_upload, run_source
 from dieuhanh.datahub.service import save_source
 from dieuhanh.datahub.spec import parse_spec
+from dieuhanh.units.models import Unit
+from dieuhanh.units.service import find_unit, subtree_ids
 
 router = api_router("datahub")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -370,3 +379,51 @@ def provenance(
         db, principal, element=element, unit=unit, period=period, option=option,
         province_code=get_runtime(request).settings.province_code,
     )  # fmt: skip
+
+
+class ReadingOut(BaseModel):
+    device: str
+    metric: str
+    unit: str | None
+    at: datetime
+    value: float
+
+
+@router.get(
+    "/sensors/readings",
+    response_model=list[ReadingOut],
+    summary="Sensor readings (time series from MQTT sources)",
+    description="Newest first, within my unit scope; `unit` (a code, its subtree), `metric` "
+    "(e.g. `water_level`), `device`, `since` (ISO time) narrow it down.",
+)
+def list_readings(
+    db: Db,
+    principal: CurrentPrincipal,
+    unit: str | None = None,
+    metric: str | None = None,
+    device: str | None = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[ReadingOut]:
+    query = (
+        select(SensorReading, Unit.code)
+        .outerjoin(Unit, Unit.id == SensorReading.unit_id)
+        .where(principal.read_scope.where(SensorReading.unit_id))
+        .order_by(SensorReading.at.desc())
+        .limit(limit)
+    )
+    if unit:
+        found = find_unit(db, unit)
+        ids = subtree_ids(db, found) if found is not None else frozenset()
+        if ids is not None:
+            query = query.where(SensorReading.unit_id.in_(ids))
+    if metric:
+        query = query.where(SensorReading.metric == metric)
+    if device:
+        query = query.where(SensorReading.device == device)
+    if since:
+        query = query.where(SensorReading.at >= since)
+    return [
+        ReadingOut(device=r.device, metric=r.metric, unit=code, at=r.at, value=r.value)
+        for r, code in db.execute(query)
+    ]

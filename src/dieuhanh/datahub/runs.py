@@ -18,7 +18,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from queue import Full, Queue
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from dieuhanh.datahub.mapping import (
     DatasetMapping,
     Mapping,
     RecordProblem,
+    SeriesMapping,
     UnitMatcher,
     ValuesMapping,
     fingerprint,
@@ -62,13 +63,16 @@ from dieuhanh.datahub.models import (
     DataSource,
     RunPayload,
     RunStatus,
+    SensorReading,
     SourceRun,
     Trigger,
 )
 from dieuhanh.datahub.spec import SourceSpec
+from dieuhanh.gis.service import locate
 from dieuhanh.indicators.catalog.catalog import Catalog
 from dieuhanh.indicators.catalog.models import Source
 from dieuhanh.indicators.values.save import ValueRow, save_values
+from dieuhanh.units.models import Unit
 
 log = logging.getLogger(__name__)
 
@@ -302,6 +306,7 @@ def _plan(
         cursor=stored_cursor,
         environ=environ,
         upload=upload,
+        source_code=code,
     )
     return _Plan(code, source_id, connector, config, mappings, matcher, catalog, context)
 
@@ -384,6 +389,8 @@ class _Store:
                 self.reject(index, field, message)
             if isinstance(mapping, DatasetMapping):
                 self._records(session, page, mapping)
+            elif isinstance(mapping, SeriesMapping):
+                self._series(session, page, mapping)
             else:
                 self._values(session, page, mapping)
             if self.dry_run:
@@ -470,6 +477,70 @@ class _Store:
         self.outcome.new += len(new_rows)
         self.outcome.updated += len(changed_rows)
         self.outcome.unchanged += len(rows) - len(new_rows) - len(changed_rows)
+
+    def _series(self, session: Session, page: Page, mapping: SeriesMapping) -> None:
+        """Readings, once each: a reading already stored (same device, metric and time, e.g.
+        a message the broker delivered twice) is counted unchanged."""
+        readings: dict[tuple[str, str, datetime], dict[str, Any]] = {}
+        valid = 0
+        for index, record in enumerate(page.records, start=1):
+            try:
+                device, metric = mapping.device(record), mapping.metric_of(record)
+                at = mapping.moment(record)
+                value = _number(text_of(record, mapping.value_field), mapping.value_field)
+                unit_id = self._unit_of_device(session, mapping, device, record)
+            except RecordProblem as problem:
+                self.reject(index, problem.field, problem.message)
+                continue
+            valid += 1
+            readings[(device, metric, at)] = {
+                "source_id": self.source_id, "device": device[:100], "metric": metric[:60],
+                "unit_id": unit_id, "at": at, "value": value, "run_id": self.run_id,
+                "payload_id": self.payload_id,
+            }  # fmt: skip
+        if not readings:
+            return
+        moments = [key[2] for key in readings]
+        stored = {
+            (device, metric, _utc(at))
+            for device, metric, at in session.execute(
+                select(SensorReading.device, SensorReading.metric, SensorReading.at).where(
+                    SensorReading.source_id == self.source_id,
+                    SensorReading.at.between(min(moments), max(moments)),
+                )
+            )
+        }
+        fresh = [
+            row for key, row in readings.items() if (key[0], key[1], _utc(key[2])) not in stored
+        ]
+        if fresh and not self.dry_run:
+            session.execute(insert(SensorReading), fresh)
+        self.outcome.new += len(fresh)
+        self.outcome.unchanged += valid - len(fresh)  # stored before, or twice in this batch
+
+    def _unit_of_device(
+        self, session: Session, mapping: SeriesMapping, device: str, record: Any
+    ) -> int | None:
+        if device in mapping.devices:
+            found = self.matcher.by_code.get(mapping.devices[device])
+            if found is None:
+                raise RecordProblem(
+                    "devices", f"device {device!r}: no unit {mapping.devices[device]!r}"
+                )
+            return found[0]
+        if mapping.unit_field:
+            return self.matcher.match(mapping, record)[0]
+        if mapping.lat_field and mapping.lon_field:
+            lat = _number(text_of(record, mapping.lat_field), mapping.lat_field)
+            lon = _number(text_of(record, mapping.lon_field), mapping.lon_field)
+            province = session.scalar(
+                select(Unit).where(Unit.code == self.runtime.settings.province_code.zfill(2))
+            )
+            unit = locate(session, lon, lat, province) if province is not None else None
+            if unit is None:
+                raise RecordProblem(mapping.lat_field, f"({lat}, {lon}) is in no commune")
+            return unit.id
+        return None
 
     def _values(self, session: Session, page: Page, mapping: ValuesMapping) -> None:
         rows: list[ValueRow] = []
@@ -571,6 +642,17 @@ def _stored_records(
         for query in queries
         for row_id, key, print_, unit_id in session.execute(query)
     }
+
+
+def _number(text: str, field: str) -> float:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise RecordProblem(field, f"{text!r} is not a number") from None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _keep_payload(session: Session, run_id: int, sequence: int, page: Page) -> RunPayload:

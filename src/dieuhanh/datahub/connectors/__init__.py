@@ -55,6 +55,7 @@ class FetchContext:
     cursor: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
     upload: Upload | None = None  # the file of an upload run
+    source_code: str = ""  # a stable name towards the other system (an MQTT client id)
 
 
 class Connector(Protocol):
@@ -88,6 +89,7 @@ def highest(values: list[str]) -> str | None:
 
 
 def _registry() -> dict[str, Connector]:
+    from dieuhanh.datahub.connectors.mqtt import MqttConnector
     from dieuhanh.datahub.connectors.push import PushConnector
     from dieuhanh.datahub.connectors.rest_api import RestApiConnector
     from dieuhanh.datahub.connectors.upload import UploadConnector
@@ -98,6 +100,7 @@ def _registry() -> dict[str, Connector]:
         WebPageConnector(),
         UploadConnector(),
         PushConnector(),
+        MqttConnector(),
     )
     return {connector.kind: connector for connector in connectors}
 
