@@ -9,6 +9,7 @@ fail and recover. A real HTTP server on loopback: the connector under test stays
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
@@ -255,6 +256,125 @@ class Nq57StandIn(_Served):
         _send_raw(handler, 200, self.page().encode(), "text/html; charset=utf-8")
 
 
+HOTLINE_TOPICS = (
+    ("Đường hư hỏng, ổ gà", "Giao thông"),
+    ("Đèn đường không sáng", "Hạ tầng đô thị"),
+    ("Rác thải tồn đọng", "Môi trường"),
+    ("Ngập nước sau mưa", "Thoát nước"),
+    ("Lấn chiếm vỉa hè", "Trật tự đô thị"),
+    ("Chậm giải quyết hồ sơ", "Hành chính công"),
+    ("Tiếng ồn kéo dài ban đêm", "An ninh trật tự"),
+)
+HOTLINE_STATES = ("Mới tiếp nhận", "Đã chuyển xử lý", "Đang xử lý", "Đã trả lời")
+
+
+@dataclass
+class HotlineStandIn(_Served):
+    """The 1022 hotline's case system: calls and messages as JSON pages numbered from 1
+    (``?page=&page_size=``, with ``total_pages``), a case's state moving as it is handled."""
+
+    communes: list[tuple[str, str]]
+    cases: int = 150
+    seed: int = 1022
+
+    def __post_init__(self) -> None:
+        pick = random.Random(self.seed)
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=45)
+        self.records = []
+        for number in range(1, self.cases + 1):
+            code, name = self.communes[pick.randrange(len(self.communes))]
+            topic, field_name = HOTLINE_TOPICS[pick.randrange(len(HOTLINE_TOPICS))]
+            self.records.append(
+                {
+                    "ma_phan_anh": f"1022-{number:06d}",
+                    "tieu_de": f"{topic} tại {name}",
+                    "linh_vuc": field_name,
+                    "kenh": pick.choice(("Tổng đài 1022", "Zalo", "Ứng dụng Đồng Nai S")),
+                    "ma_xa": code,
+                    "thoi_gian": (start + timedelta(hours=number * 7)).isoformat(),
+                    "trang_thai": pick.choice(HOTLINE_STATES),
+                }
+            )
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        if parts.path != "/api/cases":
+            return _send(handler, 404, {"error": "Không tìm thấy"})
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        size = max(1, min(int(query.get("page_size") or 50), 200))
+        page = max(1, int(query.get("page") or 1))
+        chunk = self.records[(page - 1) * size : page * size]
+        total_pages = -(-len(self.records) // size)
+        _send(handler, 200, {"items": chunk, "page": page, "total_pages": total_pages})
+
+
+class SensorPublisher:
+    """Field sensors publishing to an MQTT broker every ``every`` seconds: water level at river
+    stations and rainfall, as ``<prefix>/<device>/<metric>`` with ``{"value", "ts"}``."""
+
+    def __init__(self, devices: dict[str, str], host: str, port: int, prefix: str) -> None:
+        self.devices, self.host, self.port, self.prefix = devices, host, port, prefix
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._random = random.Random(7)
+
+    def start(self, every: float = 10.0) -> None:
+        self._thread = threading.Thread(
+            target=self._run, args=(every,), name="sensor-publisher", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self, every: float) -> None:
+        import paho.mqtt.publish as publish
+
+        level = dict.fromkeys(self.devices, 1.5)
+        while not self._stop.is_set():
+            now = datetime.now(UTC).replace(microsecond=0).isoformat()
+            messages: list[Any] = []
+            for device in self.devices:
+                metric = "rainfall" if device.startswith("RF") else "water_level"
+                if metric == "water_level":
+                    level[device] = max(0.2, level[device] + self._random.uniform(-0.1, 0.15))
+                    value = round(level[device], 2)
+                else:
+                    value = round(max(0.0, self._random.gauss(2, 3)), 1)
+                payload = json.dumps({"value": value, "ts": now})
+                messages.append((f"{self.prefix}/{device}/{metric}", payload, 1, False))
+            with contextlib.suppress(OSError):  # the broker went away: again at the next tick
+                publish.multiple(messages, hostname=self.host, port=self.port)
+            self._stop.wait(every)
+
+
+def mqtt_source(host: str, port: int, prefix: str, devices: dict[str, str]) -> dict[str, Any]:
+    """The ready-made source that reads the sensors' broker every minute."""
+    return {
+        "code": "sensors_mqtt",
+        "name": "Cảm biến mực nước, lượng mưa (MQTT)",
+        "kind": "mqtt",
+        "schedule": "* * * * *",
+        "freshness": {"max_age_minutes": 10},
+        "config": {
+            "broker": {"host": host, "port": port},
+            "topics": [f"{prefix}/+/+"],
+            "mapping": {
+                "readings": {
+                    "to": "series",
+                    "device_topic_level": prefix.count("/") + 1,
+                    "metric_topic_level": prefix.count("/") + 2,
+                    "value_field": "payload.value",
+                    "time_field": "payload.ts",
+                    "devices": devices,
+                }
+            },
+        },
+    }
+
+
 def _month(moment: str) -> str:
     return moment[:4] + moment[5:7]
 
@@ -411,6 +531,42 @@ def documents_upload_source() -> dict[str, Any]:
                     "value_format": "vi",
                     "comment_field": "ghi_chu",
                 }
+            },
+        },
+    }
+
+
+def hotline_source(base_url: str, *, schedule: str | None = "*/5 * * * *") -> dict[str, Any]:
+    """The ready-made source that reads the 1022 hotline stand-in's cases."""
+    return {
+        "code": "hotline_1022",
+        "name": "Phản ánh, kiến nghị qua Tổng đài 1022",
+        "kind": "rest_api",
+        "schedule": schedule,
+        "freshness": {"max_age_minutes": 60},
+        "config": {
+            "client": {
+                "base_url": base_url,
+                "paginator": {
+                    "type": "page_number",
+                    "base_page": 1,
+                    "page_param": "page",
+                    "total_path": "total_pages",
+                },
+            },
+            "resources": [
+                {
+                    "name": "cases",
+                    "primary_key": "ma_phan_anh",
+                    "endpoint": {
+                        "path": "api/cases",
+                        "params": {"page_size": 50},
+                        "data_selector": "items",
+                    },
+                }
+            ],
+            "mapping": {
+                "cases": {"to": "dataset", "dataset": "hotline_1022", "unit_field": "ma_xa"}
             },
         },
     }
