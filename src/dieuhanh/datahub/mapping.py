@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.errors import InvalidInput
-from dieuhanh.core.text import name_key
+from dieuhanh.core.text import fold, name_key
 from dieuhanh.datahub.spec import CODE, describe_errors
 from dieuhanh.indicators.catalog.periods import PeriodType, period_of
 from dieuhanh.units.models import Unit, UnitAlias, UnitName
@@ -217,6 +217,28 @@ def optional_text(record: Any, path: str | None) -> str | None:
 def record_key(record: Any, primary_key: str | list[str]) -> str:
     keys = [primary_key] if isinstance(primary_key, str) else primary_key
     return "|".join(text_of(record, key) for key in keys)[:200]
+
+
+SEARCH_TEXT_LIMIT = 4000
+
+
+def search_text(record: Any) -> str:
+    """Every value of a record, folded (no accents, lower case), for searches that ignore
+    diacritics: "loc thanh" finds "Xã Lộc Thạnh"."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for item in node.values():
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif node is not None:
+            parts.append(str(node))
+
+    walk(record)
+    return fold(" ".join(parts))[:SEARCH_TEXT_LIMIT]
 
 
 def fingerprint(record: Any) -> str:

@@ -143,6 +143,8 @@ class DatasetRecord(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     fingerprint: Mapped[str] = mapped_column(String(64))  # of the data: a rerun changes nothing
+    # The record's values folded (no accents, lower case): what the records page searches.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     first_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("source_runs.id", ondelete="SET NULL")
     )
@@ -258,3 +260,19 @@ class SensorReading(Base):
     payload_id: Mapped[int | None] = mapped_column(
         ForeignKey("run_payloads.id", ondelete="SET NULL")
     )
+
+
+class DatasetSchema(Base):
+    """A dataset's fields as a person confirmed them (inferred from its records first)."""
+
+    __tablename__ = "dataset_schemas"
+    __audited__ = True
+
+    dataset: Mapped[str] = mapped_column(String(60), primary_key=True)
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)  # [{name, type, label}]
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return self.dataset

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dieuhanh.core.access import Permission, require
 from dieuhanh.core.errors import NotFound
 from dieuhanh.core.http.deps import Db
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 from dieuhanh.datahub.connectors.upload import UploadConfig
-from dieuhanh.datahub.models import DataSource, SourceRun, SourceState
+from dieuhanh.datahub.datasets import count, record_query, schema_of
+from dieuhanh.datahub.models import DatasetRecord, DataSource, SourceRun, SourceState
 from dieuhanh.datahub.runs import get_source
 
 router = APIRouter(include_in_schema=False)
@@ -35,6 +38,11 @@ def datahub_status(request: Request, db: Db, principal: PagePrincipal) -> Respon
         for source in sources
     }
     counts = {state.value: sum(s.state == state for s in sources) for state in SourceState}
+    datasets = db.execute(
+        select(DatasetRecord.dataset, func.count())
+        .group_by(DatasetRecord.dataset)
+        .order_by(DatasetRecord.dataset)
+    ).all()
     return render(
         request,
         "datahub/status.html",
@@ -42,6 +50,7 @@ def datahub_status(request: Request, db: Db, principal: PagePrincipal) -> Respon
         sources=sources,
         runs=runs,
         counts=counts,
+        datasets=datasets,
         can_run=principal.can(Permission.MANAGE_SOURCES),
     )
 
@@ -55,3 +64,48 @@ def upload_page(code: str, request: Request, db: Db, principal: PagePrincipal) -
         raise NotFound(f"Data source '{code}' takes no files.", code="not_an_upload_source")
     columns = UploadConfig.model_validate(source.config).columns
     return render(request, "datahub/upload.html", principal, source=source, columns=columns)
+
+
+PAGE_SIZE = 50
+COLUMNS_SHOWN = 8
+
+
+@router.get("/datahub/datasets/{dataset}", response_class=HTMLResponse)
+def dataset_page(
+    dataset: str,
+    request: Request,
+    db: Db,
+    principal: PagePrincipal,
+    q: Annotated[str, Query(max_length=200)] = "",
+    unit: Annotated[str, Query(max_length=32)] = "",
+    where: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """A dataset's records within the reader's scope, with its (confirmed) fields as columns."""
+    fields, confirmed = schema_of(db, dataset)
+    query = record_query(
+        db, principal, dataset, unit=unit or None, q=q or None, where=[where] if where else []
+    )
+    total = count(db, query)
+    rows = db.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    columns = fields[:COLUMNS_SHOWN]
+    return render(
+        request,
+        "datahub/dataset.html",
+        principal,
+        dataset=dataset,
+        columns=columns,
+        confirmed=confirmed,
+        rows=[[_cell(row.data, column.name) for column in columns] for row in rows],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters={"q": q, "unit": unit, "where": where},
+    )
+
+
+def _cell(data: Any, name: str) -> str:
+    value: Any = data
+    for step in name.split("."):
+        value = value.get(step) if isinstance(value, dict) else None
+    return "" if value is None else str(value)

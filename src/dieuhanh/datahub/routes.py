@@ -16,8 +16,11 @@ from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.uploads import ImportUpload, Upload
 from dieuhanh.datahub.connectors import Upload as SentFile
+from dieuhanh.datahub.datasets import confirm_schema, record_query, schema_of
+from dieuhanh.datahub.datasets import count as count_records
 from dieuhanh.datahub.models import (
     DatasetRecord,
+    DatasetSchema,
     DataSource,
     RunPayload,
     SensorReading,
@@ -323,28 +326,26 @@ class RecordPage(BaseModel):
     "/datasets/{dataset}/records",
     response_model=RecordPage,
     summary="Records of a dataset (dossiers, hotline cases, documents)",
-    description="Within the caller's unit scope: a commune officer sees its own unit's records.",
+    description="Within the caller's unit scope (a commune officer sees its own unit's "
+    "records). `unit`: a unit code (its subtree); `q`: text anywhere in the record, accents "
+    "ignored; `where`: `field:value` (exact; nested fields dotted, e.g. `don_vi.ma:25280`), "
+    "repeatable.",
 )
 def list_records(
     dataset: str,
     db: Db,
     principal: CurrentPrincipal,
+    unit: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    where: Annotated[list[str] | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecordPage:
-    scope = principal.read_scope
-    condition = (DatasetRecord.dataset == dataset) & scope.where(DatasetRecord.unit_id)
-    total = db.scalar(select(func.count()).select_from(DatasetRecord).where(condition)) or 0
-    rows = db.scalars(
-        select(DatasetRecord)
-        .where(condition)
-        .order_by(DatasetRecord.id)
-        .limit(limit)
-        .offset(offset)
-    )
+    query = record_query(db, principal, dataset, unit=unit, q=q, where=where or [])
+    rows = db.scalars(query.limit(limit).offset(offset))
     return RecordPage(
         dataset=dataset,
-        total=total,
+        total=count_records(db, query),
         records=[
             RecordOut(
                 key=row.record_key,
@@ -357,6 +358,81 @@ def list_records(
             for row in rows
         ],
     )
+
+
+class DatasetOut(BaseModel):
+    dataset: str
+    records: int
+    updated_at: datetime | None
+    schema_confirmed: bool
+
+
+class FieldOut(BaseModel):
+    name: str
+    type: str
+    filled: float
+    examples: list[str]
+    label: str | None
+
+
+class SchemaOut(BaseModel):
+    dataset: str
+    confirmed_by: str | None
+    confirmed_at: datetime | None
+    fields: list[FieldOut]
+
+
+class SchemaIn(BaseModel):
+    fields: list[dict[str, Any]]
+
+
+@router.get("/datasets", response_model=list[DatasetOut], summary="Datasets and their size")
+def list_datasets(db: Db, principal: CurrentPrincipal) -> list[DatasetOut]:
+    require(principal, Permission.READ_ALL)
+    confirmed = set(db.scalars(select(DatasetSchema.dataset)))
+    rows = db.execute(
+        select(DatasetRecord.dataset, func.count(), func.max(DatasetRecord.updated_at))
+        .group_by(DatasetRecord.dataset)
+        .order_by(DatasetRecord.dataset)
+    )
+    return [
+        DatasetOut(
+            dataset=name, records=total, updated_at=latest, schema_confirmed=name in confirmed
+        )
+        for name, total, latest in rows
+    ]
+
+
+@router.get(
+    "/datasets/{dataset}/schema",
+    response_model=SchemaOut,
+    summary="A dataset's fields: confirmed, or inferred from its records",
+    description="Inferred: each field (nested ones dotted) with its most common type (text, "
+    "number, date, boolean, list, object), the share of records that fill it and examples.",
+)
+def get_schema(dataset: str, db: Db, principal: CurrentPrincipal) -> SchemaOut:
+    require(principal, Permission.READ_ALL)
+    fields, confirmed = schema_of(db, dataset)
+    return SchemaOut(
+        dataset=dataset,
+        confirmed_by=confirmed.confirmed_by if confirmed else None,
+        confirmed_at=confirmed.confirmed_at if confirmed else None,
+        fields=[FieldOut.model_validate(field, from_attributes=True) for field in fields],
+    )
+
+
+@router.put(
+    "/datasets/{dataset}/schema",
+    response_model=SchemaOut,
+    summary="Confirm a dataset's fields",
+    description="`{fields: [{name, type, label}]}`: the fields people see, in order, with "
+    "their Vietnamese labels (`manage_sources`; audited).",
+)
+def put_schema(dataset: str, body: SchemaIn, db: Db, principal: CurrentPrincipal) -> SchemaOut:
+    require(principal, Permission.MANAGE_SOURCES)
+    confirm_schema(db, dataset, body.fields, principal)
+    db.commit()
+    return get_schema(dataset, db, principal)
 
 
 @router.get(

@@ -55,6 +55,7 @@ from dieuhanh.datahub.mapping import (
     parse_mappings,
     period_code,
     record_key,
+    search_text,
     text_of,
     value_text,
 )
@@ -460,6 +461,7 @@ class _Store:
                         "source_id": self.source_id, "unit_id": unit_id, "data": data,
                         "fingerprint": print_, "first_run_id": run_id, "run_id": run_id,
                         "payload_id": payload_id, "created_at": now, "updated_at": now,
+                        "search_text": search_text(data),
                     }
                 )  # fmt: skip
             elif existing[1:] != (print_, unit_id):
@@ -467,7 +469,7 @@ class _Store:
                     {
                         "id": existing[0], "unit_id": unit_id, "data": data,
                         "fingerprint": print_, "run_id": run_id, "payload_id": payload_id,
-                        "updated_at": now,
+                        "updated_at": now, "search_text": search_text(data),
                     }
                 )  # fmt: skip
         if new_rows and not self.dry_run:
@@ -581,7 +583,7 @@ class _Store:
 
 RECORD_COLUMNS = (
     "dataset", "record_key", "source_id", "unit_id", "data", "fingerprint", "first_run_id",
-    "run_id", "payload_id", "created_at", "updated_at",
+    "run_id", "payload_id", "created_at", "updated_at", "search_text",
 )  # fmt: skip
 
 
