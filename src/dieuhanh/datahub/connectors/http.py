@@ -81,32 +81,36 @@ def _without_query(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}"
 
 
-def guarded_session(
-    policy: NetworkPolicy,
-    base_url: str,
-    *,
-    timeout: float,
-    attempts: int,
-    max_delay: float,
-    max_bytes: int,
-) -> Any:
-    """A requests session with dlt's retries over the guarded adapter; no proxies from the
-    environment (a loopback or LGSP address must not be sent through an HTTP_PROXY)."""
+def guarded_session(policy: NetworkPolicy, base_url: str, settings: DatahubSettings) -> Any:
+    """A requests session with dlt's retries over the guarded adapter, bounded by the data
+    hub's settings; no proxies from the environment (a loopback or LGSP address must not be
+    sent through an HTTP_PROXY)."""
     from dlt.sources.helpers.requests.retry import Client
 
     client = Client(
-        request_timeout=timeout,
+        request_timeout=settings.request_timeout_seconds,
         raise_for_status=False,
-        request_max_attempts=attempts,
+        request_max_attempts=settings.request_attempts,
         request_backoff_factor=0.5,
-        request_max_retry_delay=max_delay,
+        request_max_retry_delay=settings.request_max_delay_seconds,
         session_attrs={"trust_env": False},
     )
     session = client.session
-    adapter = GuardedAdapter(policy, base_url, max_bytes)
+    adapter = GuardedAdapter(policy, base_url, settings.max_response_bytes)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def http_url(value: str) -> str:
+    """A source's URL: http(s), with a host, and no credentials in it (they belong in the
+    source's auth, as references to the server's environment)."""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise ValueError("must not carry a user name or password; use the source's auth")
+    return value
 
 
 def http_failure(exc: Exception, url: str, settings: DatahubSettings) -> str:

@@ -58,15 +58,7 @@ class RestApiConnector:
             )
         except SecretMissing as exc:
             raise SourceFailure(str(exc)) from None
-        settings = context.settings
-        session = guarded_session(
-            context.policy,
-            client.base_url,
-            timeout=settings.request_timeout_seconds,
-            attempts=settings.request_attempts,
-            max_delay=settings.request_max_delay_seconds,
-            max_bytes=settings.max_response_bytes,
-        )
+        session = guarded_session(context.policy, client.base_url, context.settings)
         rest = RESTClient(
             base_url=client.base_url,
             headers=headers,

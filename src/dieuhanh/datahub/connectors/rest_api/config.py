@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dieuhanh.core.errors import InvalidInput
+from dieuhanh.datahub.connectors.http import http_url
 from dieuhanh.datahub.secrets import check_references
 from dieuhanh.datahub.spec import describe_errors
 
@@ -59,11 +59,7 @@ class Client(_Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        if parts.username or parts.password:
-            raise ValueError("must not carry a user name or password; use client.auth")
+        value = http_url(value)
         return value if value.endswith("/") else value + "/"
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -30,7 +29,12 @@ from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.redact import scrub_url
 from dieuhanh.core.text import fold
 from dieuhanh.datahub.connectors import FetchContext, Page, SourceFailure
-from dieuhanh.datahub.connectors.http import RequestRefused, guarded_session, http_failure
+from dieuhanh.datahub.connectors.http import (
+    RequestRefused,
+    guarded_session,
+    http_failure,
+    http_url,
+)
 from dieuhanh.datahub.mapping import DatasetMapping, parse_mappings
 from dieuhanh.datahub.spec import describe_errors
 
@@ -56,15 +60,7 @@ class WebPageConfig(_Strict):
     figures: list[Figures] = Field(default_factory=list)
     mapping: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        if parts.username or parts.password:
-            raise ValueError("must not carry a user name or password")
-        return value
+    _url = field_validator("url")(http_url)
 
 
 def column_key(header: str) -> str:
@@ -109,14 +105,7 @@ class WebPageConnector:
         parsed = WebPageConfig.model_validate(config)
         url = scrub_url(parsed.url)
         settings = context.settings
-        session = guarded_session(
-            context.policy,
-            parsed.url,
-            timeout=settings.request_timeout_seconds,
-            attempts=settings.request_attempts,
-            max_delay=settings.request_max_delay_seconds,
-            max_bytes=settings.max_response_bytes,
-        )
+        session = guarded_session(context.policy, parsed.url, settings)
         try:
             response = session.get(parsed.url)
             response.raise_for_status()
