@@ -94,7 +94,8 @@ def test_auth_options_belong_to_their_type() -> None:
     [
         (
             lambda s: s.update(kind="ftp"),
-            "kind: 'ftp' is not a connector kind; use one of mqtt, push, rest_api, upload, web_page",
+            "kind: 'ftp' is not a connector kind; use one of mqtt, push, rest_api, upload, "
+            "web_page",
         ),
         (lambda s: s.update(code="Bad Code"), "code: Value error, must be 2–60 lower-case"),
         (lambda s: s.update(schedule="every minute"), "schedule: Value error, 'every minute'"),
