@@ -163,7 +163,7 @@ def run_source(
     outcome, source_id = _start(runtime, code, trigger, started_by)
     cursors: dict[str, str] = {}
     try:
-        plan = _plan(runtime, source_id, environ or dict(os.environ), upload)
+        plan = _plan(runtime, source_id, dict(os.environ) if environ is None else environ, upload)
         store = plan.store(runtime, outcome, principal)
         cursors = plan.run(store)
         outcome.status = RunStatus.SUCCEEDED

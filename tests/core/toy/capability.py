@@ -40,7 +40,8 @@ class Greeted(BaseModel):
 
 GREETED = Topic("toy.greeted", Greeted, "Somebody greeted the toy through its API.")
 HANDLED = "toy.greetings_handled"  # app_meta key: how many greetings the subscriber handled
-HANDLER_DELAY_SECONDS = 0.02  # so that a worker killed mid-batch is killed inside a batch
+HANDLER_DELAY_SECONDS = 0.1  # so that a worker killed mid-batch is killed inside a batch (0.02 s
+# was too short on a loaded machine: all 40 were handled between two polls of the test)
 
 
 @api.post("/toy/greet")
