@@ -22,6 +22,7 @@ missing, a unit not found) is rejected with its reason; the run goes on with the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -235,10 +236,16 @@ def search_text(record: Any) -> str:
             for item in node:
                 walk(item)
         elif node is not None:
-            parts.append(str(node))
+            parts.append(_folded(str(node)))
 
     walk(record)
-    return fold(" ".join(parts))[:SEARCH_TEXT_LIMIT]
+    return " ".join(part for part in parts if part)[:SEARCH_TEXT_LIMIT]
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded(text: str) -> str:
+    # Records repeat their words (procedures, communes, states): each is folded once.
+    return fold(text)
 
 
 def fingerprint(record: Any) -> str:
