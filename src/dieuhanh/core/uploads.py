@@ -57,18 +57,26 @@ class ImportBody(LargeBody):
     """The raw body (a dataValueSet in JSON or CSV), read after login."""
 
     async def __call__(self, request: Request, principal: CurrentPrincipal) -> bytes:
-        bodylimit.allow(request, self.max_bytes)
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise PayloadTooLarge(
-                    f"The import is larger than {size_text(self.max_bytes)}; split it "
-                    "(e.g. one file per period).",
-                    code="file_too_large",
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_body(
+            request,
+            self.max_bytes,
+            f"The import is larger than {size_text(self.max_bytes)}; split it "
+            "(e.g. one file per period).",
+            code="file_too_large",
+        )
+
+
+async def read_body(request: Request, max_bytes: int, too_large: str, *, code: str) -> bytes:
+    """The request's body, up to ``max_bytes`` (raised for this request only: call it once the
+    caller is known); past it, 413 with ``too_large`` before the rest is read."""
+    bodylimit.allow(request, max_bytes)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(too_large, code=code)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,10 @@ from sqlalchemy import select
 
 from dieuhanh.core.access import Permission, require
 from dieuhanh.core.errors import InvalidInput, Unauthorized
-from dieuhanh.core.http import bodylimit
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.text import size_text
-from dieuhanh.core.uploads import PayloadTooLarge
+from dieuhanh.core.uploads import read_body
 from dieuhanh.datahub.connectors import Upload as SentFile
 from dieuhanh.datahub.models import DataSource, Trigger
 from dieuhanh.datahub.routes import UploadResult
@@ -86,22 +85,18 @@ async def push(
     # One answer for an unknown source and a wrong token: a caller learns nothing by guessing.
     if stored is None or not hmac.compare_digest(stored, offered):
         raise Unauthorized("This token does not open this source.", code="invalid_token")
-    bodylimit.allow(request, MAX_PUSH_BYTES)
-    body, size = bytearray(), 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_PUSH_BYTES:
-            raise PayloadTooLarge(
-                f"A push is at most {size_text(MAX_PUSH_BYTES)}; send the records in parts.",
-                code="payload_too_large",
-            )
-        body += chunk
+    body = await read_body(
+        request,
+        MAX_PUSH_BYTES,
+        f"A push is at most {size_text(MAX_PUSH_BYTES)}; send the records in parts.",
+        code="payload_too_large",
+    )
     outcome = await run_in_threadpool(
         run_source,
         runtime,
         code,
         trigger=Trigger.PUSH,
         started_by="push",
-        upload=SentFile(bytes(body), f"push to {code}"),
+        upload=SentFile(body, f"push to {code}"),
     )
     return UploadResult.model_validate(outcome.to_json() | {"problems": outcome.problems})
