@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dieuhanh.datahub.mapping import RecordProblem, pick
+from dieuhanh.datahub.mapping import RecordProblem, parse_day, pick
 from dieuhanh.datahub.models import DatasetRecord
 from dieuhanh.indicators.catalog.models import DataElement, DataValue
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
@@ -148,16 +148,7 @@ def _field(record: Any, path: str | None) -> Any:
 
 
 def _date(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-    except ValueError:
-        try:
-            return datetime.strptime(text, "%d/%m/%Y").date()
-        except ValueError:
-            return None
+    return None if value in (None, "") else parse_day(str(value).strip())
 
 
 def _number(value: Any) -> float | None:

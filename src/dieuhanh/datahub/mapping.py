@@ -26,7 +26,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -268,16 +268,23 @@ def period_code(mapping: ValuesMapping, record: Any) -> str:
     text = text_of(record, mapping.period_field)
     if mapping.period_type is None:
         return text
+    day = parse_day(text)
+    if day is None:
+        raise RecordProblem(
+            mapping.period_field, f"field {mapping.period_field!r}: {text!r} is not a date"
+        )
+    return period_of(mapping.period_type, day).code
+
+
+def parse_day(text: str) -> date | None:
+    """An ISO date or time (``Z`` allowed), or dd/mm/yyyy as Vietnamese files write it."""
     try:
-        day = datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError:
         try:
-            day = datetime.strptime(text, "%d/%m/%Y").date()
+            return datetime.strptime(text, "%d/%m/%Y").date()
         except ValueError:
-            raise RecordProblem(
-                mapping.period_field, f"field {mapping.period_field!r}: {text!r} is not a date"
-            ) from None
-    return period_of(mapping.period_type, day).code
+            return None
 
 
 @dataclass
