@@ -216,13 +216,16 @@ Index(
 
 
 class DataValueChange(Base):
-    """Every create, update and delete of a data value: who, when, from where, old → new."""
+    """Every create, update and delete of a data value: who, when, from where, old → new.
+
+    A log: no foreign keys (migration 0014). Its rows were checked when their values were, and
+    the per-row referential checks cost more than the rows themselves on PostgreSQL."""
 
     __tablename__ = "data_value_changes"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    element_id: Mapped[int] = mapped_column(ForeignKey("data_elements.id"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    element_id: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(Integer)
     period_code: Mapped[str] = mapped_column(String(12))
     option: Mapped[str] = mapped_column(String(50), default="")
     action: Mapped[str] = mapped_column(String(10))  # create, update, delete

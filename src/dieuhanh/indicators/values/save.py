@@ -59,7 +59,7 @@ class Strategy(StrEnum):
     DELETE = "delete"  # remove the named values, whatever value the rows carry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValueRow:
     """One value as a source names it: codes, not ids. ``value`` None or "" deletes (DHIS2);
     ``comment`` None keeps the stored comment, "" clears it."""
@@ -150,6 +150,9 @@ class Context:
     gate: EntryGate
     # An import names a handful of periods millions of times: each is parsed once.
     periods: dict[str, Period] = field(default_factory=dict)
+    # … and a few thousand element × unit pairs: each is checked against the form once, its
+    # problem kept to be raised again for the next row.
+    placements: dict[tuple[int, int], RowProblem | None] = field(default_factory=dict)
 
     @cached_property
     def write_scope(self) -> Scope | None:
@@ -304,26 +307,18 @@ def _check_row(context: Context, row: ValueRow) -> Checked:
 
 
 def _check_form(context: Context, element: ElementInfo, unit_id: int, period: Period) -> None:
+    key = (element.id, unit_id)
+    if key not in context.placements:
+        try:
+            _check_form_placement(context, element, unit_id)
+            context.placements[key] = None
+        except RowProblem as found:
+            context.placements[key] = found
+    known = context.placements[key]
+    if known is not None:
+        raise RowProblem(known.prop, known.value, known.message, known.code, known.obj)
     form = context.form
-    if form is not None:
-        if element.id not in {item.element_id for item in form.elements}:
-            raise RowProblem(
-                "dataElement",
-                element.code,
-                f"{element.code} is not in form {form.code}",
-                "not_in_form",
-            )
-        if unit_id not in context.forms.form_units.get(form.id, frozenset()):
-            unit = context.catalog.units_by_id[unit_id]
-            raise RowProblem(
-                "orgUnit",
-                unit.code,
-                f"{unit.name} does not report form {form.code}",
-                "unit_not_assigned",
-            )
-        types = frozenset({form.period_type})
-    else:
-        types = context.forms.period_types(element.id)
+    types = frozenset({form.period_type}) if form else context.forms.period_types(element.id)
     if types and period.type.value not in types:
         examples = " or ".join(EXAMPLE_PERIOD[PeriodType(t)] for t in sorted(types))
         raise RowProblem(
@@ -332,6 +327,28 @@ def _check_form(context: Context, element: ElementInfo, unit_id: int, period: Pe
             f"{element.code} is reported {'/'.join(sorted(types))}: period {period.code} is "
             f"{period.type.value}; give a period such as {examples}",
             "wrong_period_type",
+        )
+
+
+def _check_form_placement(context: Context, element: ElementInfo, unit_id: int) -> None:
+    """When the rows claim a form: the element is in it and the unit reports it."""
+    form = context.form
+    if form is None:
+        return
+    if element.id not in context.forms.element_ids(form.id):
+        raise RowProblem(
+            "dataElement",
+            element.code,
+            f"{element.code} is not in form {form.code}",
+            "not_in_form",
+        )
+    if unit_id not in context.forms.form_units.get(form.id, frozenset()):
+        unit = context.catalog.units_by_id[unit_id]
+        raise RowProblem(
+            "orgUnit",
+            unit.code,
+            f"{unit.name} does not report form {form.code}",
+            "unit_not_assigned",
         )
 
 
@@ -368,20 +385,21 @@ def _apply_batch(context: Context, checked: list[Checked], summary: ImportSummar
     if not checked:
         return
     original = fetch_stored(context.session, checked)
-    current = {
-        key: (Stored(s.id, s.value, s.comment) if s else None) for key, s in original.items()
-    }
+    # What this batch has changed so far, over ``original`` (a key named twice in one batch is
+    # decided against its first change).
+    current: dict[Key, Stored | None] = {}
     changes: list[dict[str, Any]] = []
     stamp = context.stamp
     latest: dict[Key, Checked] = {}
     for item in checked:
-        action = _decide(context.strategy, item, current.get(item.key))
+        key = item.key
+        before = current[key] if key in current else original.get(key)
+        action = _decide(context.strategy, item, before)
         if action is None:
             summary.ignored += 1
             continue
-        before = current.get(item.key)
         after = _after(item, before) if action != "delete" else None
-        current[item.key] = after
+        current[key] = after
         latest[item.key] = item
         changes.append(change_row(stamp, item, action, before, after))
         if action == "create":
