@@ -219,3 +219,67 @@ def test_export_respects_scope_and_children(session) -> None:
 
     ranged = ExportQuery(data_set="COMMUNE_FORM", start=date(2026, 1, 1), end=date(2026, 3, 31))
     assert len(json.loads(_export(session, "admin", ranged, "json"))["dataValues"]) == 2
+
+
+# --- streaming: files of any size in bounded memory ---------------------------------------------
+
+
+def test_header_after_the_values_still_applies(session) -> None:
+    """Our export and DHIS2 write the set's keys first; a hand-made file may put them last."""
+    data = b'{"dataValues": [{"dataElement": "AMOUNT", "value": "3"}], "period": "202603", "orgUnit": "25280"}'  # noqa: E501
+    summary = load(session, data, "json", user="admin")
+    assert summary.imported == 1 and summary.conflicts == []
+    assert stored(session)[("AMOUNT", LOC_THANH, "202603", "")] == ("3", None)
+
+
+def test_rows_are_read_as_stored_not_all_at_once(tmp_path) -> None:
+    from dieuhanh.indicators.values.dvsformat import parse_csv, parse_json
+
+    items = ",".join(
+        json.dumps({"dataElement": "AMOUNT", "value": str(n)}) for n in range(100_000)
+    )  # fmt: skip
+    path = tmp_path / "big.json"
+    path.write_text('{"period": "202603", "orgUnit": "25280", "dataValues": [' + items + "]}")
+    with path.open("rb") as source:
+        parsed = parse_json(source, "big.json")
+        first = next(parsed.rows)
+        assert (first.period, first.unit, first.value) == ("202603", "25280", "0")
+        assert source.tell() < path.stat().st_size / 4  # not read to the end
+    csv_path = tmp_path / "big.csv"
+    csv_path.write_text(HEADER + "AMOUNT,202603,25280,,,1,,,,\n" * 100_000)
+    with csv_path.open("rb") as source:
+        parsed = parse_csv(source, "big.csv")
+        assert next(parsed.rows).value == "1"
+        assert source.tell() < csv_path.stat().st_size / 4
+
+
+def test_a_file_broken_after_many_batches_stores_nothing(session, monkeypatch) -> None:
+    from dieuhanh.indicators.values import save
+
+    monkeypatch.setattr(save, "BATCH", 2)  # the first rows are stored before the break is read
+    item = {"dataElement": "AMOUNT", "orgUnit": "25280", "value": "1"}
+    good = ",".join(json.dumps(item | {"period": f"2026{m:02d}"}) for m in range(1, 10))
+    data = ('{"dataValues": [' + good + ', {"dataElement": "AMOUNT", "value": ').encode()
+    with pytest.raises(InvalidInput, match="not valid JSON"):
+        load(session, data, "json", user="admin")
+    assert stored(session) == {} and history(session) == []
+
+
+def test_a_value_named_again_in_a_later_batch(session, monkeypatch) -> None:
+    from dieuhanh.indicators.values import save
+
+    monkeypatch.setattr(save, "BATCH", 2)
+    rows = [("AMOUNT", "1"), ("RATE", "2"), ("NOTE", "a"), ("AMOUNT", "4"), ("NOTE", "a")]
+    data = HEADER + "".join(f"{e},202603,25280,,,{v},,,,\n" for e, v in rows)
+    summary = load(session, data.encode(), "csv", user="admin")
+    assert (summary.imported, summary.updated, summary.ignored) == (3, 1, 1)
+    assert stored(session)[("AMOUNT", LOC_THANH, "202603", "")] == ("4", None)
+    assert [change.action for change in history(session)] == ["create"] * 3 + ["update"]
+
+
+def test_json_in_utf16_with_bom(session) -> None:
+    document = {"period": "202603", "orgUnit": "25280",
+                "dataValues": [{"dataElement": "NOTE", "value": "Tổng hợp"}]}  # fmt: skip
+    data = b"\xff\xfe" + json.dumps(document, ensure_ascii=False).encode("utf-16-le")
+    assert load(session, data, "json", user="admin").imported == 1
+    assert stored(session)[("NOTE", LOC_THANH, "202603", "")] == ("Tổng hợp", None)

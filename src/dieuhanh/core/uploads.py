@@ -9,8 +9,10 @@ anonymous import is refused before a byte of its body is read (issue #10).
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +24,7 @@ from dieuhanh.core.http.deps import CurrentPrincipal
 from dieuhanh.core.text import size_text
 
 CHUNK = 1 << 16
+SPOOL_BYTES = 1 << 20
 MAX_FORM_FIELDS = 20
 TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "off", "no", ""})
@@ -54,16 +57,26 @@ class LargeBody:
 
 
 class ImportBody(LargeBody):
-    """The raw body (a dataValueSet in JSON or CSV), read after login."""
+    """The raw body (a dataValueSet in JSON or CSV), read after login into a temporary file
+    (in memory up to 1 MB): an import of any size costs the same memory."""
 
-    async def __call__(self, request: Request, principal: CurrentPrincipal) -> bytes:
-        return await read_body(
-            request,
-            self.max_bytes,
-            f"The import is larger than {size_text(self.max_bytes)}; split it "
-            "(e.g. one file per period).",
-            code="file_too_large",
-        )
+    async def __call__(
+        self, request: Request, principal: CurrentPrincipal
+    ) -> AsyncIterator[BinaryIO]:
+        bodylimit.allow(request, self.max_bytes)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spooled:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise PayloadTooLarge(
+                        f"The import is larger than {size_text(self.max_bytes)}; split it "
+                        "(e.g. one file per period).",
+                        code="file_too_large",
+                    )
+                spooled.write(chunk)
+            spooled.seek(0)
+            yield cast(BinaryIO, spooled)
 
 
 async def read_body(request: Request, max_bytes: int, too_large: str, *, code: str) -> bytes:

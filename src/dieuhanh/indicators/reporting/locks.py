@@ -121,17 +121,25 @@ class Locks:
         self.approvals: dict[tuple[int, int, str], Approval] = {}
         self.exceptions: dict[tuple[int, str], list[EntryException]] = {}
         self.states: dict[tuple[int, int, str], EntryState] = {}
+        # An import's batches name the same few units and periods again and again.
+        self.fetched: set[tuple[int, str]] = set()
+        self.fetched_periods: set[str] = set()
 
     def prefetch(self, pairs: set[tuple[int, str]]) -> None:
         """Load approvals and exceptions for these (unit id, period code) pairs."""
+        pairs = pairs - self.fetched
         if not pairs or not self.forms_by_element:
             return
-        periods = sorted({period for _, period in pairs})
+        self.fetched |= pairs
+        periods = sorted({period for _, period in pairs} - self.fetched_periods)
+        self.fetched_periods.update(periods)
         approvals = self.session.scalars(
             select(Approval).where(tuple_(Approval.unit_id, Approval.period_code).in_(pairs))
         )
         for approval in approvals:
             self.approvals[(approval.form_id, approval.unit_id, approval.period_code)] = approval
+        if not periods:
+            return
         exceptions = self.session.scalars(
             select(EntryException).where(EntryException.period_code.in_(periods))
         )

@@ -21,6 +21,7 @@ from dieuhanh.indicators.catalog.form_models import ReportForm, ReportFormElemen
 from dieuhanh.indicators.catalog.models import DataElement, DataValue, Source
 from dieuhanh.indicators.values.dvsformat import (
     ExportRow,
+    Input,
     ParsedSet,
     complete_moment,
     parse_csv,
@@ -37,7 +38,7 @@ Format = Literal["json", "csv"]
 def import_data_value_set(
     session: Session,
     principal: Principal | None,
-    data: bytes,
+    data: Input,
     *,
     fmt: Format,
     filename: str | None = None,
@@ -48,25 +49,29 @@ def import_data_value_set(
     data_set: str | None = None,
     now: datetime | None = None,
 ) -> ImportSummary:
-    """Import a JSON or CSV dataValueSet; the caller commits. A file that cannot be read at all
-    (encoding, not JSON) raises InvalidInput and stores nothing; bad rows are conflicts."""
+    """Import a JSON or CSV dataValueSet (bytes or a binary file, read as a stream); the caller
+    commits. A file that cannot be read at all (encoding, not JSON, broken further on) raises
+    InvalidInput and stores nothing; bad rows are conflicts."""
     now = now or utcnow()
     name = filename or f"dataValueSet.{fmt}"
     parsed = parse_json(data, name) if fmt == "json" else parse_csv(data, name)
     form_code = data_set or parsed.data_set
     form = _form(session, form_code) if form_code else None
-    summary = save_values(
-        session,
-        principal,
-        parsed.rows,
-        source=source,
-        source_detail=source_detail or filename,
-        dry_run=dry_run,
-        strategy=strategy,
-        form=form,
-        now=now,
-        catalog=Catalog.load(session),
-    )
+    # The rows are stored as they are read: a file found broken half-way takes back what its
+    # first half stored.
+    with parsed, session.begin_nested():
+        summary = save_values(
+            session,
+            principal,
+            parsed.rows,
+            source=source,
+            source_detail=source_detail or filename,
+            dry_run=dry_run,
+            strategy=strategy,
+            form=form,
+            now=now,
+            catalog=Catalog.load(session),
+        )
     summary.conflicts = sorted(parsed.conflicts + summary.conflicts, key=lambda c: c.row)
     summary.notes.extend(parsed.notes)
     if form is not None and parsed.complete_date and not dry_run:
@@ -98,7 +103,7 @@ def _complete(
     if parsed.org_unit and parsed.period:
         pairs = [(parsed.org_unit, parsed.period)]
     else:
-        pairs = list(dict.fromkeys((row.unit, row.period) for row in parsed.rows))
+        pairs = list(parsed.pairs)
     reporting = reporting_of(session)
     for unit_code, period_code in pairs:
         try:

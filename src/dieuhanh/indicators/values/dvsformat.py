@@ -14,13 +14,19 @@ value is stored.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, BinaryIO, cast
+
+import ijson  # type: ignore[import-untyped]
 
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.indicators.catalog.periods import PeriodError, parse_period
@@ -30,6 +36,9 @@ CSV_COLUMNS = (
     "dataelement", "period", "orgunit", "catoptcombo", "attroptcombo", "value", "storedby",
     "lastupdated", "comment", "followup",
 )  # fmt: skip
+CHUNK = 1 << 20
+SPOOL_BYTES = 1 << 20  # a transcoded file larger than this goes to a temporary file
+TAIL_BYTES = 1 << 16
 # Other spellings of the columns met in DHIS2 exports and hand-made files.
 CSV_ALIASES = {
     "data_element": "dataelement", "de": "dataelement", "pe": "period", "org_unit": "orgunit",
@@ -40,42 +49,118 @@ CSV_ALIASES = {
 
 @dataclass
 class ParsedSet:
-    """What a dataValueSet file says, before any code is resolved."""
+    """What a dataValueSet file says, before any code is resolved. ``rows`` is read once, as
+    the file is; ``conflicts`` and ``pairs`` fill up as it is."""
 
-    rows: list[ValueRow]
+    rows: Iterator[ValueRow]
     data_set: str | None = None
     complete_date: str | None = None
     period: str | None = None
     org_unit: str | None = None
     conflicts: list[ValueConflict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The (unit, period) pairs the rows name, for completeDate: a few hundred at most.
+    pairs: dict[tuple[str, str], None] = field(default_factory=dict)
+    # A temporary file made for the rows (a transcoded UTF-16 file), closed with the set.
+    stream: BinaryIO | None = None
+
+    def __enter__(self) -> ParsedSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+    def seen(self, row: ValueRow) -> ValueRow:
+        if self.complete_date:
+            self.pairs[(row.unit, row.period)] = None
+        return row
 
 
 def decode(data: bytes, filename: str) -> str:
     """UTF-8 (BOM optional) or UTF-16 with BOM; otherwise InvalidInput naming the place."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise _encoding_error(data, filename, exc.start, "UTF-16") from None
-    if b"\x00" in data[:4096]:
+    with utf8_stream(data, filename) as stream:
+        return stream.read().decode("utf-8-sig")
+
+
+Input = bytes | BinaryIO
+
+
+def utf8_stream(data: Input, filename: str) -> BinaryIO:
+    """The file as UTF-8 bytes from its start, checked whole before a byte is parsed, in chunks
+    (memory does not grow with the file): UTF-8 (BOM kept) as it is, UTF-16 with BOM transcoded
+    into a temporary file; anything else InvalidInput naming the place of the first bad byte."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    source.seek(0)
+    head = source.read(4096)
+    source.seek(0)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _transcoded(source, filename)
+    if b"\x00" in head[:4096]:
         raise InvalidInput(
             f"{filename}: looks like UTF-16 text without a byte-order mark. Save the file as "
             "UTF-8 ('CSV UTF-8' in Excel).",
             code="bad_encoding",
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _encoding_error(data, filename, exc.start, "UTF-8") from None
+    _check_encoding(source, filename, "utf-8")
+    source.seek(0)
+    return source
 
 
-def _encoding_error(data: bytes, filename: str, offset: int, encoding: str) -> InvalidInput:
-    line = data[:offset].count(b"\n") + 1
+def _check_encoding(source: BinaryIO, filename: str, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    for offset, chunk, final in _chunks(source):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(chunk, final=final)
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(
+                source, filename, offset - pending + exc.start, encoding
+            ) from None
+
+
+def _transcoded(source: BinaryIO, filename: str) -> BinaryIO:
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (lives with the rows)
+    for offset, chunk, final in _chunks(source):
+        pending = len(decoder.getstate()[0])
+        try:
+            target.write(decoder.decode(chunk, final=final).encode("utf-8"))
+        except UnicodeDecodeError as exc:
+            target.close()
+            raise _encoding_error(
+                source, filename, offset - pending + exc.start, "UTF-16"
+            ) from None
+    target.seek(0)
+    return cast(BinaryIO, target)
+
+
+def _chunks(source: BinaryIO) -> Iterator[tuple[int, bytes, bool]]:
+    """(offset, chunk, last) over the file."""
+    offset, chunk = 0, source.read(CHUNK)
+    while True:
+        following = source.read(CHUNK) if chunk else b""
+        yield offset, chunk, not following
+        if not following:
+            return
+        offset += len(chunk)
+        chunk = following
+
+
+def _encoding_error(source: BinaryIO, filename: str, offset: int, encoding: str) -> InvalidInput:
+    source.seek(0)
+    line = 1
+    for start, chunk, _ in _chunks(source):
+        if start + len(chunk) > offset:
+            line += chunk[: offset - start].count(b"\n")
+            source.seek(offset)
+            break
+        line += chunk.count(b"\n")
+    byte = source.read(1)
     return InvalidInput(
-        f"{filename}: not valid {encoding} text: byte 0x{data[offset]:02X} at offset {offset} "
-        f"(line {line}). Nothing was imported. Save the file as UTF-8 ('CSV UTF-8' in Excel) "
-        "and send it again.",
+        f"{filename}: not valid {encoding.upper()} text: byte 0x{byte[0]:02X} at offset "
+        f"{offset} (line {line}). Nothing was imported. Save the file as UTF-8 ('CSV UTF-8' in "
+        "Excel) and send it again.",
         code="bad_encoding",
         details=[{"offset": offset, "line": line}],
     )
@@ -89,59 +174,127 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def parse_json(data: bytes, filename: str = "dataValueSet.json") -> ParsedSet:
-    try:
-        document = json.loads(decode(data, filename))
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{filename}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).",
-            code="invalid_json",
-        ) from None
-    if not isinstance(document, dict) or not isinstance(document.get("dataValues", []), list):
-        raise InvalidInput(
-            f'{filename}: expected {{"dataSet", "period", "orgUnit", "dataValues": [...]}}.',
-            code="invalid_data_value_set",
-        )
-    parsed = ParsedSet(
-        rows=[],
-        data_set=_text(document.get("dataSet")),
-        complete_date=_text(document.get("completeDate")),
-        period=_text(document.get("period")),
-        org_unit=_text(document.get("orgUnit")),
-    )
-    for number, item in enumerate(document.get("dataValues", []), start=1):
-        if not isinstance(item, dict):
-            parsed.conflicts.append(
-                ValueConflict(
-                    number, "dataValues", "", str(item)[:200], "not an object", "invalid_row"
-                )
-            )
-            continue
-        parsed.rows.append(
-            ValueRow(
-                element=_text(item.get("dataElement")) or "",
-                unit=_text(item.get("orgUnit")) or parsed.org_unit or "",
-                period=_text(item.get("period")) or parsed.period or "",
-                option=_text(item.get("categoryOptionCombo")),
-                value=_text(item.get("value")),
-                comment=_text(item.get("comment")),
-                row=number,
-            )
-        )
+HEADER_KEYS = {"dataSet": "data_set", "completeDate": "complete_date", "period": "period",
+               "orgUnit": "org_unit"}  # fmt: skip
+_SCALARS = frozenset({"string", "number", "boolean", "null"})
+
+
+def parse_json(data: Input, filename: str = "dataValueSet.json") -> ParsedSet:
+    """The set's header now, its values as they are read (``rows`` is a one-pass iterator):
+    memory does not grow with the file. InvalidInput for a file that is not a dataValueSet;
+    one found broken further on raises InvalidInput while ``rows`` is read."""
+    source = utf8_stream(data, filename)
+    if source.read(3) != codecs.BOM_UTF8:
+        source.seek(0)
+    start = source.tell()
+    parsed = ParsedSet(rows=iter(()), stream=None if source is data else source)
+    for key, value in _json_header(source, filename).items():
+        setattr(parsed, HEADER_KEYS[key], value)
+    source.seek(start)
+    parsed.rows = _json_rows(source, filename, parsed)
     return parsed
 
 
-def parse_csv(data: bytes, filename: str = "dataValueSet.csv") -> ParsedSet:
-    text = decode(data, filename)
-    first_line = text.split("\n", 1)[0]
+def _json_header(source: BinaryIO, filename: str) -> dict[str, str | None]:
+    """The top-level keys other than dataValues: those before it are read up to it (DHIS2 and
+    our export write them first); those after it from the text after its closing bracket."""
+    header: dict[str, str | None] = {}
+    events = ijson.parse(source, use_float=True)
+    with _json_errors(filename):
+        first = next(events, ("", "end", None))
+        if first[1] != "start_map":
+            raise _not_a_set(filename)
+        for prefix, event, value in events:
+            if prefix == "" and event == "map_key" and value == "dataValues":
+                if next(events, ("", "end", None))[1] != "start_array":
+                    raise _not_a_set(filename)
+                header.update(_json_tail(source))
+                break
+            if prefix in HEADER_KEYS and event in _SCALARS:
+                header[prefix] = _text(value)
+    return header
+
+
+def _json_tail(source: BinaryIO) -> dict[str, str | None]:
+    """Keys after dataValues, as in ``{"dataValues": [...], "period": "202603"}``: the text
+    after the last ``]``, read as an object. A tail that does not read so is one more scan."""
+    source.seek(0, io.SEEK_END)
+    size = source.tell()
+    source.seek(max(0, size - TAIL_BYTES))
+    tail = source.read().decode("utf-8", "replace").rstrip()
+    bracket = tail.rfind("]")
+    if bracket < 0:
+        return {}  # the array never closes: the rows' parse will say where
+    rest = tail[bracket + 1 :].strip()
+    if rest in ("}", ""):
+        return {}
+    try:
+        found = json.loads("{" + rest.lstrip(",")) if rest.startswith(",") else None
+    except json.JSONDecodeError:
+        found = None
+    if isinstance(found, dict):
+        return {key: _text(value) for key, value in found.items() if key in HEADER_KEYS}
+    return {}
+
+
+def _json_rows(source: BinaryIO, filename: str, parsed: ParsedSet) -> Iterator[ValueRow]:
+    with _json_errors(filename):
+        for number, item in enumerate(
+            ijson.items(source, "dataValues.item", use_float=True), start=1
+        ):
+            if not isinstance(item, dict):
+                parsed.conflicts.append(
+                    ValueConflict(
+                        number, "dataValues", "", str(item)[:200], "not an object", "invalid_row"
+                    )
+                )
+                continue
+            yield parsed.seen(
+                ValueRow(
+                    element=_text(item.get("dataElement")) or "",
+                    unit=_text(item.get("orgUnit")) or parsed.org_unit or "",
+                    period=_text(item.get("period")) or parsed.period or "",
+                    option=_text(item.get("categoryOptionCombo")),
+                    value=_text(item.get("value")),
+                    comment=_text(item.get("comment")),
+                    row=number,
+                )
+            )
+
+
+@contextmanager
+def _json_errors(filename: str) -> Iterator[None]:
+    try:
+        yield
+    except ijson.JSONError as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise InvalidInput(f"{filename}: not valid JSON: {reason}.", code="invalid_json") from None
+
+
+def _not_a_set(filename: str) -> InvalidInput:
+    return InvalidInput(
+        f'{filename}: expected {{"dataSet", "period", "orgUnit", "dataValues": [...]}}.',
+        code="invalid_data_value_set",
+    )
+
+
+def parse_csv(data: Input, filename: str = "dataValueSet.csv") -> ParsedSet:
+    """The CSV's header now, its values as they are read (``rows`` is a one-pass iterator)."""
+    source = utf8_stream(data, filename)
+    # The wrapper is left unclosed: closing it would close the caller's file.
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    first_line = text.readline()
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    parsed = ParsedSet(rows=[])
+    lines: Iterator[list[str]] = csv.reader(
+        itertools.chain([first_line], text), delimiter=delimiter
+    )
+    parsed = ParsedSet(rows=iter(()), stream=None if source is data else source)
     columns: tuple[str, ...] = CSV_COLUMNS
-    start = 0
-    if lines and _is_header(lines[0]):
-        columns = tuple(_column(cell) for cell in lines[0])
-        start = 1
+    first = next(lines, None)
+    start = 1
+    if first is not None and _is_header(first):
+        columns = tuple(_column(cell) for cell in first)
+        start = 2
         missing = [c for c in ("dataelement", "period", "orgunit", "value") if c not in columns]
         if missing:
             raise InvalidInput(
@@ -151,7 +304,16 @@ def parse_csv(data: bytes, filename: str = "dataValueSet.csv") -> ParsedSet:
             )
     else:
         parsed.notes.append("no header row: columns read in DHIS2's order " + ",".join(columns))
-    for number, cells in enumerate(lines[start:], start=start + 1):
+        if first is not None:
+            lines = itertools.chain([first], lines)
+    parsed.rows = _csv_rows(lines, columns, start, parsed)
+    return parsed
+
+
+def _csv_rows(
+    lines: Iterator[list[str]], columns: tuple[str, ...], start: int, parsed: ParsedSet
+) -> Iterator[ValueRow]:
+    for number, cells in enumerate(lines, start=start):
         if not any(cell.strip() for cell in cells):
             continue
         values = dict(zip(columns, cells, strict=False))
@@ -159,7 +321,7 @@ def parse_csv(data: bytes, filename: str = "dataValueSet.csv") -> ParsedSet:
         if shifted is not None:
             parsed.conflicts.append(shifted_conflict(number, values, shifted))
             continue
-        parsed.rows.append(
+        yield parsed.seen(
             ValueRow(
                 element=values.get("dataelement", "").strip(),
                 unit=values.get("orgunit", "").strip(),
@@ -170,7 +332,6 @@ def parse_csv(data: bytes, filename: str = "dataValueSet.csv") -> ParsedSet:
                 row=number,
             )
         )
-    return parsed
 
 
 def _column(cell: str) -> str:

@@ -215,8 +215,7 @@ def save_values(
     units: set[int] = set()
     for batch in _batches(rows, BATCH):
         checked = _check_batch(context, batch, summary)
-        units.update(item.key[1] for item in checked)
-        _apply_batch(context, checked, summary)
+        _store(context, _decide(context, checked, _lookup(context, checked), summary, units))
     if summary.changed and not dry_run and context.source != Source.FORM:
         counts = summary.to_json()["importCount"] | {"conflicts": len(summary.conflicts)}
         audit_import(session, context.stamp, counts, units)
@@ -236,7 +235,20 @@ def _check_batch(context: Context, batch: list[ValueRow], summary: ImportSummary
             checked.append(_check_row(context, row))
         except RowProblem as problem:
             summary.conflicts.append(_conflict(row, problem))
+    return checked
+
+
+def _lookup(context: Context, checked: list[Checked]) -> dict[Key, Stored | None]:
+    """The database reads of one batch: its stored values and its periods' locks."""
     context.gate.prefetch({(item.key[1], item.key[2]) for item in checked})
+    return fetch_stored(context.session, checked)
+
+
+def _open_for_entry(
+    context: Context, checked: list[Checked], summary: ImportSummary
+) -> list[Checked]:
+    """The rows whose period is open to entry for their unit (the reporting part's locks,
+    prefetched by :func:`_lookup`)."""
     allowed = []
     for item in checked:
         state = context.gate.check(item.element.id, item.key[1], item.period)
@@ -381,38 +393,57 @@ def _checked_value(
     return value, numeric
 
 
-def _apply_batch(context: Context, checked: list[Checked], summary: ImportSummary) -> None:
-    if not checked:
-        return
-    original = fetch_stored(context.session, checked)
+@dataclass
+class Plan:
+    """What one batch changes: the stored values it read, their final state, the last row of
+    each changed key and the history rows."""
+
+    original: dict[Key, Stored | None]
+    final: dict[Key, Stored | None] = field(default_factory=dict)
+    latest: dict[Key, Checked] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _decide(
+    context: Context,
+    checked: list[Checked],
+    original: dict[Key, Stored | None],
+    summary: ImportSummary,
+    units: set[int],
+) -> Plan:
+    """Decide each row of a batch against the stored values (no database work)."""
+    plan = Plan(original)
     # What this batch has changed so far, over ``original`` (a key named twice in one batch is
     # decided against its first change).
-    current: dict[Key, Stored | None] = {}
-    changes: list[dict[str, Any]] = []
+    current = plan.final
     stamp = context.stamp
-    latest: dict[Key, Checked] = {}
-    for item in checked:
+    for item in _open_for_entry(context, checked, summary):
         key = item.key
+        units.add(key[1])
         before = current[key] if key in current else original.get(key)
-        action = _decide(context.strategy, item, before)
+        action = _action(context.strategy, item, before)
         if action is None:
             summary.ignored += 1
             continue
         after = _after(item, before) if action != "delete" else None
         current[key] = after
-        latest[item.key] = item
-        changes.append(change_row(stamp, item, action, before, after))
+        plan.latest[key] = item
+        plan.changes.append(change_row(stamp, item, action, before, after))
         if action == "create":
             summary.imported += 1
         elif action == "update":
             summary.updated += 1
         else:
             summary.deleted += 1
-    if not context.dry_run and changes:
-        write(context.session, stamp, original, current, latest, changes)
+    return plan
 
 
-def _decide(strategy: Strategy, item: Checked, stored: Stored | None) -> str | None:
+def _store(context: Context, plan: Plan) -> None:
+    if not context.dry_run and plan.changes:
+        write(context.session, context.stamp, plan.original, plan.final, plan.latest, plan.changes)
+
+
+def _action(strategy: Strategy, item: Checked, stored: Stored | None) -> str | None:
     """create, update, delete, or None (ignored)."""
     if strategy is Strategy.CREATE and stored is not None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,10 +29,10 @@ from dieuhanh.indicators.values.save import Strategy, ValueConflict, ValueRow, s
 router = api_router("data values")
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
-IMPORT_BODY_BYTES = ImportBody(MAX_IMPORT_BYTES)
+IMPORT_BODY = ImportBody(MAX_IMPORT_BYTES)
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "text/tab-separated-values")
 
-IMPORT_BODY: dict[str, Any] = {
+IMPORT_BODY_SCHEMA: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
@@ -83,12 +83,14 @@ def _source(principal: Principal) -> str:
     "an import summary `{status, importCount: {imported, updated, ignored, deleted}, conflicts: "
     "[{object, property, value, errorCode, message, row}], dryRun}`: good rows are stored, bad "
     "rows are listed. At most 100 MB.",
-    openapi_extra=IMPORT_BODY | {"x-max-body-bytes": MAX_IMPORT_BYTES},
+    openapi_extra=IMPORT_BODY_SCHEMA | {"x-max-body-bytes": MAX_IMPORT_BYTES},
 )
 async def import_values(
     request: Request,
     db: Db,
     principal: CurrentPrincipal,
+    # Read once the login is checked: the dependency depends on the principal.
+    data: Annotated[BinaryIO, Depends(IMPORT_BODY)],
     dry_run: Annotated[bool, Query(alias="dryRun")] = False,
     strategy: Annotated[
         str,
@@ -96,8 +98,6 @@ async def import_values(
     ] = "CREATE_AND_UPDATE",
     data_set: Annotated[str | None, Query(alias="dataSet", max_length=50)] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
-    # Read once the login is checked: the dependency depends on the principal.
-    data: Annotated[bytes, Depends(IMPORT_BODY_BYTES)] = b"",
 ) -> dict[str, Any]:
     try:
         chosen = Strategy(strategy.lower())

@@ -70,10 +70,10 @@ def fetch_stored(session: Session, checked: list[Checked]) -> dict[Key, Stored |
         rows = connection.execute(
             _STORED_BY_KEYS,
             {
-                "elements": [key[0] for key in keys],
-                "units": [key[1] for key in keys],
-                "periods": [key[2] for key in keys],
-                "options": [key[3] for key in keys],
+                "elements": _array_text([str(key[0]) for key in keys]),
+                "units": _array_text([str(key[1]) for key in keys]),
+                "periods": _array_text([_quoted(key[2]) for key in keys]),
+                "options": _array_text([_quoted(key[3]) for key in keys]),
             },
         )
     else:
@@ -92,6 +92,16 @@ def fetch_stored(session: Session, checked: list[Checked]) -> dict[Key, Stored |
         if key in found:
             found[key] = Stored(value_id, value, comment)
     return found
+
+
+def _array_text(items: list[str]) -> str:
+    """A PostgreSQL array literal: psycopg adapts a list item by item (0.4 s per 100,000 keys
+    of 4 columns), this one string is parsed by the server."""
+    return "{" + ",".join(items) + "}"
+
+
+def _quoted(item: str) -> str:
+    return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _STORED_BY_KEYS = text(
