@@ -151,3 +151,30 @@ def test_a_broker_that_is_not_there_fails_the_run(
     outcome = run_source(runtime, code)
     assert outcome.status == "failed"
     assert "MQTT broker 127.0.0.1:1" in (outcome.error or "")
+
+
+def test_a_batch_not_stored_is_delivered_again(
+    hub: Runtime, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker hears "received" only once the readings are stored: a run whose storing fails
+    leaves them to the next run."""
+    from dieuhanh.datahub import runs
+
+    code = declare(hub, prefix, devices={"WL-001": LOC_THANH})
+    assert run_source(hub, code).status == "succeeded"  # subscribed
+    start = datetime.now(UTC).replace(microsecond=0)
+    for minute, level in enumerate((2.1, 2.4)):
+        send(prefix, "WL-001", "water_level", level, start + timedelta(minutes=minute))
+
+    def database_down(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runs._Store, "_series", database_down)
+        failed = run_source(hub, code)
+    assert failed.status == "failed" and "RuntimeError" in (failed.error or "")
+    assert readings(hub) == []
+    again = run_source(hub, code)  # the same client id takes the session over
+    assert (again.status, again.new) == ("succeeded", 2), again.error
+    assert [value for _, _, value, _ in readings(hub)] == [2.1, 2.4]
+    assert run_source(hub, code).fetched == 0  # acknowledged this time

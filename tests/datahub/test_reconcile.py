@@ -146,6 +146,24 @@ def test_a_mismatch_is_found_listed_resolved_and_kept(
     again = hub_client.post(f"{url}/run", headers=hub_auth("admin")).json()
     assert (again["mismatched"], again["opened"]) == (1, 0)  # one row while it lasts
 
+    # The pages: the list counts it open; the reconciliation's page shows it with its figures
+    # (Vietnamese number format) and a form to resolve it, for those who may.
+    overview = hub_client.get("/datahub/reconciliations", headers=hub_auth("operator"))
+    assert overview.status_code == 200
+    assert 'data-reconciliation="dossiers_received"' in overview.text
+    assert '<td class="open-count"><b>1</b></td>' in overview.text
+    detail = hub_client.get(
+        "/datahub/reconciliations/dossiers_received", headers=hub_auth("operator")
+    )
+    row = detail.text.split(f'data-mismatch="{listed[0]["id"]}"')[1].split("</tr>")[0]
+    assert item["ma_don_vi"] in row and "<b>5</b>" in row and 'class="resolve row"' in row
+    viewer = hub_client.get(
+        "/datahub/reconciliations/dossiers_received", headers=hub_auth("viewer")
+    )
+    assert viewer.status_code == 200 and 'class="resolve row"' not in viewer.text
+    missing = hub_client.get("/datahub/reconciliations/nope", headers=hub_auth("operator"))
+    assert missing.status_code == 404
+
     resolved = hub_client.post(
         f"{url}/mismatches/{listed[0]['id']}/resolve",
         json={"resolution": "Số của iGate đúng; đã yêu cầu xã sửa báo cáo."},
@@ -155,5 +173,8 @@ def test_a_mismatch_is_found_listed_resolved_and_kept(
     assert (resolved.json()["state"], resolved.json()["resolved_by"]) == ("resolved", "operator")
     history = hub_client.get(f"{url}/mismatches", headers=hub_auth("admin")).json()
     assert [m["state"] for m in history] == ["resolved"]
+    kept = hub_client.get("/datahub/reconciliations/dossiers_received?state=resolved",
+                          headers=hub_auth("operator")).text  # fmt: skip
+    assert "Số của iGate đúng" in kept and "operator" in kept
     commune = hub_client.get(f"{url}/mismatches", headers=hub_auth("commune")).json()
     assert all(m["unit"] == "25280" for m in commune)

@@ -1,4 +1,5 @@
-"""The data hub's status page: every source, its state and why, its latest runs."""
+"""The data hub's pages: every source with its state and latest runs, a dataset's records, an
+upload, and the reconciliations (đối soát) with their differences and resolutions."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from dieuhanh.core.http.deps import Db
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 from dieuhanh.datahub.connectors.upload import UploadConfig
 from dieuhanh.datahub.datasets import count, record_query, schema_of
-from dieuhanh.datahub.models import DatasetRecord, DataSource, SourceRun, SourceState
+from dieuhanh.datahub.models import (
+    DatasetAggregate,
+    DatasetRecord,
+    DataSource,
+    MismatchState,
+    Reconciliation,
+    ReconciliationMismatch,
+    SourceRun,
+    SourceState,
+)
+from dieuhanh.datahub.reconcile import mismatches
 from dieuhanh.datahub.runs import get_source
 
 router = APIRouter(include_in_schema=False)
@@ -109,3 +120,49 @@ def _cell(data: Any, name: str) -> str:
     for step in name.split("."):
         value = value.get(step) if isinstance(value, dict) else None
     return "" if value is None else str(value)
+
+
+@router.get("/datahub/reconciliations", response_class=HTMLResponse)
+def reconciliations_page(request: Request, db: Db, principal: PagePrincipal) -> Response:
+    """Every reconciliation with its open differences, and the aggregates that feed figures."""
+    require(principal, Permission.READ_ALL)
+    rows = list(db.scalars(select(Reconciliation).order_by(Reconciliation.code)))
+    open_counts = dict(
+        db.execute(
+            select(ReconciliationMismatch.reconciliation_id, func.count())
+            .where(ReconciliationMismatch.state == MismatchState.OPEN)
+            .group_by(ReconciliationMismatch.reconciliation_id)
+        ).all()
+    )
+    return render(
+        request,
+        "datahub/reconciliations.html",
+        principal,
+        reconciliations=rows,
+        open_counts=open_counts,
+        aggregates=list(db.scalars(select(DatasetAggregate).order_by(DatasetAggregate.code))),
+        can_run=principal.can(Permission.MANAGE_SOURCES),
+    )
+
+
+@router.get("/datahub/reconciliations/{code}", response_class=HTMLResponse)
+def reconciliation_page(
+    code: str,
+    request: Request,
+    db: Db,
+    principal: PagePrincipal,
+    state: Annotated[MismatchState | None, Query()] = None,
+) -> Response:
+    """One reconciliation's differences (open first) within the reader's scope, each with its
+    history: first and last seen, and who resolved it how."""
+    found = mismatches(db, principal, code, state)
+    row = db.scalar(select(Reconciliation).where(Reconciliation.code == code))
+    return render(
+        request,
+        "datahub/reconciliation.html",
+        principal,
+        reconciliation=row,
+        mismatches=found,
+        state=state.value if state else "",
+        can_resolve=principal.can(Permission.MANAGE_SOURCES),
+    )

@@ -213,6 +213,28 @@ def resolve_mismatch(
     return mismatch
 
 
+def mismatches(
+    session: Session, principal: Principal, code: str, state: MismatchState | None = None
+) -> list[tuple[ReconciliationMismatch, Unit]]:
+    """A reconciliation's differences within the reader's scope: open first, then by period and
+    unit."""
+    row = _get(session, Reconciliation, code)
+    query = (
+        select(ReconciliationMismatch, Unit)
+        .join(Unit, Unit.id == ReconciliationMismatch.unit_id)
+        .where(
+            ReconciliationMismatch.reconciliation_id == row.id,
+            principal.read_scope.where(ReconciliationMismatch.unit_id),
+        )
+        .order_by(
+            ReconciliationMismatch.state.desc(), ReconciliationMismatch.period_code, Unit.code
+        )
+    )
+    if state is not None:
+        query = query.where(ReconciliationMismatch.state == state)
+    return [(mismatch, unit) for mismatch, unit in session.execute(query)]
+
+
 def _get(session: Session, model: Any, code: str) -> Any:
     row = session.scalar(select(model).where(model.code == code))
     if row is None:

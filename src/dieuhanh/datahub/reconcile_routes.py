@@ -21,6 +21,7 @@ from dieuhanh.datahub.models import (
 from dieuhanh.datahub.reconcile import (
     AggregateSpec,
     ReconciliationSpec,
+    mismatches,
     parse,
     reconcile,
     resolve_mismatch,
@@ -162,21 +163,7 @@ def list_mismatches(
     principal: CurrentPrincipal,
     state: Annotated[MismatchState | None, Query()] = None,
 ) -> list[MismatchOut]:
-    row = db.scalar(select(Reconciliation).where(Reconciliation.code == code))
-    query = (
-        select(ReconciliationMismatch, Unit)
-        .join(Unit, Unit.id == ReconciliationMismatch.unit_id)
-        .where(
-            ReconciliationMismatch.reconciliation_id == (row.id if row else -1),
-            principal.read_scope.where(ReconciliationMismatch.unit_id),
-        )
-        .order_by(
-            ReconciliationMismatch.state.desc(), ReconciliationMismatch.period_code, Unit.code
-        )
-    )
-    if state is not None:
-        query = query.where(ReconciliationMismatch.state == state)
-    return [_mismatch_out(m, unit) for m, unit in db.execute(query)]
+    return [_mismatch_out(m, unit) for m, unit in mismatches(db, principal, code, state)]
 
 
 @router.post(

@@ -250,6 +250,8 @@ class _Plan:
         depth = self.context.settings.prefetch_pages
         for sequence, page in enumerate(prefetched(self.pages(), depth), start=1):
             store.page(sequence, page, self.mappings[page.resource])
+            if page.stored is not None and not store.dry_run:
+                page.stored()
             if page.cursor is not None:
                 values = [value for value in (cursors.get(page.resource), page.cursor) if value]
                 best = highest(values)

@@ -90,6 +90,7 @@ def render(
         fmt_date=lambda value: _fmt_date(value),
         fmt_datetime=lambda value: _fmt_datetime(value, zone),
         fmt_value=lambda value: _fmt_value(value, zone),
+        fmt_number=lambda value: fmt_number(value, lang),
         static=lambda path: f"/static/{path}?v={__version__}",
         **context,
     )
@@ -102,6 +103,17 @@ def _fmt_date(value: date | None) -> str:
 
 def _fmt_datetime(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def fmt_number(value: float | None, lang: str) -> str:
+    """A figure as its readers write it: 1.234,5 in Vietnamese, 1,234.5 in English; at most
+    two decimals, none when whole; nothing as a dash."""
+    if value is None:
+        return "—"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    if lang == "vi":
+        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return text
 
 
 def _fmt_value(value: object, zone: ZoneInfo) -> str:

@@ -8,7 +8,7 @@ provenance, idempotency and counting for free.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,6 +39,9 @@ class Page:
     labels: dict[str, str] = field(default_factory=dict)
     # Records the connector already found wrong (1-based place → (field, reason)).
     rejected: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Called once the page's records are committed: an MQTT batch is acknowledged to the broker
+    # only then, so a batch whose storing fails is delivered again to the next run.
+    stored: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,23 @@ so the broker keeps what arrives between runs; it reads until no message has com
 kept as the run's payload (one JSON line each). Readings are unique per device, metric and
 time, so a message the broker delivers twice is stored once.
 
-Known limit: messages are acknowledged when received, so a batch whose storing fails (the
-database down) is lost from the broker; its raw payload is not kept either.
+The batch is acknowledged (PUBACK) only once it is stored: the connection stays open in a
+thread of its own until then. A batch whose storing fails is not acknowledged, and the broker
+delivers it again to the next run (the next connection with the same client id takes the
+session over; a connection left waiting gives up after ``HOLD_SECONDS``). aiomqtt has no manual
+acknowledgement of its own: its paho client does (``manual_ack``), reached as ``_client``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +51,8 @@ from dieuhanh.datahub.secrets import resolve as resolve_secrets
 from dieuhanh.datahub.spec import describe_errors
 
 RESOURCE = "readings"
+CONNECT_SECONDS = 10
+HOLD_SECONDS = 120  # a batch not stored by then is left to the broker, for the next run
 
 
 class Broker(BaseModel):
@@ -100,57 +109,139 @@ class MqttConnector:
             raise SourceFailure(exc.message) from None
         except OSError as exc:
             raise SourceFailure(f"cannot resolve {broker.host}: {exc}") from None
-        messages = asyncio.run(_drain(parsed, broker, f"dieuhanh-{context.source_code}"))
+        subscription = Subscription(parsed, broker, f"dieuhanh-{context.source_code}")
+        messages = subscription.received()
         if not messages:
+            subscription.finish(acknowledge=False)
             return
         body = b"".join(
             json.dumps(
-                {"topic": topic, "payload": payload.decode("utf-8", "replace"), "at": at},
+                {"topic": m.topic, "payload": m.payload.decode("utf-8", "replace"), "at": m.at},
                 ensure_ascii=False,
             ).encode()
             + b"\n"
-            for topic, payload, at in messages
+            for m in messages
         )
         records = [
-            {"topic": topic, "payload": _decoded(payload), "received_at": at}
-            for topic, payload, at in messages
+            {"topic": m.topic, "payload": _decoded(m.payload), "received_at": m.at}
+            for m in messages
         ]
         reference = f"mqtt://{broker.host}:{broker.port} {', '.join(parsed.topics)}"
-        yield Page(RESOURCE, reference, body, "application/x-ndjson", records)
+        yield Page(
+            RESOURCE, reference, body, "application/x-ndjson", records,
+            stored=lambda: subscription.finish(acknowledge=True),
+        )  # fmt: skip
 
 
-async def _drain(
-    config: MqttConfig, broker: Broker, client_id: str
-) -> list[tuple[str, bytes, str]]:
-    import aiomqtt
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    payload: bytes
+    at: str
+    mid: int
+    qos: int
 
-    got: list[tuple[str, bytes, str]] = []
-    deadline = time.monotonic() + config.max_seconds
-    try:
-        async with aiomqtt.Client(
-            broker.host,
-            broker.port,
-            username=broker.username,
-            password=broker.password,
-            identifier=client_id,
-            clean_session=False,
-            timeout=10,
-        ) as client:
-            for topic in config.topics:
-                await client.subscribe(topic, qos=1)
-            incoming = client.messages.__aiter__()
-            while len(got) < config.max_messages and time.monotonic() < deadline:
-                wait = min(config.idle_seconds, max(deadline - time.monotonic(), 0.01))
+
+class Subscription:
+    """One connection to the broker, in a thread with its own event loop: it receives a batch,
+    then waits, connected, to be told the batch was stored (acknowledge it) or not (leave it
+    to the broker), at most ``HOLD_SECONDS``."""
+
+    def __init__(self, config: MqttConfig, broker: Broker, client_id: str) -> None:
+        self.config, self.broker, self.client_id = config, broker, client_id
+        self.batch: Future[list[Received]] = Future()
+        self.loop = asyncio.new_event_loop()
+        self.acknowledge = False
+        self.finished: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self._run, name=f"mqtt {client_id}", daemon=True)
+        self.thread.start()
+
+    def received(self) -> list[Received]:
+        try:
+            return self.batch.result(timeout=self.config.max_seconds + CONNECT_SECONDS * 2)
+        except FutureTimeout:
+            raise SourceFailure(
+                f"MQTT broker {self.broker.host}:{self.broker.port}: no batch in time"
+            ) from None
+
+    def finish(self, *, acknowledge: bool) -> None:
+        """Acknowledge the batch (or not) and disconnect."""
+        self.acknowledge = acknowledge
+        try:
+            self.loop.call_soon_threadsafe(self._wake)
+        except RuntimeError:  # the loop has ended: it gave up waiting
+            return
+        self.thread.join(timeout=CONNECT_SECONDS)
+
+    def _wake(self) -> None:
+        if self.finished is not None:
+            self.finished.set()
+
+    def _run(self) -> None:
+        try:
+            self.loop.run_until_complete(self._session())
+        finally:
+            self.loop.close()
+
+    async def _session(self) -> None:
+        import aiomqtt
+
+        self.finished = asyncio.Event()
+        broker = self.broker
+        try:
+            client = aiomqtt.Client(
+                broker.host,
+                broker.port,
+                username=broker.username,
+                password=broker.password,
+                identifier=self.client_id,
+                clean_session=False,
+                timeout=CONNECT_SECONDS,
+            )
+            # Before connecting: what the broker kept for us comes right after CONNACK.
+            client._client.manual_ack_set(True)
+            async with client:
+                for topic in self.config.topics:
+                    await client.subscribe(topic, qos=1)
+                got = await self._collect(client)
+                self.batch.set_result(got)
+                if not got:
+                    return
                 try:
-                    message = await asyncio.wait_for(incoming.__anext__(), wait)
+                    await asyncio.wait_for(self.finished.wait(), HOLD_SECONDS)
                 except TimeoutError:
-                    break
-                payload = message.payload
-                data = payload if isinstance(payload, bytes) else str(payload).encode()
-                got.append((str(message.topic), data, datetime.now(UTC).isoformat()))
-    except aiomqtt.MqttError as exc:
-        raise SourceFailure(f"MQTT broker {broker.host}:{broker.port}: {exc}") from None
-    return got
+                    return  # not stored in time: not acknowledged
+                if self.acknowledge:
+                    for message in got:
+                        client._client.ack(message.mid, message.qos)
+        except aiomqtt.MqttError as exc:
+            if not self.batch.done():
+                self.batch.set_exception(
+                    SourceFailure(f"MQTT broker {broker.host}:{broker.port}: {exc}")
+                )
+        except BaseException as exc:  # handed to the run's thread
+            if not self.batch.done():
+                self.batch.set_exception(exc)
+        finally:
+            if not self.batch.done():
+                self.batch.set_result([])
+
+    async def _collect(self, client: Any) -> list[Received]:
+        config = self.config
+        got: list[Received] = []
+        deadline = time.monotonic() + config.max_seconds
+        incoming = client.messages.__aiter__()
+        while len(got) < config.max_messages and time.monotonic() < deadline:
+            wait = min(config.idle_seconds, max(deadline - time.monotonic(), 0.01))
+            try:
+                message = await asyncio.wait_for(incoming.__anext__(), wait)
+            except TimeoutError:
+                break
+            payload = message.payload
+            data = payload if isinstance(payload, bytes) else str(payload).encode()
+            at = datetime.now(UTC).isoformat()
+            got.append(Received(str(message.topic), data, at, message.mid, message.qos))
+        return got
 
 
 def _decoded(payload: bytes) -> Any:
