@@ -11,6 +11,14 @@ PUBLIC = {
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/health/live"),
     ("POST", "/api/v1/auth/token"),
+    # Open311 GeoReport v2 (issue #12): a public standard; posting needs its own api_key.
+    ("GET", "/open311/v2/discovery.{fmt}"),
+    ("GET", "/open311/v2/services.{fmt}"),
+    ("GET", "/open311/v2/services/{code}.{fmt}"),
+    ("GET", "/open311/v2/requests.{fmt}"),
+    ("POST", "/open311/v2/requests.{fmt}"),
+    ("GET", "/open311/v2/requests/{code}.{fmt}"),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"),
 }
 NAMED_IN_ISSUES = {
     ("GET", "/api/v1/health"),

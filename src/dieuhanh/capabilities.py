@@ -16,6 +16,7 @@ from sqlalchemy import MetaData
 from dieuhanh.audit.capability import CAPABILITY as AUDIT
 from dieuhanh.auth.capability import CAPABILITY as AUTH
 from dieuhanh.cameras.capability import CAPABILITY as CAMERAS
+from dieuhanh.citizen.capability import CAPABILITY as CITIZEN
 from dieuhanh.core.capability import Capability, check_unique
 from dieuhanh.core.config import Settings
 from dieuhanh.core.db.base import Base
@@ -38,6 +39,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     SYSTEM,
     INDICATORS,
     DATAHUB,
+    CITIZEN,
 )
 
 

@@ -13,6 +13,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
@@ -366,6 +367,41 @@ class EventSettings(_Section):
     )
 
 
+class CitizenSettings(_Section):
+    days_off: list[date] = Field(
+        default_factory=list,
+        description=(
+            "The province's own days off (ISO dates, e.g. `2026-12-31`), besides Saturdays, "
+            "Sundays and Vietnam's public holidays (Tết included), which report deadlines "
+            "already skip."
+        ),
+    )
+    reopen_days: int = Field(
+        default=7,
+        ge=0,
+        le=90,
+        description="Days after a report is resolved during which the citizen may reopen it.",
+    )
+    escalate_after_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 30,
+        description="Hours an overdue report may stay open before it escalates to the province.",
+    )
+    deadline_check_seconds: float = Field(
+        default=60, gt=0, le=3600, description="How often the worker looks for late reports."
+    )
+    max_reports_per_hour: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description=(
+            "Reports one sender (an address on the public form, a key through Open311) may post "
+            "in an hour; past it, 429."
+        ),
+    )
+
+
 class DatahubSettings(_Section):
     allowed_networks: list[str] = Field(
         default_factory=lambda: list(PRIVATE_NETWORKS),
@@ -636,6 +672,9 @@ class Settings(BaseSettings):
     datahub: DatahubSettings = Field(
         default_factory=DatahubSettings, description="The data hub: sources and their runs."
     )
+    citizen: CitizenSettings = Field(
+        default_factory=CitizenSettings, description="Citizen reports: deadlines, limits."
+    )
 
     @field_validator("database_url", "departments_file", mode="before")
     @classmethod
@@ -668,6 +707,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dieuhanh.db').resolve()}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The province's time zone (``timezone``)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def uses_sqlite(self) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from shapely import affinity
 from shapely.geometry import Point, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +14,8 @@ from dieuhanh.core.errors import NotFound
 from dieuhanh.gis.models import Boundary, BoundaryImport
 from dieuhanh.units.models import Unit
 from dieuhanh.units.types import ADMINISTRATIVE
+
+METERS_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
 
 
 def current_boundary(session: Session, unit: Unit) -> Boundary | None:
@@ -91,6 +95,38 @@ def locate(session: Session, lon: float, lat: float, parent: Unit) -> Unit | Non
         if shape(boundary.geometry).covers(point):
             return unit
     return None
+
+
+def nearby(
+    session: Session, lon: float, lat: float, parent: Unit, meters: float
+) -> list[tuple[Unit, float]]:
+    """The communes/wards of ``parent`` whose boundary lies within ``meters`` of the point, with
+    their distance in metres (0 for the one containing it), nearest first. Distances are
+    measured on a local flat projection (longitude scaled by cos(latitude)): metres-exact
+    enough at a province's scale."""
+    point = Point(lon, lat)
+    margin_lat = meters / METERS_PER_DEGREE
+    margin_lon = margin_lat / max(math.cos(math.radians(lat)), 0.01)
+    candidates = session.execute(
+        select(Unit, Boundary)
+        .join(Boundary, Boundary.unit_id == Unit.id)
+        .where(
+            Unit.parent_id == parent.id,
+            Boundary.valid_to.is_(None),
+            Boundary.min_lon <= lon + margin_lon,
+            Boundary.max_lon >= lon - margin_lon,
+            Boundary.min_lat <= lat + margin_lat,
+            Boundary.max_lat >= lat - margin_lat,
+        )
+    ).all()
+    found = []
+    scale = math.cos(math.radians(lat))
+    for unit, boundary in candidates:
+        flat = affinity.scale(shape(boundary.geometry), xfact=scale, yfact=1.0, origin=point)
+        distance = flat.distance(point) * METERS_PER_DEGREE
+        if distance <= meters:
+            found.append((unit, distance))
+    return sorted(found, key=lambda pair: pair[1])
 
 
 def _feature(unit: Unit, boundary: Boundary) -> dict[str, Any]:

@@ -1,0 +1,17 @@
+"""Citizen reports (phản ánh hiện trường) and the 1022 hotline: intake from every channel,
+routing to the right unit, handling on time, and Open311 GeoReport v2."""
+
+from __future__ import annotations
+
+from dieuhanh.citizen import jobs, models, open311, routes, topics
+from dieuhanh.core.capability import Capability
+
+CAPABILITY = Capability(
+    name="citizen",
+    package="dieuhanh.citizen",
+    title="Citizen reports",
+    models=(models,),
+    api_routers=(routes.router, open311.router),
+    jobs=jobs.jobs,
+    topics=topics.TOPICS,
+)

@@ -1,0 +1,73 @@
+"""What every channel does with a new report: the category suggestion, then filing; and the limit
+on how many reports one sender may post in an hour (a flood from one address is refused with
+429, what was filed before stays)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import deque
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from dieuhanh.citizen.classifier import suggest
+from dieuhanh.citizen.models import Channel, CitizenReport
+from dieuhanh.citizen.service import Intake, file_report
+from dieuhanh.core.errors import TooManyRequests
+from dieuhanh.core.http.deps import client_ip
+from dieuhanh.core.runtime import Runtime
+
+WINDOW_SECONDS = 3600.0
+MAX_SENDERS = 10_000  # the oldest forgotten past this: memory stays bounded under a flood
+
+
+def classify_and_file(
+    session: Session, runtime: Runtime, intake: Intake, channel: Channel
+) -> CitizenReport:
+    suggestion = suggest(intake.description)
+    return file_report(session, runtime.settings, intake, channel, suggestion=suggestion)
+
+
+class _Windows:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: dict[str, deque[float]] = {}
+
+
+# Per runtime (a Runtime is a dataclass, compared by value: keyed by identity, dropped with it).
+_WINDOWS: dict[int, _Windows] = {}
+
+
+def _windows_of(runtime: Runtime) -> _Windows:
+    found = _WINDOWS.get(id(runtime))
+    if found is None:
+        found = _WINDOWS[id(runtime)] = _Windows()
+        weakref.finalize(runtime, _WINDOWS.pop, id(runtime), None)
+    return found
+
+
+def throttle(runtime: Runtime, request: Request, sender: str | None = None) -> None:
+    """Count one post of ``sender`` (default: the client's address); past
+    ``citizen.max_reports_per_hour`` in the last hour, TooManyRequests."""
+    limit = runtime.settings.citizen.max_reports_per_hour
+    key = sender or f"ip:{client_ip(request)}"
+    windows = _windows_of(runtime)
+    now = time.monotonic()
+    with windows.lock:
+        times = windows.seen.pop(key, deque())
+        while times and now - times[0] > WINDOW_SECONDS:
+            times.popleft()
+        if len(times) >= limit:
+            windows.seen[key] = times
+            wait = int(WINDOW_SECONDS - (now - times[0])) + 1
+            raise TooManyRequests(
+                f"Too many reports from this sender in an hour (at most {limit}); try again in "
+                f"{wait // 60 + 1} minutes.",
+                retry_after=wait,
+            )
+        times.append(now)
+        windows.seen[key] = times  # re-inserted: the dict keeps senders by last use
+        while len(windows.seen) > MAX_SENDERS:
+            windows.seen.pop(next(iter(windows.seen)))
