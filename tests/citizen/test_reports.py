@@ -175,3 +175,33 @@ def test_deadlines_count_working_days() -> None:
     assert len(working) == 10 and due in working
     assert any(d in national for d in days)  # Tết was inside the span, and skipped
     assert datetime(2026, 2, 17, tzinfo=UTC).date() in national  # mùng 1 Tết Bính Ngọ
+
+
+def test_figures_feed_the_1022_indicator(runtime: Runtime, client: TestClient, auth: Auth) -> None:
+    """Reports become REPORTS_1022 values through the one write path: the on-time rate appears
+    in analytics, and a refused report is not counted."""
+    from dieuhanh.citizen.statistics import store_values
+
+    codes = [enter(client, auth, who="commune", address="xã Lộc Thạnh")["code"] for _ in range(3)]
+    steps = [(codes[0], "accept", {}), (codes[0], "resolve", {"note": "Đã xử lý."}),
+             (codes[1], "refuse", {"note": "Không thuộc thẩm quyền."})]  # fmt: skip
+    for code, action, body in steps:
+        response = client.post(f"/api/v1/citizen/reports/{code}/{action}", json=body,
+                               headers=auth("commune"))  # fmt: skip
+        assert response.status_code == 200, response.text
+    with runtime.sessions() as session:
+        summary = store_values(session, runtime.settings, runtime.today())
+        session.commit()
+    assert summary.conflicts == [] and summary.imported == 2
+    month = datetime.now(ZONE).strftime("%Y%m")
+    rows = client.get(
+        f"/api/v1/analytics?indicator=REPORTS_1022_ON_TIME_RATE&unit={LOC_THANH}&period={month}",
+        headers=auth("operator"),
+    ).json()["rows"]
+    assert [(r["numerator"], r["denominator"], r["value"]) for r in rows] == [(1, 2, 50.0)]
+    stats = client.get(f"/api/v1/citizen/statistics?period={month}", headers=auth("commune"))
+    assert [(s["unit"], s["received"], s["on_time"], s["open"]) for s in stats.json()] == [
+        (LOC_THANH, 2, 1, 1)
+    ]
+    assert client.get(f"/api/v1/citizen/statistics?period={month}",
+                      headers=auth("commune2")).json() == []  # fmt: skip

@@ -14,12 +14,14 @@ from dieuhanh.citizen.categories import active_categories
 from dieuhanh.citizen.intake import classify_and_file
 from dieuhanh.citizen.models import Channel, CitizenReport, Open311Key, ReportCategory, ReportEvent
 from dieuhanh.citizen.service import Intake, Step, get_report, issue_key, take_step
+from dieuhanh.citizen.statistics import figures
 from dieuhanh.core.access import Permission, Principal, authorize, require
 from dieuhanh.core.db.base import utcnow
-from dieuhanh.core.errors import NotFound
+from dieuhanh.core.errors import InvalidInput, NotFound
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.text import fold
+from dieuhanh.indicators.catalog.periods import PeriodError, PeriodType, parse_period, period_of
 from dieuhanh.units.models import Unit
 
 router = api_router("citizen reports")
@@ -280,3 +282,45 @@ def revoke_key(key_id: int, db: Db, principal: CurrentPrincipal) -> KeyOut:
     db.commit()
     return KeyOut(id=row.id, name=row.name, created_by=row.created_by,
                   created_at=row.created_at, revoked_at=row.revoked_at)  # fmt: skip
+
+
+class StatisticsOut(BaseModel):
+    unit: str
+    unit_name: str
+    category: str
+    received: int
+    on_time: int
+    late: int
+    open: int
+    satisfaction: float | None
+
+
+@router.get(
+    "/citizen/statistics",
+    response_model=list[StatisticsOut],
+    summary="Reports per unit and category for a month: received, on time, late, satisfaction",
+    description="`period`: a month (`202612`), default this month; within my unit scope.",
+)
+def statistics(
+    request: Request,
+    db: Db,
+    principal: CurrentPrincipal,
+    period: Annotated[str | None, Query(max_length=8)] = None,
+) -> list[StatisticsOut]:
+    runtime = get_runtime(request)
+    try:
+        month = parse_period(period) if period else period_of(PeriodType.MONTHLY, runtime.today())
+    except PeriodError as exc:
+        raise InvalidInput(f"period: {exc}", code="invalid_period") from None
+    names = {
+        code: (unit_id, name)
+        for unit_id, code, name in db.execute(select(Unit.id, Unit.code, Unit.name))
+    }
+    out = []
+    for (unit_code, category), cell in sorted(figures(db, runtime.settings, month).items()):
+        unit_id, name = names[unit_code]
+        if principal.read_scope.allows(unit_id):
+            out.append(StatisticsOut(unit=unit_code, unit_name=name, category=category,
+                                     received=cell.received, on_time=cell.on_time, late=cell.late,
+                                     open=cell.open, satisfaction=cell.satisfaction))  # fmt: skip
+    return out
