@@ -162,3 +162,29 @@ class Open311Key(Base):
     @property
     def audit_label(self) -> str:
         return self.name
+
+
+class ReportPhoto(Base):
+    """A photo sent with a report, kept under the data directory. Public only once staff have
+    looked at it (a face, a house number, a licence plate): ``approved``."""
+
+    __tablename__ = "citizen_report_photos"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("citizen_reports.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(200))  # under <data_dir>/citizen/photos
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return f"photo {self.id} of report {self.report_id}"

@@ -307,6 +307,23 @@ def reopen_by_citizen(
     return report
 
 
+def rate(
+    session: Session, report: CitizenReport, token: str, rating: int, comment: str | None
+) -> CitizenReport:
+    """The citizen's satisfaction (1-5, a comment) once the report is resolved; once."""
+    if not secrets.compare_digest(token, report.token):
+        raise Forbidden("This link does not belong to this report.", code="bad_token")
+    if report.status not in (Status.RESOLVED, Status.CLOSED):
+        raise Conflict(f"{report.code} is not resolved yet.", code="not_resolved")
+    if report.rating is not None:
+        raise Conflict(f"{report.code} was rated already.", code="already_rated")
+    if not 1 <= rating <= 5:
+        raise InvalidInput("rating: from 1 to 5.", code="invalid_rating")
+    report.rating = rating
+    report.rating_comment = _checked_text(comment, "comment", 2000)
+    return report
+
+
 def _event(
     session: Session,
     report: CitizenReport,

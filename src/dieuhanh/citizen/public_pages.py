@@ -1,0 +1,167 @@
+"""The public side, no login: the report form (Vietnamese, for a phone; category, description,
+photos, a pin on the map or an address, a phone or e-mail to follow up), the tracking page of a
+report by its code (status, the unit handling it, the deadline, the answer, the public history,
+reviewed photos) and, for whoever holds the report's link, the rating and the reopening.
+
+Nothing personal is shown: not the contact, not the address typed; the map point of a public
+report is rounded to about 100 m.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from dieuhanh.citizen import photos
+from dieuhanh.citizen.categories import active_categories
+from dieuhanh.citizen.classifier import CONFIDENT, suggest
+from dieuhanh.citizen.intake import throttle
+from dieuhanh.citizen.models import Channel, ReportCategory, ReportEvent, ReportPhoto
+from dieuhanh.citizen.service import Intake, file_report, get_report, rate, reopen_by_citizen
+from dieuhanh.core.db.actor import Actor, set_actor
+from dieuhanh.core.errors import DieuhanhError, NotFound
+from dieuhanh.core.http import bodylimit
+from dieuhanh.core.http.deps import Db, client_ip, get_runtime
+from dieuhanh.core.uploads import read_upload
+from dieuhanh.core.web.shell import render
+from dieuhanh.gis.service import children_collection
+from dieuhanh.units.models import Unit
+from dieuhanh.units.service import get_unit
+
+router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = photos.MAX_PHOTOS * photos.MAX_BYTES + 64 * 1024
+FIELDS = ("category", "description", "lat", "long", "address", "phone", "email", "name")
+
+
+@router.get("/phan-anh", response_class=HTMLResponse)
+def report_form(request: Request, db: Db) -> Response:
+    return _form(request, db, {}, None)
+
+
+def _form(
+    request: Request, db: Db, values: dict[str, str], error: str | None, status: int = 200
+) -> Response:
+    return render(request, "citizen/form.html", None, status_code=status,
+                  categories=active_categories(db), values=values, error=error,
+                  max_photos=photos.MAX_PHOTOS)  # fmt: skip
+
+
+@router.post("/phan-anh", response_class=HTMLResponse)
+async def report_submit(request: Request, db: Db) -> Response:
+    runtime = get_runtime(request)
+    bodylimit.allow(request, MAX_FORM_BYTES)
+    form = await request.form(max_files=photos.MAX_PHOTOS, max_fields=len(FIELDS) + 5)
+    try:
+        values = {key: str(form.get(key) or "")[:4000] for key in FIELDS}
+        files = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
+        try:
+            throttle(runtime, request)
+            pictures = [
+                await run_in_threadpool(read_upload, item, photos.MAX_BYTES)
+                for item in files
+                if item.filename
+            ]
+            report = await run_in_threadpool(_file, db, runtime, request, values, pictures)
+        except DieuhanhError as exc:
+            db.rollback()
+            return _form(request, db, values, exc.message, status=exc.status)
+    finally:
+        await form.close()
+    return RedirectResponse(f"/phan-anh/{report.code}?t={report.token}", status_code=303)
+
+
+def _file(
+    db: Db, runtime: Any, request: Request, values: dict[str, str], pictures: list[Any]
+) -> Any:
+    set_actor(db, Actor(name="citizen", via="web", client_ip=client_ip(request)))
+    description = values["description"]
+    suggestion = suggest(description)
+    category = values["category"]
+    if not category:  # "I don't know": the suggestion when sure enough, else "other"
+        category = suggestion[0] if suggestion and suggestion[1] >= CONFIDENT else "other"
+    intake = Intake(
+        category=category, description=description, lat=_number(values["lat"]),
+        lon=_number(values["long"]), address=values["address"] or None,
+        contact_name=values["name"] or None, contact_phone=values["phone"] or None,
+        contact_email=values["email"] or None,
+    )  # fmt: skip
+    report = file_report(db, runtime.settings, intake, Channel.WEB, suggestion=suggestion)
+    photos.store(db, runtime.settings.data_dir, report, [(data, name) for data, name in pictures])
+    db.commit()
+    return report
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text) if text.strip() else None
+    except ValueError:
+        return None
+
+
+@router.get("/phan-anh/ban-do.json")
+def communes_map(request: Request, db: Db) -> JSONResponse:
+    """The communes' boundaries, for the form's map (public geography, no one's data)."""
+    province = get_unit(db, get_runtime(request).settings.province_code)
+    return JSONResponse(children_collection(db, province),
+                        headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
+
+
+@router.get("/phan-anh/anh/{photo_id}")
+def public_photo(photo_id: int, request: Request, db: Db) -> Response:
+    photo = db.get(ReportPhoto, photo_id)
+    if photo is None or not photo.approved:
+        raise NotFound("No such photo.", code="photo_not_found")
+    path = photos.folder(get_runtime(request).settings.data_dir) / photo.path
+    return FileResponse(path, media_type=photo.content_type)
+
+
+@router.get("/phan-anh/{code}", response_class=HTMLResponse)
+def track(code: str, request: Request, db: Db, t: str = "", done: str = "") -> Response:
+    report = get_report(db, code)
+    owner = bool(t) and secrets.compare_digest(t, report.token)
+    category = db.get_one(ReportCategory, report.category_id)
+    unit = db.get_one(Unit, report.unit_id)
+    events = db.scalars(
+        select(ReportEvent)
+        .where(ReportEvent.report_id == report.id, ReportEvent.public)
+        .order_by(ReportEvent.id)
+    ).all()
+    shown = db.scalars(
+        select(ReportPhoto).where(ReportPhoto.report_id == report.id, ReportPhoto.approved)
+    ).all()
+    return render(request, "citizen/track.html", None, report=report, category=category,
+                  unit=unit, events=events, photos=shown, owner=owner, token=t if owner else "",
+                  done=done)  # fmt: skip
+
+
+@router.post("/phan-anh/{code}/danh-gia", response_class=HTMLResponse)
+def rate_submit(
+    code: str,
+    db: Db,
+    t: Annotated[str, Form(max_length=60)] = "",
+    rating: Annotated[int, Form(ge=1, le=5)] = 5,
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    set_actor(db, Actor(name="citizen", via="web"))
+    rate(db, get_report(db, code), t, rating, comment)
+    db.commit()
+    return RedirectResponse(f"/phan-anh/{code}?t={t}&done=rated", status_code=303)
+
+
+@router.post("/phan-anh/{code}/mo-lai", response_class=HTMLResponse)
+def reopen_submit(
+    code: str,
+    db: Db,
+    t: Annotated[str, Form(max_length=60)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    set_actor(db, Actor(name="citizen", via="web"))
+    reopen_by_citizen(db, get_report(db, code), t, reason)
+    db.commit()
+    return RedirectResponse(f"/phan-anh/{code}?t={t}&done=reopened", status_code=303)
