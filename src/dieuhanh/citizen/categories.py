@@ -40,9 +40,11 @@ def active_categories(session: Session) -> list[ReportCategory]:
 
 
 def get_category(session: Session, code: str) -> ReportCategory:
-    for category in active_categories(session):
-        if category.code == code:
-            return category
+    found = session.scalar(
+        select(ReportCategory).where(ReportCategory.code == str(code)[:40], ReportCategory.active)
+    )
+    if found is not None:
+        return found
     codes = ", ".join(c.code for c in active_categories(session))
     raise InvalidInput(f"Unknown category '{str(code)[:40]}': one of {codes}.",
                        code="unknown_category")  # fmt: skip

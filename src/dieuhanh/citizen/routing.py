@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.text import canonical_spelling, fold
-from dieuhanh.gis.service import locate, nearby
+from dieuhanh.gis.service import nearby
 from dieuhanh.units.models import Unit, UnitName
 from dieuhanh.units.service import find_unit
 from dieuhanh.units.types import COMMUNE_LEVEL
@@ -48,15 +48,16 @@ def place(
             )
         return Placement(department, "category")
     if lat is not None and lon is not None:
-        unit = locate(session, lon, lat, province)
-        if unit is None:
+        # One read of the boundaries around the point: the one containing it is at distance 0.
+        close = nearby(session, lon, lat, province, NEAR_METERS)
+        if not close or close[0][1] > 0:
             raise InvalidInput(
                 f"The point ({lat:.5f}, {lon:.5f}) is outside {province.name}: reports are "
                 "taken for places in the province.",
                 code="outside_province",
             )
-        close = nearby(session, lon, lat, province, NEAR_METERS)
-        return Placement(unit, "point", [other for other, _ in close if other.id != unit.id])
+        unit = close[0][0]
+        return Placement(unit, "point", [other for other, _ in close[1:]])
     if address and address.strip():
         return Placement(unit_by_address(session, province, address), "address")
     raise InvalidInput(
