@@ -39,6 +39,16 @@ def test_the_public_form_files_and_tracks_a_report(client: TestClient, auth: Aut
     assert "0912" not in tracking.text and "Chị Hoa" not in tracking.text
     assert "ấp 3" not in tracking.text  # the address typed stays private
     assert "/phan-anh/anh/" not in tracking.text  # the photo waits for review
+    photo = report["photos"][0]
+    assert (photo["approved"], photo["width"], photo["height"]) == (False, 64, 48)
+    assert client.get(photo["url"], headers=auth("commune2")).status_code == 403
+    assert client.get(photo["url"], headers=auth("commune")).content == png()
+    assert client.get(f"/phan-anh/anh/{photo['id']}").status_code == 404
+    approved = client.post(f"/api/v1/citizen/reports/{code}/photos/{photo['id']}/approve",
+                           headers=auth("commune"))  # fmt: skip
+    assert approved.json()["photos"][0]["approved"] is True
+    assert client.get(f"/phan-anh/anh/{photo['id']}").content == png()
+    assert f"/phan-anh/anh/{photo['id']}" in client.get(location).text
 
     client.post(f"/api/v1/citizen/reports/{code}/accept", json={}, headers=auth("operator"))
     client.post(f"/api/v1/citizen/reports/{code}/resolve",

@@ -205,3 +205,26 @@ def test_figures_feed_the_1022_indicator(runtime: Runtime, client: TestClient, a
     ]
     assert client.get(f"/api/v1/citizen/statistics?period={month}",
                       headers=auth("commune2")).json() == []  # fmt: skip
+
+
+def test_similar_reports_nearby_are_offered_as_duplicates(
+    client: TestClient, auth: Auth, places: Places
+) -> None:
+    lat, lon = places.inside
+    pothole = "Ổ gà lớn trước cổng trường tiểu học, xe máy té liên tục."
+    first = enter(client, auth, lat=lat, long=lon, description=pothole)
+    elsewhere = enter(client, auth, lat=lat + 0.01, long=lon,
+                      description="Ổ gà lớn trước cổng trường tiểu học, xe máy té.")  # fmt: skip
+    unrelated = enter(client, auth, lat=lat, long=lon, category="lighting",
+                      description="Đèn đường tắt cả tuần nay.")  # fmt: skip
+    again = "O ga to truoc cong truong tieu hoc, nhieu xe may bi te"  # typed without diacritics
+    second = enter(client, auth, lat=lat + 0.0003, long=lon, description=again)
+    found = client.get(f"/api/v1/citizen/reports/{second['code']}", headers=auth("operator"))
+    offered = found.json()["possible_duplicates"]
+    assert [c["code"] for c in offered] == [first["code"]]  # not the far one, not the lamp
+    assert offered[0]["distance_m"] < 50 and offered[0]["similarity"] >= 0.2
+    assert elsewhere["code"] != unrelated["code"]
+    linked = client.post(f"/api/v1/citizen/reports/{second['code']}/duplicate",
+                         json={"duplicate_of": first["code"], "note": "Trùng phản ánh trước."},
+                         headers=auth("operator")).json()  # fmt: skip
+    assert (linked["status"], linked["duplicate_of"]) == ("duplicate", first["code"])

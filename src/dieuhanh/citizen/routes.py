@@ -7,12 +7,22 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from dieuhanh.citizen import photos as photo_files
 from dieuhanh.citizen.categories import active_categories
+from dieuhanh.citizen.duplicates import possible_duplicates
 from dieuhanh.citizen.intake import classify_and_file
-from dieuhanh.citizen.models import Channel, CitizenReport, Open311Key, ReportCategory, ReportEvent
+from dieuhanh.citizen.models import (
+    Channel,
+    CitizenReport,
+    Open311Key,
+    ReportCategory,
+    ReportEvent,
+    ReportPhoto,
+)
 from dieuhanh.citizen.service import Intake, Step, get_report, issue_key, take_step
 from dieuhanh.citizen.statistics import figures
 from dieuhanh.core.access import Permission, Principal, authorize, require
@@ -100,6 +110,9 @@ class ReportOut(BaseModel):
     rating: int | None
     contact: dict[str, str | None]
     events: list[EventOut] | None = None
+    # In one report's answer: open reports nearby with similar words, and its photos.
+    possible_duplicates: list[dict[str, Any]] | None = None
+    photos: list[dict[str, Any]] | None = None
 
 
 class StepIn(BaseModel):
@@ -219,6 +232,12 @@ def _detail(db: Db, principal: Principal, report: CitizenReport) -> ReportOut:
                  public=e.public)
         for e in events
     ]  # fmt: skip
+    out.possible_duplicates = [c.__dict__ for c in possible_duplicates(db, report)]
+    out.photos = [
+        {"id": p.id, "approved": p.approved, "content_type": p.content_type,
+         "width": p.width, "height": p.height, "url": f"/api/v1/citizen/photos/{p.id}"}
+        for p in db.scalars(select(ReportPhoto).where(ReportPhoto.report_id == report.id))
+    ]  # fmt: skip
     return out
 
 
@@ -324,3 +343,32 @@ def statistics(
                                      received=cell.received, on_time=cell.on_time, late=cell.late,
                                      open=cell.open, satisfaction=cell.satisfaction))  # fmt: skip
     return out
+
+
+@router.get("/citizen/photos/{photo_id}", summary="A report's photo (staff of its unit)")
+def read_photo(photo_id: int, request: Request, db: Db, principal: CurrentPrincipal) -> Response:
+    photo = db.get(ReportPhoto, photo_id)
+    if photo is None:
+        raise NotFound(f"No photo {photo_id}.", code="photo_not_found")
+    report = db.get_one(CitizenReport, photo.report_id)
+    unit = db.get_one(Unit, report.unit_id)
+    authorize(principal, "read", unit.id, unit.name)
+    path = photo_files.folder(get_runtime(request).settings.data_dir) / photo.path
+    return FileResponse(path, media_type=photo.content_type)
+
+
+@router.post(
+    "/citizen/reports/{code}/photos/{photo_id}/approve",
+    response_model=ReportOut,
+    summary="Make a photo public (reviewed: no face, plate or house number to hide)",
+)
+def approve_photo(code: str, photo_id: int, db: Db, principal: CurrentPrincipal) -> ReportOut:
+    report = get_report(db, code)
+    unit = db.get_one(Unit, report.unit_id)
+    authorize(principal, "write", unit.id, unit.name)
+    photo = db.get(ReportPhoto, photo_id)
+    if photo is None or photo.report_id != report.id:
+        raise NotFound(f"No photo {photo_id} in {code}.", code="photo_not_found")
+    photo.approved, photo.reviewed_by = True, principal.username
+    db.commit()
+    return _detail(db, principal, report)
