@@ -3,7 +3,7 @@ routing to the right unit, handling on time, and Open311 GeoReport v2."""
 
 from __future__ import annotations
 
-from dieuhanh.citizen import jobs, models, open311, public_pages, routes, topics
+from dieuhanh.citizen import demo, jobs, models, open311, public_pages, routes, topics
 from dieuhanh.core.capability import Capability
 
 CAPABILITY = Capability(
@@ -15,4 +15,5 @@ CAPABILITY = Capability(
     page_routers=(public_pages.router,),
     jobs=jobs.jobs,
     topics=topics.TOPICS,
+    demo=demo.start,
 )
