@@ -3,7 +3,7 @@ routing to the right unit, handling on time, and Open311 GeoReport v2."""
 
 from __future__ import annotations
 
-from dieuhanh.citizen import demo, jobs, models, open311, public_pages, routes, topics
+from dieuhanh.citizen import demo, jobs, models, open311, pages, public_pages, routes, topics
 from dieuhanh.core.capability import Capability
 
 CAPABILITY = Capability(
@@ -12,7 +12,8 @@ CAPABILITY = Capability(
     title="Citizen reports",
     models=(models,),
     api_routers=(routes.router, open311.router),
-    page_routers=(public_pages.router,),
+    page_routers=(public_pages.router, pages.router),
+    nav=tuple(pages.NAV),
     jobs=jobs.jobs,
     topics=topics.TOPICS,
     demo=demo.start,
