@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from shapely.geometry import shape
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
+from throwaway import database_url  # bench/throwaway.py, beside this script
 
 from dieuhanh import demo
 from dieuhanh.bootstrap import setup
@@ -42,26 +43,12 @@ from dieuhanh.core.runtime import Runtime
 from dieuhanh.gis.models import Boundary
 from dieuhanh.units.models import Unit
 
-ADMIN_URL = os.environ.get(
-    "DIEUHANH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 DATABASE = "dieuhanh_bench_citizen"
 GOAL_MS = 20.0
 
 
 def say(message: str) -> None:
     print(message, flush=True)
-
-
-def database_url(backend: str, folder: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'bench.db'}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
 def make_runtime(url: str, folder: Path) -> Runtime:
@@ -157,7 +144,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        runtime = make_runtime(database_url(args.backend, Path(folder)), Path(folder))
+        runtime = make_runtime(database_url(args.backend, Path(folder), DATABASE), Path(folder))
         try:
             held_out = [item.text for item in classifier.labelled() if item.split == "test"]
             texts = [held_out[n % len(held_out)] for n in range(args.reports)]

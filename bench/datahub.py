@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import create_engine, text
+from throwaway import database_url  # bench/throwaway.py, beside this script
 
 from dieuhanh.bootstrap import setup
 from dieuhanh.capabilities import build_runtime
@@ -55,9 +55,6 @@ from dieuhanh.datahub.standins import IGateStandIn, igate_source
 from dieuhanh.units.service import children, get_unit
 from dieuhanh.units.types import COMMUNE_LEVEL
 
-ADMIN_URL = os.environ.get(
-    "DIEUHANH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 DATABASE = "dieuhanh_bench_datahub"
 GOAL = 1.3
 
@@ -80,17 +77,6 @@ def serve(communes: list[tuple[str, str]], records: int, size: int, delay: float
 
 def say(message: str) -> None:
     print(message, flush=True)
-
-
-def database_url(backend: str, folder: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'bench.db'}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
 def make_runtime(url: str, folder: Path) -> Runtime:
@@ -158,7 +144,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        runtime = make_runtime(database_url(args.backend, folder), folder)
+        runtime = make_runtime(database_url(args.backend, folder, DATABASE), folder)
         with runtime.sessions() as session:
             province = get_unit(session, runtime.settings.province_code)
             communes = [(u.code, u.name) for u in children(session, province, COMMUNE_LEVEL)]

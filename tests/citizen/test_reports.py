@@ -228,3 +228,28 @@ def test_similar_reports_nearby_are_offered_as_duplicates(
                          json={"duplicate_of": first["code"], "note": "Trùng phản ánh trước."},
                          headers=auth("operator")).json()  # fmt: skip
     assert (linked["status"], linked["duplicate_of"]) == ("duplicate", first["code"])
+
+
+def test_staff_correct_the_category_and_the_suggestion_learns(
+    client: TestClient, auth: Auth, runtime: Runtime
+) -> None:
+    from dieuhanh.citizen import classifier
+    from dieuhanh.citizen.intake import refresh_classifier
+
+    text = "Xe bồn chở nước thải đổ trộm xuống mương lúc nửa đêm ở ấp Bàu Cối."
+    report = enter(client, auth, address="xã Lộc Thạnh", description=text)
+    url = f"/api/v1/citizen/reports/{report['code']}"
+    wrong = client.post(f"{url}/categorize", json={"category": "nope"}, headers=auth("operator"))
+    assert wrong.json()["error"]["code"] == "unknown_category"
+    fixed = client.post(f"{url}/categorize", json={"category": "security"},
+                        headers=auth("operator")).json()  # fmt: skip
+    assert (
+        fixed["category"] == "security" and fixed["events"][-1]["note"] == "road_damage → security"
+    )
+    client.post(f"{url}/accept", json={}, headers=auth("operator"))
+    try:
+        with runtime.sessions() as session:
+            assert refresh_classifier(session, force=True) == 1
+            assert refresh_classifier(session) is None  # fresh for an hour
+    finally:
+        classifier.retrain([])

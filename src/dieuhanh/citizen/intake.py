@@ -10,10 +10,11 @@ import weakref
 from collections import deque
 
 from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.citizen.classifier import suggest
-from dieuhanh.citizen.models import Channel, CitizenReport
+from dieuhanh.citizen.classifier import retrain, suggest
+from dieuhanh.citizen.models import Channel, CitizenReport, ReportCategory, Status
 from dieuhanh.citizen.service import Intake, file_report
 from dieuhanh.core.errors import TooManyRequests
 from dieuhanh.core.http.deps import client_ip
@@ -26,8 +27,32 @@ MAX_SENDERS = 10_000  # the oldest forgotten past this: memory stays bounded und
 def classify_and_file(
     session: Session, runtime: Runtime, intake: Intake, channel: Channel
 ) -> CitizenReport:
+    refresh_classifier(session)
     suggestion = suggest(intake.description)
     return file_report(session, runtime.settings, intake, channel, suggestion=suggestion)
+
+
+RETRAIN_EVERY_SECONDS = 3600.0
+MAX_CONFIRMED = 2000
+_RETRAINED = {"at": float("-inf")}
+
+
+def refresh_classifier(session: Session, force: bool = False) -> int | None:
+    """At most once an hour per process: train again on the shipped examples and the categories
+    staff confirmed (a report past "new", not refused nor a duplicate, carries the category its
+    unit accepted or corrected with the ``categorize`` step). None when it was fresh enough."""
+    now = time.monotonic()
+    if not force and now - _RETRAINED["at"] < RETRAIN_EVERY_SECONDS:
+        return None
+    _RETRAINED["at"] = now
+    rows = session.execute(
+        select(CitizenReport.description, ReportCategory.code)
+        .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
+        .where(CitizenReport.status.not_in([Status.NEW, Status.REFUSED, Status.DUPLICATE]))
+        .order_by(CitizenReport.id.desc())
+        .limit(MAX_CONFIRMED)
+    ).all()
+    return retrain([(text, code) for text, code in rows])
 
 
 class _Windows:

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from dieuhanh.citizen import photos
 from dieuhanh.citizen.categories import active_categories
 from dieuhanh.citizen.classifier import CONFIDENT, suggest
-from dieuhanh.citizen.intake import throttle
+from dieuhanh.citizen.intake import refresh_classifier, throttle
 from dieuhanh.citizen.models import Channel, ReportCategory, ReportEvent, ReportPhoto
 from dieuhanh.citizen.service import Intake, file_report, get_report, rate, reopen_by_citizen
 from dieuhanh.core.db.actor import Actor, set_actor
@@ -81,6 +81,7 @@ def _file(
 ) -> Any:
     set_actor(db, Actor(name="citizen", via="web", client_ip=client_ip(request)))
     description = values["description"]
+    refresh_classifier(db)
     suggestion = suggest(description)
     category = values["category"]
     if not category:  # "I don't know": the suggestion when sure enough, else "other"

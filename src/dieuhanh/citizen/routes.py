@@ -123,6 +123,7 @@ class StepIn(BaseModel):
     assignee: str | None = Field(default=None, max_length=100)
     unit: str | None = Field(default=None, max_length=32)
     duplicate_of: str | None = Field(default=None, max_length=20)
+    category: str | None = Field(default=None, max_length=40)
 
 
 class KeyIn(BaseModel):
@@ -204,7 +205,8 @@ def read_report(code: str, db: Db, principal: CurrentPrincipal) -> ReportOut:
     summary="A step of handling",
     description="`action`: accept, refuse (note: the reason), assign (assignee), start, "
     "resolve (note: the answer, public), close, reopen, duplicate (duplicate_of, note), transfer "
-    "(unit, note: the reason), note (an internal note, or public=true for a public one). Staff of "
+    "(unit, note: the reason), categorize (category: confirm or correct it; the suggestion "
+    "learns from it), note (an internal note, or public=true for a public one). Staff of "
     "the report's unit or the province.",
 )
 def step(

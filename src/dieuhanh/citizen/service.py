@@ -189,6 +189,7 @@ STEPS: dict[str, tuple[frozenset[str], str | None]] = {
     "duplicate": (OPEN_STATUSES, Status.DUPLICATE),
     "transfer": (OPEN_STATUSES, Status.NEW),
     "note": (frozenset(Status), None),
+    "categorize": (OPEN_STATUSES, None),  # staff confirm or correct the category
 }
 
 
@@ -200,6 +201,7 @@ class Step:
     assignee: str | None = None
     unit: str | None = None  # transfer: the unit's code
     duplicate_of: str | None = None  # duplicate: the original's code
+    category: str | None = None  # categorize: the right category's code
 
 
 def get_report(session: Session, code: str) -> CitizenReport:
@@ -249,6 +251,10 @@ def take_step(
         report.assignee, report.overdue_at = None, None
     elif step.action == "reopen":
         report.resolved_at, report.closed_at, report.reopen_until = None, None, None
+    elif step.action == "categorize":
+        chosen = get_category(session, step.category or "")
+        note = f"{session.get_one(ReportCategory, report.category_id).code} → {chosen.code}"
+        report.category_id = chosen.id
     if after is not None:
         report.status = after
     _event(session, report, step.action, before, report.status, note=note, public=public,

@@ -77,24 +77,9 @@ def latest_attribution(session: Session) -> str | None:
 
 
 def locate(session: Session, lon: float, lat: float, parent: Unit) -> Unit | None:
-    """The commune/ward of ``parent`` containing the point, if any."""
-    point = Point(lon, lat)
-    candidates = session.execute(
-        select(Unit, Boundary)
-        .join(Boundary, Boundary.unit_id == Unit.id)
-        .where(
-            Unit.parent_id == parent.id,
-            Boundary.valid_to.is_(None),
-            Boundary.min_lon <= lon,
-            Boundary.max_lon >= lon,
-            Boundary.min_lat <= lat,
-            Boundary.max_lat >= lat,
-        )
-    ).all()
-    for unit, boundary in candidates:
-        if shape(boundary.geometry).covers(point):
-            return unit
-    return None
+    """The commune/ward of ``parent`` containing the point (on its border counts), if any."""
+    found = nearby(session, lon, lat, parent, 0.0)
+    return found[0][0] if found else None
 
 
 def nearby(
