@@ -72,3 +72,23 @@ def test_a_file_that_is_not_a_photo_keeps_the_form(client: TestClient) -> None:
     assert "anh.jpg is not a photo" in refused.text and FORM["description"] in refused.text
     no_contact = client.post("/phan-anh", data={**FORM, "phone": ""})
     assert no_contact.status_code == 422 and "phone number or an e-mail" in no_contact.text
+
+
+def test_the_public_list_and_map_hide_personal_data(client: TestClient, auth: Auth) -> None:
+    pinned = {**FORM, "lat": "10.9587654", "long": "106.8412345", "category": "lighting"}
+    sent = client.post("/phan-anh", data=pinned, follow_redirects=False)
+    code = sent.headers["location"].split("/phan-anh/")[1].split("?")[0]
+    refused = client.post("/phan-anh", data=FORM, follow_redirects=False).headers["location"]
+    refused_code = refused.split("/phan-anh/")[1].split("?")[0]
+    client.post(f"/api/v1/citizen/reports/{refused_code}/refuse",
+                json={"note": "Không thuộc thẩm quyền."}, headers=auth("operator"))  # fmt: skip
+    listed = client.get("/phan-anh/danh-sach")
+    assert listed.status_code == 200 and code in listed.text and refused_code not in listed.text
+    assert "0912 345 678" not in listed.text and "Chị Hoa" not in listed.text
+    points = client.get("/phan-anh/danh-sach.json?status=open").json()["features"]
+    mine = next(f for f in points if f["properties"]["code"] == code)
+    assert mine["geometry"]["coordinates"] == [
+        106.841,
+        10.959,
+    ]  # rounded: the street, not the house
+    assert set(mine["properties"]) == {"code", "category", "status"}

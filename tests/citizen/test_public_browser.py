@@ -55,3 +55,7 @@ def test_a_report_with_a_photo_filed_and_followed(
     expect(page.locator("#report-status")).to_have_text("Đã tiếp nhận")
     expect(page.locator("body")).not_to_contain_text("0987654321")
     expect(page.locator("#rate-form")).to_have_count(0)
+    page.goto("/phan-anh/danh-sach")  # the public list and map show it, without the phone
+    expect(page.locator("#public-reports")).to_contain_text(code)
+    expect(page.locator("#public-map path.leaflet-interactive").first).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("0987654321")

@@ -22,7 +22,14 @@ from dieuhanh.citizen import photos
 from dieuhanh.citizen.categories import active_categories
 from dieuhanh.citizen.classifier import CONFIDENT, suggest
 from dieuhanh.citizen.intake import refresh_classifier, throttle
-from dieuhanh.citizen.models import Channel, ReportCategory, ReportEvent, ReportPhoto
+from dieuhanh.citizen.models import (
+    OPEN_STATUSES,
+    Channel,
+    CitizenReport,
+    ReportCategory,
+    ReportEvent,
+    ReportPhoto,
+)
 from dieuhanh.citizen.service import Intake, file_report, get_report, rate, reopen_by_citizen
 from dieuhanh.core.db.actor import Actor, set_actor
 from dieuhanh.core.errors import DieuhanhError, NotFound
@@ -103,6 +110,58 @@ def _number(text: str) -> float | None:
         return float(text) if text.strip() else None
     except ValueError:
         return None
+
+
+PUBLIC_ROWS = 200
+HIDDEN = ("refused", "duplicate")  # not shown publicly: not a matter, or told already
+
+
+@router.get("/phan-anh/danh-sach", response_class=HTMLResponse)
+def public_list(request: Request, db: Db, category: str = "", status: str = "") -> Response:
+    """The latest reports, for anyone: no contact, no typed address, points rounded."""
+    reports = _public_reports(db, category, status)
+    filters = {"category": category, "status": status}
+    return render(request, "citizen/public_list.html", None, reports=reports,
+                  categories=active_categories(db), filters=filters)  # fmt: skip
+
+
+@router.get("/phan-anh/danh-sach.json")
+def public_points(db: Db, category: str = "", status: str = "") -> JSONResponse:
+    """The same reports as GeoJSON points for the public map, rounded to about 100 m."""
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+         "properties": {k: row[k] for k in ("code", "category", "status")}}
+        for row in _public_reports(db, category, status) if row["lat"] is not None
+    ]  # fmt: skip
+    return JSONResponse({"type": "FeatureCollection", "features": features})
+
+
+def _public_reports(db: Db, category: str, status: str) -> list[dict[str, Any]]:
+    query = (
+        select(CitizenReport, ReportCategory, Unit)
+        .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
+        .join(Unit, Unit.id == CitizenReport.unit_id)
+        .where(CitizenReport.status.not_in(HIDDEN))
+        .order_by(CitizenReport.received_at.desc())
+        .limit(PUBLIC_ROWS)
+    )
+    if category:
+        query = query.where(ReportCategory.code == category[:40])
+    if status == "open":
+        query = query.where(CitizenReport.status.in_([s.value for s in OPEN_STATUSES]))
+    elif status == "done":
+        query = query.where(CitizenReport.status.in_(["resolved", "closed"]))
+    return [
+        {"code": r.code, "category": c.name, "status": r.status, "unit": u.name,
+         "received_at": r.received_at, "description": r.description, "lat": _rounded(r.lat),
+         "lon": _rounded(r.lon), "rating": r.rating}
+        for r, c, u in db.execute(query)
+    ]  # fmt: skip
+
+
+def _rounded(value: float | None) -> float | None:
+    # Three decimals: about 110 m of latitude — the street, not the house.
+    return None if value is None else round(value, 3)
 
 
 @router.get("/phan-anh/ban-do.json")
