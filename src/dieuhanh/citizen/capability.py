@@ -3,7 +3,17 @@ routing to the right unit, handling on time, and Open311 GeoReport v2."""
 
 from __future__ import annotations
 
-from dieuhanh.citizen import demo, jobs, models, open311, pages, public_pages, routes, topics
+from dieuhanh.citizen import (
+    demo,
+    hotline,
+    jobs,
+    models,
+    open311,
+    pages,
+    public_pages,
+    routes,
+    topics,
+)
 from dieuhanh.core.capability import Capability
 
 CAPABILITY = Capability(
@@ -16,5 +26,6 @@ CAPABILITY = Capability(
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
     topics=topics.TOPICS,
+    subscriptions=hotline.subscriptions,
     demo=demo.start,
 )

@@ -38,7 +38,13 @@ def place(
     lat: float | None,
     lon: float | None,
     address: str | None,
+    unit_code: str | None = None,
 ) -> Placement:
+    if unit_code:  # placed by the system it came from
+        unit = find_unit(session, unit_code)
+        if unit is None:
+            raise InvalidInput(f"Unknown unit '{unit_code[:32]}'.", code="unknown_unit")
+        return Placement(unit, "source")
     if handled_by == "department" and department_code:
         department = find_unit(session, department_code)
         if department is None:

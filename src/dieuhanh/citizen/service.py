@@ -59,6 +59,7 @@ class Intake:
     contact_email: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     external_id: str | None = None
+    unit_code: str | None = None  # a case its own system already placed (the hotline's)
 
 
 def calendar(settings: Settings) -> WorkCalendar:
@@ -83,7 +84,7 @@ def file_report(
     placement = place(
         session, province, handled_by=category.handled_by,
         department_code=category.department_code, lat=intake.lat, lon=intake.lon,
-        address=intake.address,
+        address=intake.address, unit_code=intake.unit_code,
     )  # fmt: skip
     due = (
         now + timedelta(hours=category.urgent_hours)

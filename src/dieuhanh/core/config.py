@@ -391,6 +391,20 @@ class CitizenSettings(_Section):
     deadline_check_seconds: float = Field(
         default=60, gt=0, le=3600, description="How often the worker looks for late reports."
     )
+    hotline_dataset: str = Field(
+        default="hotline_1022",
+        description=(
+            "The data hub dataset holding the 1022 hotline's cases: each new case is filed as a "
+            "report (channel `import`, the case number as its external id)."
+        ),
+    )
+    hotline_text_fields: list[str] = Field(
+        default_factory=lambda: ["tieu_de", "noi_dung"],
+        description="Fields of a hotline case whose text makes the report's description.",
+    )
+    hotline_time_field: str = Field(
+        default="thoi_gian", description="Field of a hotline case holding when it was received."
+    )
     max_reports_per_hour: int = Field(
         default=20,
         ge=1,

@@ -31,6 +31,7 @@ from dieuhanh.core.access import Principal
 from dieuhanh.core.db.actor import Actor, set_actor
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import Conflict, DieuhanhError, InvalidInput, NotFound
+from dieuhanh.core.events import publish
 from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.datahub.connectors import (
@@ -69,6 +70,7 @@ from dieuhanh.datahub.models import (
     Trigger,
 )
 from dieuhanh.datahub.spec import SourceSpec
+from dieuhanh.datahub.topics import RECORDS_CHANGED
 from dieuhanh.gis.service import locate
 from dieuhanh.indicators.catalog.catalog import Catalog
 from dieuhanh.indicators.catalog.models import Source
@@ -478,9 +480,39 @@ class _Store:
             _insert_records(session, new_rows)
         if changed_rows and not self.dry_run:
             session.execute(update(DatasetRecord), changed_rows)
+        if (new_rows or changed_rows) and not self.dry_run:
+            self._announce(session, mapping.dataset, rows, new_rows, changed_rows)
         self.outcome.new += len(new_rows)
         self.outcome.updated += len(changed_rows)
         self.outcome.unchanged += len(rows) - len(new_rows) - len(changed_rows)
+
+    def _announce(
+        self,
+        session: Session,
+        dataset: str,
+        rows: dict[str, tuple[dict[str, Any], int | None, str]],
+        new_rows: list[dict[str, Any]],
+        changed_rows: list[dict[str, Any]],
+    ) -> None:
+        """Publish the page's new and changed records (``dataset.records_changed``)."""
+        changed = [(row["record_key"], "new") for row in new_rows]
+        by_id = {row["id"]: row for row in changed_rows}
+        keys = {stored_id: key for key, stored_id in _ids_of(session, dataset, rows, by_id)}
+        changed += [(keys[stored_id], "updated") for stored_id in by_id if stored_id in keys]
+        unit_ids = {rows[key][1] for key, _ in changed if rows[key][1] is not None}
+        codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all())
+        records = [
+            {
+                "key": key,
+                "unit": codes.get(rows[key][1] or 0),
+                "change": change,
+                "data": rows[key][0],
+            }
+            for key, change in changed
+        ]
+        publish(session, RECORDS_CHANGED,
+                {"dataset": dataset, "source": self.code, "run_id": self.run_id or 0,
+                 "records": records})  # fmt: skip
 
     def _series(self, session: Session, page: Page, mapping: SeriesMapping) -> None:
         """Readings, once each: a reading already stored (same device, metric and time, e.g.
@@ -587,6 +619,25 @@ RECORD_COLUMNS = (
     "dataset", "record_key", "source_id", "unit_id", "data", "fingerprint", "first_run_id",
     "run_id", "payload_id", "created_at", "updated_at", "search_text",
 )  # fmt: skip
+
+
+def _ids_of(
+    session: Session,
+    dataset: str,
+    rows: dict[str, tuple[dict[str, Any], int | None, str]],
+    by_id: dict[int, dict[str, Any]],
+) -> list[tuple[str, int]]:
+    if not by_id:
+        return []
+    return [
+        (key, stored_id)
+        for key, stored_id in session.execute(
+            select(DatasetRecord.record_key, DatasetRecord.id).where(
+                DatasetRecord.id.in_(list(by_id))
+            )
+        )
+        if key in rows
+    ]
 
 
 def _insert_records(session: Session, rows: list[dict[str, Any]]) -> None:

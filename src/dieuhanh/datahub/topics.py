@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +11,7 @@ from dieuhanh.core.events import Topic
 from dieuhanh.datahub.models import SourceState
 
 STATE_CHANGED = "source.state_changed"
+RECORDS_CHANGED = "dataset.records_changed"
 
 
 class SourceStateChanged(BaseModel):
@@ -27,6 +29,26 @@ class SourceStateChanged(BaseModel):
     at: datetime = Field(description="When the change was seen (UTC).")
 
 
+class ChangedRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(description="The record's primary key in its source.")
+    unit: str | None = Field(description="The code of the unit the record was matched to.")
+    change: str = Field(description="`new` or `updated`.")
+    data: dict[str, Any] = Field(description="The record as the source sent it.")
+
+
+class RecordsChanged(BaseModel):
+    """Records of a dataset that a run added or changed (one event per page stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str
+    source: str = Field(description="The source's code.")
+    run_id: int
+    records: list[ChangedRecord]
+
+
 TOPICS = (
     Topic(
         name=STATE_CHANGED,
@@ -35,6 +57,14 @@ TOPICS = (
             "A data source went late (no success as recent as its freshness asks), failing "
             "(its last run failed) or live again (recovered). Published by the data hub when "
             "a run ends and when its sync job sees time pass a freshness deadline."
+        ),
+    ),
+    Topic(
+        name=RECORDS_CHANGED,
+        schema=RecordsChanged,
+        description=(
+            "A run stored new or changed records of a dataset (one event per page, with the "
+            "records): citizen reports file the 1022 hotline's cases from it."
         ),
     ),
 )
