@@ -92,3 +92,15 @@ def test_the_public_list_and_map_hide_personal_data(client: TestClient, auth: Au
         10.959,
     ]  # rounded: the street, not the house
     assert set(mine["properties"]) == {"code", "category", "status"}
+
+
+def test_a_categorys_own_question_on_the_form(client: TestClient, auth: Auth) -> None:
+    page = client.get("/phan-anh").text
+    assert 'data-category="road_damage"' in page and 'name="attribute[hazard]"' in page
+    chosen = {**FORM, "category": "road_damage", "attribute[hazard]": "high"}
+    sent = client.post("/phan-anh", data=chosen, follow_redirects=False)
+    code = sent.headers["location"].split("/phan-anh/")[1].split("?")[0]
+    report = client.get(f"/api/v1/citizen/reports/{code}", headers=auth("operator")).json()
+    assert report["attributes"] == {"hazard": "high"}
+    wrong = client.post("/phan-anh", data={**chosen, "attribute[hazard]": "very"})
+    assert wrong.status_code == 422 and "is not one of high, low" in wrong.text

@@ -40,6 +40,7 @@ def test_a_report_with_a_photo_filed_and_followed(
     expect(page.get_by_role("heading", level=1)).to_have_text("Gửi phản ánh hiện trường")
     expect(page.locator("#report-map path.leaflet-interactive").first).to_be_visible()
     page.get_by_label("Lĩnh vực").select_option("road_damage")
+    page.get_by_label("Mức độ nguy hiểm").select_option("high")  # the category's own question
     page.get_by_label("Nội dung phản ánh").fill("Ổ gà sâu giữa đường, đã có người té xe.")
     page.locator("input[name=photos]").set_input_files(str(photo))
     page.get_by_role("button", name="Dùng vị trí của tôi").click()
@@ -59,3 +60,8 @@ def test_a_report_with_a_photo_filed_and_followed(
     expect(page.locator("#public-reports")).to_contain_text(code)
     expect(page.locator("#public-map path.leaflet-interactive").first).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("0987654321")
+    with sqlite_runtime.sessions() as session:
+        from dieuhanh.citizen.models import CitizenReport
+
+        stored = session.scalars(select(CitizenReport).where(CitizenReport.code == code)).one()
+        assert stored.attributes == {"hazard": "high"}

@@ -52,8 +52,9 @@ def report_form(request: Request, db: Db) -> Response:
 
 
 def _form(
-    request: Request, db: Db, values: dict[str, str], error: str | None, status: int = 200
+    request: Request, db: Db, values: dict[str, Any], error: str | None, status: int = 200
 ) -> Response:
+    values = {"attributes": {}, **values}
     return render(request, "citizen/form.html", None, status_code=status,
                   categories=active_categories(db), values=values, error=error,
                   max_photos=photos.MAX_PHOTOS)  # fmt: skip
@@ -63,9 +64,15 @@ def _form(
 async def report_submit(request: Request, db: Db) -> Response:
     runtime = get_runtime(request)
     bodylimit.allow(request, MAX_FORM_BYTES)
-    form = await request.form(max_files=photos.MAX_PHOTOS, max_fields=len(FIELDS) + 5)
+    form = await request.form(max_files=photos.MAX_PHOTOS, max_fields=len(FIELDS) + 20)
     try:
-        values = {key: str(form.get(key) or "")[:4000] for key in FIELDS}
+        values: dict[str, Any] = {key: str(form.get(key) or "")[:4000] for key in FIELDS}
+        values["attributes"] = {
+            key[len("attribute[") : -1]: value[:500]
+            for key, value in form.multi_items()
+            if key.startswith("attribute[") and key.endswith("]") and isinstance(value, str)
+            and value
+        }  # fmt: skip
         files = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
         try:
             throttle(runtime, request)
@@ -84,7 +91,7 @@ async def report_submit(request: Request, db: Db) -> Response:
 
 
 def _file(
-    db: Db, runtime: Any, request: Request, values: dict[str, str], pictures: list[Any]
+    db: Db, runtime: Any, request: Request, values: dict[str, Any], pictures: list[Any]
 ) -> Any:
     set_actor(db, Actor(name="citizen", via="web", client_ip=client_ip(request)))
     description = values["description"]
@@ -93,11 +100,13 @@ def _file(
     category = values["category"]
     if not category:  # "I don't know": the suggestion when sure enough, else "other"
         category = suggestion[0] if suggestion and suggestion[1] >= CONFIDENT else "other"
+    # A category's own questions count only when the citizen chose it.
+    attributes = values["attributes"] if values["category"] else {}
     intake = Intake(
         category=category, description=description, lat=_number(values["lat"]),
         lon=_number(values["long"]), address=values["address"] or None,
         contact_name=values["name"] or None, contact_phone=values["phone"] or None,
-        contact_email=values["email"] or None,
+        contact_email=values["email"] or None, attributes=attributes,
     )  # fmt: skip
     report = file_report(db, runtime.settings, intake, Channel.WEB, suggestion=suggestion)
     photos.store(db, runtime.settings.data_dir, report, [(data, name) for data, name in pictures])

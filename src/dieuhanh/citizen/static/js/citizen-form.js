@@ -33,3 +33,14 @@ if (holder && L) {
     });
   });
 }
+
+// The chosen category's own questions (a road's hazard…): shown, and sent, for it alone.
+const category = form?.elements.category;
+const showFields = () => {
+  for (const fieldset of document.querySelectorAll('fieldset.extra-fields')) {
+    const mine = fieldset.dataset.category === category.value;
+    fieldset.hidden = !mine;
+    fieldset.disabled = !mine;
+  }
+};
+category?.addEventListener('change', showFields);
