@@ -46,3 +46,31 @@ def test_an_officer_accepts_a_report_from_its_page(sqlite_runtime: Runtime, page
     page.get_by_placeholder("Kết quả xử lý (công khai cho người dân)").fill("Đã thu gom.")
     page.get_by_role("button", name="Đã xử lý", exact=True).click()
     expect(page.locator("#report-status")).to_have_text("Đã xử lý")
+
+
+def test_open311_keys_page_is_for_administrators(client: TestClient, auth: Auth) -> None:
+    assert client.get("/citizen/open311-keys", headers=auth("operator")).status_code == 403
+    client.post("/api/v1/open311/keys", json={"name": "Đồng Nai S"}, headers=auth("admin"))
+    page = client.get("/citizen/open311-keys", headers=auth("admin"))
+    assert page.status_code == 200 and "Đồng Nai S" in page.text and "o311_" not in page.text
+    assert "/citizen/open311-keys" in client.get("/citizen", headers=auth("admin")).text
+
+
+@pytest.mark.browser
+def test_an_administrator_issues_a_key_that_posts(sqlite_runtime: Runtime, page: Page) -> None:
+    log_in(page, "admin")
+    page.goto("/citizen/open311-keys")
+    page.get_by_placeholder("Cấp cho (tên ứng dụng, đơn vị)").fill("Ứng dụng Đồng Nai S")
+    page.get_by_role("button", name="Cấp khóa").click()
+    expect(page.locator("#new-key")).to_be_visible()
+    key = page.locator("#new-key-value").inner_text()
+    assert key.startswith("o311_")
+    posted = page.request.post("/open311/v2/requests.json", form={
+        "api_key": key, "service_code": "garbage", "address_string": "xã Lộc Thạnh",
+        "phone": "0912345678", "description": "Rác tồn đọng ở chợ."})  # fmt: skip
+    assert posted.status == 200 and posted.json()[0]["service_request_id"].startswith("PA")
+    page.reload()
+    page.get_by_role("button", name="Thu hồi").click()
+    expect(page.locator("#key-table")).to_contain_text("Đã thu hồi")
+    refused = page.request.post("/open311/v2/requests.json", form={"api_key": key})
+    assert refused.status == 403

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dieuhanh.citizen.routes import list_reports, read_report
+from dieuhanh.citizen.routes import list_keys, list_reports, read_report
 from dieuhanh.core.access import Permission
 from dieuhanh.core.http.deps import Db
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
@@ -31,6 +31,12 @@ def queue(
                            limit=200)  # fmt: skip
     return render(request, "citizen/queue.html", principal, reports=reports,
                   filters={"status": status, "q": q, "overdue": overdue})  # fmt: skip
+
+
+@router.get("/citizen/open311-keys", response_class=HTMLResponse)
+def open311_keys(request: Request, db: Db, principal: PagePrincipal) -> Response:
+    """Administrators issue Open311 keys (shown once) and revoke them."""
+    return render(request, "citizen/keys.html", principal, keys=list_keys(db, principal))
 
 
 @router.get("/citizen/{code}", response_class=HTMLResponse)

@@ -1,14 +1,21 @@
-// A report's handling steps: each button or small form calls the API, then the page reloads
-// to show the new status and history; an error is shown in place.
+// A report's handling steps (and the Open311 keys page): each button or small form calls the
+// API, then the page reloads to show the new state; an error is shown in place.
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 const problem = document.getElementById('step-error');
 
-async function step(url, body) {
+async function step(url, body, showKey = false) {
   const response = await fetch(url, {
     method: 'POST', credentials: 'same-origin',
     headers: { 'X-CSRF-Token': csrf(), 'Content-Type': 'application/json' },
     body: JSON.stringify(body ?? {}),
   });
+  if (response.ok && showKey) {
+    // A new Open311 key is shown this once: the page is not reloaded over it.
+    const answer = await response.json();
+    document.getElementById('new-key-value').textContent = answer.api_key;
+    document.getElementById('new-key').hidden = false;
+    return;
+  }
   if (response.ok) {
     window.location.reload();
     return;
@@ -24,6 +31,6 @@ for (const button of document.querySelectorAll('button.step')) {
 for (const form of document.querySelectorAll('form.step-form')) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    step(form.dataset.url, Object.fromEntries(new FormData(form)));
+    step(form.dataset.url, Object.fromEntries(new FormData(form)), form.dataset.showKey === 'true');
   });
 }
