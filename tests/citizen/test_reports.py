@@ -253,3 +253,18 @@ def test_staff_correct_the_category_and_the_suggestion_learns(
             assert refresh_classifier(session) is None  # fresh for an hour
     finally:
         classifier.retrain([])
+
+
+def test_an_administrator_changes_a_category(client: TestClient, auth: Auth) -> None:
+    url = "/api/v1/citizen/categories/garbage"
+    assert client.put(url, json={"deadline_days": 1}, headers=auth("commune")).status_code == 403
+    changed = client.put(url, json={"deadline_days": 1, "name": "Rác thải"}, headers=auth("admin"))
+    assert changed.status_code == 200 and changed.json()["deadline_days"] == 1
+    wrong = client.put(url, json={"handled_by": "department", "department_code": "25280"},
+                       headers=auth("admin"))  # fmt: skip
+    assert wrong.json()["error"]["code"] == "unknown_department"
+    moved = client.put(url, json={"handled_by": "department", "department_code": "SNNMT"},
+                       headers=auth("admin")).json()  # fmt: skip
+    assert (moved["handled_by"], moved["department_code"]) == ("department", "SNNMT")
+    report = enter(client, auth, category="garbage", address="xã Lộc Thạnh")
+    assert (report["unit"], report["located_by"]) == ("SNNMT", "category")

@@ -4,7 +4,7 @@ history and contact, the steps of handling, a 1022 call typed in, categories, Op
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import FileResponse, Response
@@ -33,6 +33,7 @@ from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.text import fold
 from dieuhanh.indicators.catalog.periods import PeriodError, PeriodType, parse_period, period_of
 from dieuhanh.units.models import Unit
+from dieuhanh.units.service import find_unit
 
 router = api_router("citizen reports")
 
@@ -135,6 +136,50 @@ class KeyIn(BaseModel):
 @router.get("/citizen/categories", response_model=list[CategoryOut], summary="Report categories")
 def list_categories(db: Db) -> list[ReportCategory]:
     return active_categories(db)
+
+
+class CategoryIn(BaseModel):
+    """What an administrator may change in a category; its code stays (the Open311 contract)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name_en: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=2000)
+    group: str | None = Field(default=None, max_length=60)
+    keywords: str | None = Field(default=None, max_length=1000)
+    handled_by: Literal["commune", "department"] | None = None
+    department_code: str | None = Field(default=None, max_length=32)
+    deadline_days: int | None = Field(default=None, ge=1, le=90)
+    urgent_hours: int | None = Field(default=None, ge=1, le=720)
+    active: bool | None = None
+
+
+@router.put(
+    "/citizen/categories/{code}",
+    response_model=CategoryOut,
+    summary="Change a report category (names, handling unit, deadlines, active)",
+    description="Only the fields given change; the code stays. A category handled by a "
+    "department names an existing department. Administrators of reference data.",
+)
+def change_category(
+    code: str, body: CategoryIn, db: Db, principal: CurrentPrincipal
+) -> ReportCategory:
+    require(principal, Permission.MANAGE_REFERENCE)
+    category = db.scalar(select(ReportCategory).where(ReportCategory.code == code))
+    if category is None:
+        raise NotFound(f"No category '{code[:40]}'.", code="unknown_category")
+    for name, value in body.model_dump(exclude_unset=True).items():
+        setattr(category, name, value)
+    if category.handled_by == "department":
+        department = find_unit(db, category.department_code or "")
+        if department is None or department.type != "department":
+            raise InvalidInput(
+                f"department_code: '{category.department_code}' is not a department.",
+                code="unknown_department",
+            )
+    db.commit()
+    return category
 
 
 @router.get(
