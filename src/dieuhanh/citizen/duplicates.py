@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.citizen.models import OPEN_STATUSES, CitizenReport
 from dieuhanh.core.text import fold
+from dieuhanh.gis.service import METERS_PER_DEGREE
 
 NEAR_METERS = 200.0
 DAYS = 30
 MIN_SIMILARITY = 0.2
 SHOWN = 5
-METERS_PER_DEGREE = 111_320.0
 
 
 @dataclass(frozen=True)

@@ -63,17 +63,14 @@ class ImportBody(LargeBody):
     async def __call__(
         self, request: Request, principal: CurrentPrincipal
     ) -> AsyncIterator[BinaryIO]:
-        bodylimit.allow(request, self.max_bytes)
+        too_large = (
+            f"The import is larger than {size_text(self.max_bytes)}; split it "
+            "(e.g. one file per period)."
+        )
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spooled:
-            size = 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise PayloadTooLarge(
-                        f"The import is larger than {size_text(self.max_bytes)}; split it "
-                        "(e.g. one file per period).",
-                        code="file_too_large",
-                    )
+            async for chunk in body_chunks(
+                request, self.max_bytes, too_large, code="file_too_large"
+            ):
                 spooled.write(chunk)
             spooled.seek(0)
             yield cast(BinaryIO, spooled)
@@ -82,14 +79,22 @@ class ImportBody(LargeBody):
 async def read_body(request: Request, max_bytes: int, too_large: str, *, code: str) -> bytes:
     """The request's body, up to ``max_bytes`` (raised for this request only: call it once the
     caller is known); past it, 413 with ``too_large`` before the rest is read."""
+    return b"".join(
+        [chunk async for chunk in body_chunks(request, max_bytes, too_large, code=code)]
+    )
+
+
+async def body_chunks(
+    request: Request, max_bytes: int, too_large: str, *, code: str
+) -> AsyncIterator[bytes]:
+    """The request's body as it arrives, under the same limit as :func:`read_body`."""
     bodylimit.allow(request, max_bytes)
-    chunks, size = [], 0
+    size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
             raise PayloadTooLarge(too_large, code=code)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
 
 
 @dataclass(frozen=True)

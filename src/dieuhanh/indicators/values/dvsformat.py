@@ -29,6 +29,7 @@ from typing import Any, BinaryIO, cast
 import ijson  # type: ignore[import-untyped]
 
 from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.uploads import SPOOL_BYTES
 from dieuhanh.indicators.catalog.periods import PeriodError, parse_period
 from dieuhanh.indicators.values.save import ValueConflict, ValueRow
 
@@ -37,7 +38,6 @@ CSV_COLUMNS = (
     "lastupdated", "comment", "followup",
 )  # fmt: skip
 CHUNK = 1 << 20
-SPOOL_BYTES = 1 << 20  # a transcoded file larger than this goes to a temporary file
 TAIL_BYTES = 1 << 16
 # Other spellings of the columns met in DHIS2 exports and hand-made files.
 CSV_ALIASES = {
@@ -108,31 +108,34 @@ def utf8_stream(data: Input, filename: str) -> BinaryIO:
 
 
 def _check_encoding(source: BinaryIO, filename: str, encoding: str) -> None:
+    for _ in _decoded(source, filename, encoding):
+        pass
+
+
+def _transcoded(source: BinaryIO, filename: str) -> BinaryIO:
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (lives with the rows)
+    try:
+        for text in _decoded(source, filename, "utf-16"):
+            target.write(text.encode("utf-8"))
+    except InvalidInput:
+        target.close()
+        raise
+    target.seek(0)
+    return cast(BinaryIO, target)
+
+
+def _decoded(source: BinaryIO, filename: str, encoding: str) -> Iterator[str]:
+    """The file's text chunk by chunk; InvalidInput at the first byte that is not ``encoding``,
+    named by its offset in the whole file (a chunk may end inside a character)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     for offset, chunk, final in _chunks(source):
         pending = len(decoder.getstate()[0])
         try:
-            decoder.decode(chunk, final=final)
+            yield decoder.decode(chunk, final=final)
         except UnicodeDecodeError as exc:
             raise _encoding_error(
                 source, filename, offset - pending + exc.start, encoding
             ) from None
-
-
-def _transcoded(source: BinaryIO, filename: str) -> BinaryIO:
-    decoder = codecs.getincrementaldecoder("utf-16")()
-    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (lives with the rows)
-    for offset, chunk, final in _chunks(source):
-        pending = len(decoder.getstate()[0])
-        try:
-            target.write(decoder.decode(chunk, final=final).encode("utf-8"))
-        except UnicodeDecodeError as exc:
-            target.close()
-            raise _encoding_error(
-                source, filename, offset - pending + exc.start, "UTF-16"
-            ) from None
-    target.seek(0)
-    return cast(BinaryIO, target)
 
 
 def _chunks(source: BinaryIO) -> Iterator[tuple[int, bytes, bool]]:

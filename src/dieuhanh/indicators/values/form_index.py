@@ -16,12 +16,13 @@ class FormIndex:
     def __init__(self, session: Session) -> None:
         self.forms_by_element: dict[int, list[ReportForm]] = {}
         self.form_units: dict[int, frozenset[int]] = {}
+        self.form_elements: dict[int, frozenset[int]] = {}
         for form in session.scalars(select(ReportForm)):
             self.form_units[form.id] = frozenset(u.unit_id for u in form.units)
+            self.form_elements[form.id] = frozenset(item.element_id for item in form.elements)
             for item in form.elements:
                 self.forms_by_element.setdefault(item.element_id, []).append(form)
         self._types_by_element: dict[int, frozenset[str]] = {}
-        self._element_ids: dict[int, frozenset[int]] = {}
 
     def period_types(self, element_id: int) -> frozenset[str]:
         """The period types of the forms holding this element (empty: in no form)."""
@@ -29,14 +30,4 @@ class FormIndex:
         if found is None:
             forms = self.forms_by_element.get(element_id, [])
             found = self._types_by_element[element_id] = frozenset(f.period_type for f in forms)
-        return found
-
-    def element_ids(self, form_id: int) -> frozenset[int]:
-        """The elements of one form."""
-        found = self._element_ids.get(form_id)
-        if found is None:
-            found = self._element_ids[form_id] = frozenset(
-                element_id for element_id, forms in self.forms_by_element.items()
-                if any(form.id == form_id for form in forms)
-            )  # fmt: skip
         return found

@@ -347,7 +347,7 @@ def _check_form_placement(context: Context, element: ElementInfo, unit_id: int) 
     form = context.form
     if form is None:
         return
-    if element.id not in context.forms.element_ids(form.id):
+    if element.id not in context.forms.form_elements.get(form.id, frozenset()):
         raise RowProblem(
             "dataElement",
             element.code,
