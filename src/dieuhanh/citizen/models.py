@@ -11,10 +11,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
+from dieuhanh.units.models import Unit
 
 
 class Status(StrEnum):
@@ -123,6 +124,15 @@ class CitizenReport(Base):
 
 
 Index("ix_citizen_reports_unit_status", CitizenReport.unit_id, CitizenReport.status)
+
+
+def with_category_and_unit() -> Select[CitizenReport, ReportCategory, Unit]:
+    """Reports with their category and the unit they are with: what every list shows."""
+    return (
+        select(CitizenReport, ReportCategory, Unit)
+        .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
+        .join(Unit, Unit.id == CitizenReport.unit_id)
+    )
 
 
 class ReportEvent(Base):

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.citizen.categories import active_categories, get_category
 from dieuhanh.citizen.intake import classify_and_file, throttle
-from dieuhanh.citizen.models import OPEN_STATUSES, Channel, CitizenReport, ReportCategory
+from dieuhanh.citizen.models import (
+    OPEN_STATUSES,
+    Channel,
+    CitizenReport,
+    ReportCategory,
+    with_category_and_unit,
+)
 from dieuhanh.citizen.service import Intake, valid_key
 from dieuhanh.core.db.actor import Actor, set_actor
 from dieuhanh.core.errors import DieuhanhError
@@ -179,9 +185,7 @@ def _request_out(
 
 def _query(db: Session, where: list[Any]) -> list[tuple[CitizenReport, ReportCategory, Unit]]:
     rows = db.execute(
-        select(CitizenReport, ReportCategory, Unit)
-        .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
-        .join(Unit, Unit.id == CitizenReport.unit_id)
+        with_category_and_unit()
         .where(*where)
         .order_by(CitizenReport.received_at.desc())
         .limit(MAX_ROWS)

@@ -29,6 +29,7 @@ from dieuhanh.citizen.models import (
     ReportCategory,
     ReportEvent,
     ReportPhoto,
+    with_category_and_unit,
 )
 from dieuhanh.citizen.service import Intake, file_report, get_report, rate, reopen_by_citizen
 from dieuhanh.core.db.actor import Actor, set_actor
@@ -147,9 +148,7 @@ def public_points(db: Db, category: str = "", status: str = "") -> JSONResponse:
 
 def _public_reports(db: Db, category: str, status: str) -> list[dict[str, Any]]:
     query = (
-        select(CitizenReport, ReportCategory, Unit)
-        .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
-        .join(Unit, Unit.id == CitizenReport.unit_id)
+        with_category_and_unit()
         .where(CitizenReport.status.not_in(HIDDEN))
         .order_by(CitizenReport.received_at.desc())
         .limit(PUBLIC_ROWS)

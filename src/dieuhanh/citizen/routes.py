@@ -22,6 +22,7 @@ from dieuhanh.citizen.models import (
     ReportCategory,
     ReportEvent,
     ReportPhoto,
+    with_category_and_unit,
 )
 from dieuhanh.citizen.service import Intake, Step, get_report, issue_key, take_step
 from dieuhanh.citizen.statistics import figures
@@ -200,9 +201,7 @@ def list_reports(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ReportOut]:
     query = (
-        select(CitizenReport, ReportCategory, Unit)
-        .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
-        .join(Unit, Unit.id == CitizenReport.unit_id)
+        with_category_and_unit()
         .where(principal.read_scope.where(CitizenReport.unit_id))
         .order_by(CitizenReport.received_at.desc(), CitizenReport.id.desc())
         .limit(limit)
