@@ -66,3 +66,28 @@ def test_a_mail_server_that_is_down_is_retried(
         assert made.status_code == 201  # the report does not wait for the mail
     outcome = deliver(runtime.sessions, subscription)
     assert outcome.delivered == 0 and outcome.retry_at is not None
+
+
+def test_the_reporter_hears_of_a_refusal_and_a_reopening(
+    mailing: tuple[Runtime, TestClient], smtp: SmtpServer
+) -> None:
+    runtime, client = mailing
+    (subscription,) = subscriptions(runtime)
+    subscribe(runtime.sessions, subscription)
+    headers = token_for(client, "operator")
+    body = {"category": "garbage", "description": "Rác tồn đọng trước chợ.",
+            "address": "xã Lộc Thạnh", "contact_email": "nguoidan@example.vn"}  # fmt: skip
+    refused = client.post("/api/v1/citizen/reports", json=body, headers=headers).json()["code"]
+    reason = {"note": "Khu đất tư nhân, không thuộc thẩm quyền."}
+    client.post(f"/api/v1/citizen/reports/{refused}/refuse", json=reason, headers=headers)
+    reopened = client.post("/api/v1/citizen/reports", json=body, headers=headers).json()["code"]
+    for action, step in (("accept", {}), ("resolve", {"note": "Đã thu gom."}),
+                         ("reopen", {"note": "Rác vẫn còn."})):  # fmt: skip
+        assert client.post(f"/api/v1/citizen/reports/{reopened}/{action}", json=step,
+                           headers=headers).status_code == 200  # fmt: skip
+    deliver(runtime.sessions, subscription)
+    subjects = {m.parsed()["Subject"]: m.parsed() for m in smtp.messages}
+    refusal = subjects[f"Phản ánh {refused} không được tiếp nhận"]
+    assert "Khu đất tư nhân, không thuộc thẩm quyền." in refusal.get_content()
+    assert f"Phản ánh {reopened} đã được mở lại" in subjects
+    assert len(smtp.messages) == 5  # two receipts, a refusal, an answer, a reopening

@@ -234,7 +234,7 @@ def test_staff_correct_the_category_and_the_suggestion_learns(
     client: TestClient, auth: Auth, runtime: Runtime
 ) -> None:
     from dieuhanh.citizen import classifier
-    from dieuhanh.citizen.intake import refresh_classifier
+    from dieuhanh.citizen.intake import confirmed_categories, refresh_classifier
 
     text = "Xe bồn chở nước thải đổ trộm xuống mương lúc nửa đêm ở ấp Bàu Cối."
     report = enter(client, auth, address="xã Lộc Thạnh", description=text)
@@ -249,8 +249,13 @@ def test_staff_correct_the_category_and_the_suggestion_learns(
     client.post(f"{url}/accept", json={}, headers=auth("operator"))
     try:
         with runtime.sessions() as session:
-            assert refresh_classifier(session, force=True) == 1
-            assert refresh_classifier(session) is None  # fresh for an hour
+            assert classifier.retrain(confirmed_categories(session)) == 1
+        assert classifier.suggest(text)[0] == "security"  # learnt from the correction
+        training = refresh_classifier(runtime, force=True)  # in the background
+        assert training is not None
+        training.join(timeout=60)
+        assert not training.is_alive()
+        assert refresh_classifier(runtime) is None  # fresh for an hour
     finally:
         classifier.retrain([])
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
-from dieuhanh.citizen.models import Channel
+from dieuhanh.citizen.models import Channel, ReportCategory
 from dieuhanh.citizen.service import Intake, file_report
 from dieuhanh.core.runtime import Runtime
 from tests.browser import log_in
@@ -74,3 +74,28 @@ def test_an_administrator_issues_a_key_that_posts(sqlite_runtime: Runtime, page:
     expect(page.locator("#key-table")).to_contain_text("Đã thu hồi")
     refused = page.request.post("/open311/v2/requests.json", form={"api_key": key})
     assert refused.status == 403
+
+
+def test_categories_page_lets_only_administrators_change(client: TestClient, auth: Auth) -> None:
+    for who in ("commune", "admin"):
+        page = client.get("/citizen/categories", headers=auth(who))
+        assert page.status_code == 200 and 'data-category="road_damage"' in page.text
+        changing = 'data-url="/api/v1/citizen/categories/road_damage"' in page.text
+        assert changing == (who == "admin")
+
+
+@pytest.mark.browser
+def test_an_administrator_changes_a_category_deadline(sqlite_runtime: Runtime, page: Page) -> None:
+    log_in(page, "admin")
+    page.goto("/citizen/categories")
+    row = page.locator('tr[data-category="lighting"]')
+    editor = row.locator("xpath=following-sibling::tr[1]")
+    editor.get_by_text("Sửa").click()
+    editor.locator('input[name="deadline_days"]').fill("7")
+    editor.locator('input[name="active"]').uncheck()
+    editor.get_by_role("button", name="Lưu").click()
+    expect(row.locator("td").nth(3)).to_have_text("7")
+    expect(row.locator("td").nth(5)).to_have_text("Ngừng dùng")
+    with sqlite_runtime.sessions() as session:
+        lighting = session.query(ReportCategory).filter_by(code="lighting").one()
+        assert (lighting.deadline_days, lighting.active) == (7, False)

@@ -4,6 +4,7 @@ on how many reports one sender may post in an hour (a flood from one address is 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -20,6 +21,7 @@ from dieuhanh.core.errors import TooManyRequests
 from dieuhanh.core.http.deps import client_ip
 from dieuhanh.core.runtime import Runtime
 
+log = logging.getLogger(__name__)
 WINDOW_SECONDS = 3600.0
 MAX_SENDERS = 10_000  # the oldest forgotten past this: memory stays bounded under a flood
 
@@ -27,7 +29,7 @@ MAX_SENDERS = 10_000  # the oldest forgotten past this: memory stays bounded und
 def classify_and_file(
     session: Session, runtime: Runtime, intake: Intake, channel: Channel
 ) -> CitizenReport:
-    refresh_classifier(session)
+    refresh_classifier(runtime)
     suggestion = suggest(intake.description)
     return file_report(session, runtime.settings, intake, channel, suggestion=suggestion)
 
@@ -35,16 +37,36 @@ def classify_and_file(
 RETRAIN_EVERY_SECONDS = 3600.0
 MAX_CONFIRMED = 2000
 _RETRAINED = {"at": float("-inf")}
+_RETRAINED_LOCK = threading.Lock()
 
 
-def refresh_classifier(session: Session, force: bool = False) -> int | None:
-    """At most once an hour per process: train again on the shipped examples and the categories
-    staff confirmed (a report past "new", not refused nor a duplicate, carries the category its
-    unit accepted or corrected with the ``categorize`` step). None when it was fresh enough."""
+def refresh_classifier(runtime: Runtime, force: bool = False) -> threading.Thread | None:
+    """At most once an hour per process, start training again in the background (a report
+    never waits for it; the old model answers until the new one is ready). The thread, or None
+    when the model was fresh enough."""
     now = time.monotonic()
-    if not force and now - _RETRAINED["at"] < RETRAIN_EVERY_SECONDS:
-        return None
-    _RETRAINED["at"] = now
+    with _RETRAINED_LOCK:
+        if not force and now - _RETRAINED["at"] < RETRAIN_EVERY_SECONDS:
+            return None
+        _RETRAINED["at"] = now
+
+    def train() -> None:
+        try:
+            with runtime.sessions() as session:
+                confirmed = confirmed_categories(session)
+            retrain(confirmed)  # with the database connection given back
+        except Exception:  # the old model stays; tried again in an hour
+            log.exception("retraining the report classifier failed")
+
+    thread = threading.Thread(target=train, name="citizen-classifier", daemon=True)
+    thread.start()
+    return thread
+
+
+def confirmed_categories(session: Session) -> list[tuple[str, str]]:
+    """(description, category) of the latest reports whose category staff confirmed: a report
+    past "new", not refused nor a duplicate, carries the category its unit accepted or corrected
+    with the ``categorize`` step."""
     rows = session.execute(
         select(CitizenReport.description, ReportCategory.code)
         .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
@@ -52,7 +74,7 @@ def refresh_classifier(session: Session, force: bool = False) -> int | None:
         .order_by(CitizenReport.id.desc())
         .limit(MAX_CONFIRMED)
     ).all()
-    return retrain([(text, code) for text, code in rows])
+    return [(text, code) for text, code in rows]
 
 
 class _Windows:

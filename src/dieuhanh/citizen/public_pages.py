@@ -96,7 +96,7 @@ def _file(
 ) -> Any:
     set_actor(db, Actor(name="citizen", via="web", client_ip=client_ip(request)))
     description = values["description"]
-    refresh_classifier(db)
+    refresh_classifier(runtime)
     suggestion = suggest(description)
     category = values["category"]
     if not category:  # "I don't know": the suggestion when sure enough, else "other"

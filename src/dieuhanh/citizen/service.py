@@ -262,7 +262,8 @@ def take_step(
            actor=principal.username, now=now)  # fmt: skip
     category = session.get_one(ReportCategory, report.category_id)
     target_unit = session.get_one(Unit, report.unit_id)
-    topic = {"resolve": topics.RESOLVED, "reopen": topics.REOPENED, "transfer": topics.ROUTED}
+    topic = {"resolve": topics.RESOLVED, "reopen": topics.REOPENED, "transfer": topics.ROUTED,
+             "refuse": topics.REFUSED}  # fmt: skip
     if step.action in topic:
         publish(session, topic[step.action], topics.payload(report, category, target_unit, now),
                 unit_id=report.unit_id)  # fmt: skip

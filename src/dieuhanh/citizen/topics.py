@@ -17,6 +17,7 @@ OVERDUE = "citizen_report.overdue"
 ESCALATED = "citizen_report.escalated"
 RESOLVED = "citizen_report.resolved"
 REOPENED = "citizen_report.reopened"
+REFUSED = "citizen_report.refused"
 
 
 class ReportEventPayload(BaseModel):
@@ -63,4 +64,6 @@ TOPICS = (
     _topic(RESOLVED, "The unit answered and resolved a report; the citizen may reopen it "
            "within citizen.reopen_days."),
     _topic(REOPENED, "The citizen (or staff) reopened a resolved report: back to the unit."),
+    _topic(REFUSED, "The unit refused a new report (not its business, not a report); the "
+           "reason is the public answer."),
 )  # fmt: skip

@@ -64,32 +64,42 @@ class Classifier:
         return str(label), round(float(score), 3)
 
 
-_LOCK = threading.Lock()
-_EXTRA: list[tuple[str, str]] = []
+# The model in use, replaced whole by a retraining: readers never wait for a training (which
+# runs beside them, in the background), and never see a half-trained model.
+_MODEL: dict[str, Classifier] = {}
+_SWAP = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _trained() -> Classifier:
-    shipped = [(item.text, item.category) for item in labelled() if item.split == "train"]
-    return Classifier(shipped + _EXTRA)
+def _shipped() -> tuple[tuple[str, str], ...]:
+    return tuple((item.text, item.category) for item in labelled() if item.split == "train")
+
+
+def _current() -> Classifier:
+    model = _MODEL.get("current")
+    if model is None:
+        with _SWAP:
+            model = _MODEL.get("current")
+            if model is None:
+                model = _MODEL["current"] = Classifier(_shipped())
+    return model
 
 
 def suggest(text: str) -> tuple[str, float] | None:
     """(category code, confidence) for a report's description; None for an empty one."""
     if not text or not text.strip():
         return None
-    with _LOCK:
-        classifier = _trained()
-    return classifier.suggest(text)
+    return _current().suggest(text)
 
 
 def retrain(corrections: Iterable[tuple[str, str]]) -> int:
-    """Train again with the categories staff confirmed or corrected, (text, category) pairs."""
-    with _LOCK:
-        _EXTRA[:] = list(corrections)
-        _trained.cache_clear()
-        _trained()
-    return len(_EXTRA)
+    """Train again with the categories staff confirmed or corrected, (text, category) pairs;
+    the new model replaces the old one when it is ready."""
+    extra = list(corrections)
+    model = Classifier([*_shipped(), *extra])
+    with _SWAP:
+        _MODEL["current"] = model
+    return len(extra)
 
 
 def held_out_accuracy() -> tuple[float, int, dict[str, tuple[int, int]]]:
