@@ -19,9 +19,15 @@ PUBLIC = {
     ("POST", "/open311/v2/requests.{fmt}"),
     ("GET", "/open311/v2/requests/{code}.{fmt}"),
     ("GET", "/open311/v2/tokens/{token}.{fmt}"),
+    # CAP 1.2 feeds (issue #13) are read by anyone's receiver; issuing needs a login.
+    ("GET", "/api/v1/cap/feed.xml"),
+    ("GET", "/api/v1/cap/{identifier}.xml"),
 }
 NAMED_IN_ISSUES = {
     ("GET", "/api/v1/health"),
+    ("POST", "/api/v1/emergencies"),
+    ("POST", "/api/v1/emergencies/{identifier}/update"),
+    ("POST", "/api/v1/emergencies/{identifier}/cancel"),
     ("POST", "/api/v1/auth/token"),
     ("GET", "/api/v1/units"),
     ("GET", "/api/v1/units/{code}"),

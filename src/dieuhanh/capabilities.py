@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
+from dieuhanh.alerts.capability import CAPABILITY as ALERTS
 from dieuhanh.audit.capability import CAPABILITY as AUDIT
 from dieuhanh.auth.capability import CAPABILITY as AUTH
 from dieuhanh.cameras.capability import CAPABILITY as CAMERAS
@@ -40,6 +41,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     INDICATORS,
     DATAHUB,
     CITIZEN,
+    ALERTS,
 )
 
 

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     CONFIGURE_INDICATORS = "configure_indicators"  # data elements, indicators, forms, rules
     APPROVE_REPORTS = "approve_reports"  # approve units' reports, grant entry exceptions
     MANAGE_SOURCES = "manage_sources"  # data hub: declare sources, run them, resolve mismatches
+    MANAGE_ALERTS = "manage_alerts"  # alert rules, emergency broadcasts (CAP)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -53,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONFIGURE_INDICATORS,
             Permission.APPROVE_REPORTS,
             Permission.MANAGE_SOURCES,
+            Permission.MANAGE_ALERTS,
         }
     ),
     # Departments oversee a sector across the whole province, but only change their own figures.

@@ -367,6 +367,28 @@ class EventSettings(_Section):
     )
 
 
+class AlertsSettings(_Section):
+    tick_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=3600,
+        description=(
+            "How often the worker raises alerts whose pending period is over (a rule's "
+            "`for: 30m`) and settles flapping ones: the most such an alert can be late."
+        ),
+    )
+    cap_sender: str = Field(
+        default="ioc@dongnai.gov.vn",
+        max_length=200,
+        description="The CAP `sender` of emergency broadcasts (an address that names the IOC).",
+    )
+    cap_public_url: str = Field(
+        default="http://localhost:8000",
+        max_length=300,
+        description="Where the public reaches this server: links in the CAP Atom feed.",
+    )
+
+
 class CitizenSettings(_Section):
     days_off: list[date] = Field(
         default_factory=list,
@@ -695,6 +717,9 @@ class Settings(BaseSettings):
     )
     citizen: CitizenSettings = Field(
         default_factory=CitizenSettings, description="Citizen reports: deadlines, limits."
+    )
+    alerts: AlertsSettings = Field(
+        default_factory=AlertsSettings, description="Alerts and emergency broadcasts."
     )
 
     @field_validator("database_url", "departments_file", mode="before")

@@ -33,6 +33,10 @@ from dieuhanh.core.events.topics import EventError, TopicRegistry
 
 SUBSCRIBER_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 Handler = Callable[[Session, EventRecord], None]
+# Called once with a batch's events before they are handled one by one: to load in one query
+# what the handler will need for all of them (a subscriber evaluating rules loads the memory of
+# every rule × subject the batch touches). Its failure counts as the first event's.
+Prepare = Callable[[Session, list[EventRecord]], None]
 _CURSORS = EventSubscriber.__table__
 
 
@@ -45,6 +49,7 @@ class Subscription:
     topics: tuple[str, ...]
     handler: Handler
     start: Literal["latest", "earliest"] = "latest"  # where a new subscriber's cursor begins
+    prepare: Prepare | None = None
     batch_size: int = 100
     batch_seconds: float = 1.0  # a batch commits after this long even if not full
     max_attempts: int = 5
@@ -130,6 +135,12 @@ def _handle(
 ) -> tuple[list[EventRecord], tuple[EventRecord, Exception] | None]:
     handled: list[EventRecord] = []
     deadline = time.monotonic() + subscription.batch_seconds
+    if subscription.prepare is not None and events:
+        try:
+            with session.begin_nested():
+                subscription.prepare(session, events)
+        except Exception as exc:
+            return handled, (events[0], exc)
     for record in events:
         try:
             with session.begin_nested():

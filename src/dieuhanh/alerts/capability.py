@@ -1,0 +1,21 @@
+"""Alerts (cảnh báo): the first real consumer of the event stream — rules over every
+capability's events, one alert per rule × subject with its lifecycle, the live alerts page, and
+emergency broadcasts as CAP 1.2."""
+
+from __future__ import annotations
+
+from dieuhanh.alerts import cap_routes, jobs, models, pages, routes, subscriber, topics
+from dieuhanh.core.capability import Capability
+
+CAPABILITY = Capability(
+    name="alerts",
+    package="dieuhanh.alerts",
+    title="Alerts",
+    models=(models,),
+    api_routers=(routes.router, cap_routes.router, cap_routes.public),
+    page_routers=(pages.router,),
+    nav=tuple(pages.NAV),
+    jobs=jobs.jobs,
+    topics=topics.TOPICS,
+    subscriptions=subscriber.subscriptions,
+)

@@ -1,0 +1,149 @@
+"""Alerts: the rules that raise them, each rule's memory of its subjects (pending, streaks,
+flapping), the alerts themselves with their history, and emergency broadcasts (CAP 1.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITY_RANK = {s: rank for rank, s in enumerate(Severity)}  # 0 is the most severe
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertRule(Base):
+    """A declarative rule (YAML or the admin page): which events, which condition, for how long,
+    how many times, how severe, for which units. ``definition`` is the rule as written (after
+    validation); the engine compiles it."""
+
+    __tablename__ = "alert_rules"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(10))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class RuleSubject(Base):
+    """What a rule remembers of one subject (a camera, a source, a unit...): since when its
+    condition holds, how many times in a row, when its last alert was resolved (flapping)."""
+
+    __tablename__ = "alert_rule_subjects"
+
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject: Mapped[str] = mapped_column(String(120), primary_key=True)
+    holds: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the condition holds since
+    streak: Mapped[int] = mapped_column(Integer, default=0)  # matching events in a row
+    raised: Mapped[bool] = mapped_column(Boolean, default=False)  # its alert is active
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its last alert cleared
+    clear_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # clear, flapping: waits
+    flaps: Mapped[int] = mapped_column(Integer, default=0)
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # the last event
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"))
+    rule_code: Mapped[str | None] = mapped_column(String(60))  # kept when the rule goes
+    subject: Mapped[str] = mapped_column(String(120))
+    # "rule_code|subject" while the alert is active, NULL once resolved: the unique index keeps
+    # one active alert per rule × subject on both databases (NULLs never collide).
+    active_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    severity: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(14), default=AlertState.OPEN, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    source_topic: Mapped[str | None] = mapped_column(String(60))
+    context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    # Raised again soon after it cleared: the same alert reopened, not a new one (no new ping).
+    flaps: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))  # "rule" when it cleared
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def audit_unit_id(self) -> int | None:
+        return self.unit_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"#{self.id} {self.title}"
+
+
+Index("ix_alerts_rule_subject", Alert.rule_code, Alert.subject)
+
+
+class AlertNote(Base):
+    """The alert's history: raised, acknowledged, assigned, comments, resolved, reopened."""
+
+    __tablename__ = "alert_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class CapMessage(Base):
+    """One CAP 1.2 message as published (immutable): an emergency's alert, its updates and its
+    cancellation, each referencing the ones before."""
+
+    __tablename__ = "cap_messages"
+    __table_args__ = (UniqueConstraint("identifier", name="uq_cap_messages_identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(120))
+    # The first message's identifier: an emergency is the chain of its messages.
+    emergency: Mapped[str] = mapped_column(String(120), index=True)
+    msg_type: Mapped[str] = mapped_column(String(8))  # Alert, Update, Cancel
+    headline: Mapped[str] = mapped_column(String(300))
+    sent: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unit_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    xml: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))

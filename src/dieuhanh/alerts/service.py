@@ -1,0 +1,356 @@
+"""Alerts in the database: the engine's memory as rows, decisions turned into alerts (one
+active per rule × subject), people's steps on them, and the rules themselves."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from dieuhanh.alerts import topics
+from dieuhanh.alerts.engine import CompiledRule, Decision, RuleEngine
+from dieuhanh.alerts.models import Alert, AlertNote, AlertRule, AlertState, RuleSubject, Severity
+from dieuhanh.alerts.rules import RuleSpec, check_rule
+from dieuhanh.core.access import Permission, Principal, authorize, require
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.errors import Conflict, InvalidInput, NotFound
+from dieuhanh.core.events import TopicRegistry, publish
+from dieuhanh.units.models import Unit
+
+MAX_TEXT = 4000
+
+
+# --- the engine, compiled from the enabled rules ----------------------------------------------
+
+_ENGINES: dict[str, tuple[tuple[Any, ...], RuleEngine]] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def current_engine(session: Session) -> RuleEngine:
+    """The engine for the enabled rules, compiled again only when a rule changed (the version is
+    the rules' count and latest change, one small query)."""
+    version = tuple(session.execute(
+        select(func.count(AlertRule.id), func.max(AlertRule.updated_at))
+    ).one())  # fmt: skip
+    key = str(session.get_bind().engine.url)
+    with _ENGINES_LOCK:
+        cached = _ENGINES.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+    rules = session.scalars(select(AlertRule).where(AlertRule.enabled)).all()
+    engine = RuleEngine(
+        CompiledRule.build(rule.id, RuleSpec.model_validate(rule.definition)) for rule in rules
+    )
+    with _ENGINES_LOCK:
+        _ENGINES[key] = (version, engine)
+    return engine
+
+
+class DbMemory:
+    """The engine's memory as ``alert_rule_subjects`` rows in the caller's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def load(self, keys: Iterable[tuple[int, str]]) -> None:
+        """Bring every row of these (rule, subject) pairs into the session at once."""
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            self.session.scalars(
+                select(RuleSubject).where(
+                    tuple_(RuleSubject.rule_id, RuleSubject.subject).in_(chunk)
+                )
+            ).all()
+
+    def get(self, rule_id: int, subject: str) -> RuleSubject | None:
+        return self.session.get(RuleSubject, (rule_id, subject))
+
+    def add(self, rule_id: int, subject: str) -> RuleSubject:
+        memory = RuleSubject(rule_id=rule_id, subject=subject, holds=False, streak=0,
+                             raised=False, flaps=0, context={})  # fmt: skip
+        self.session.add(memory)
+        return memory
+
+    def waiting(self) -> Iterator[RuleSubject]:
+        yield from self.session.scalars(
+            select(RuleSubject).where(
+                or_(
+                    RuleSubject.holds.is_(True) & RuleSubject.raised.is_(False),
+                    RuleSubject.clear_since.is_not(None),
+                )
+            )
+        )
+
+
+# --- decisions into alerts --------------------------------------------------------------------
+
+
+class UnitCodes:
+    """Units by code and by id, read once when first needed (113 rows)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._by_code: dict[str, tuple[int, str]] | None = None
+        self._by_id: dict[int, tuple[str, str]] = {}
+
+    def _load(self) -> dict[str, tuple[int, str]]:
+        if self._by_code is None:
+            rows = self.session.execute(select(Unit.code, Unit.id, Unit.name)).all()
+            self._by_code = {code: (unit_id, name) for code, unit_id, name in rows}
+            self._by_id = {unit_id: (code, name) for code, unit_id, name in rows}
+        return self._by_code
+
+    def id_of(self, code: str | None) -> int | None:
+        found = self._load().get(code) if code is not None else None
+        return found[0] if found else None
+
+    def label(self, unit_id: int | None) -> tuple[str | None, str | None]:
+        """(code, name) of a unit; (None, None) for the province as a whole."""
+        self._load()
+        return self._by_id.get(unit_id, (None, None)) if unit_id is not None else (None, None)
+
+
+def apply(session: Session, decisions: Iterable[Decision], units: UnitCodes) -> list[Alert]:
+    """Raise, refresh or resolve the alerts the decisions name; returns those raised."""
+    raised: list[Alert] = []
+    for decision in decisions:
+        key = f"{decision.rule.code}|{decision.subject}"
+        active = session.scalar(select(Alert).where(Alert.active_key == key))
+        if decision.action == "seen":
+            if active is not None:
+                active.occurrences += 1
+                active.last_seen_at = decision.at
+            continue
+        if decision.action == "clear":
+            if active is not None and decision.rule.spec.auto_resolve:
+                _resolve(session, active, "rule", decision.at, "the condition cleared", units)
+            continue
+        if active is not None:
+            active.occurrences += 1
+            active.last_seen_at = decision.at
+            continue
+        alert = _reopen(session, decision, key, units) if decision.flapping else None
+        if alert is None:
+            alert = _open(session, decision, key, units)
+            raised.append(alert)
+    return raised
+
+
+def _open(session: Session, decision: Decision, key: str, units: UnitCodes) -> Alert:
+    rule = decision.rule
+    alert = Alert(
+        rule_id=rule.id, rule_code=rule.code, subject=decision.subject, active_key=key,
+        unit_id=units.id_of(decision.unit_code), severity=rule.spec.severity,
+        state=AlertState.OPEN, title=rule.title_of(decision.context),
+        detail=rule.spec.name, source_topic=", ".join(rule.spec.topics)[:60],
+        context=_small(decision.context),
+        opened_at=decision.at, last_seen_at=decision.at, occurrences=1, flaps=0,
+    )  # fmt: skip
+    session.add(alert)
+    session.flush()
+    _note(session, alert, "rule", "raised", None, decision.at)
+    _announce(session, topics.RAISED, alert, "raised", "rule", decision.at, units)
+    return alert
+
+
+def _reopen(session: Session, decision: Decision, key: str, units: UnitCodes) -> Alert | None:
+    """Flapping: the last alert of this rule × subject comes back instead of a new one."""
+    alert = session.scalar(
+        select(Alert)
+        .where(Alert.rule_code == decision.rule.code, Alert.subject == decision.subject)
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+    if alert is None or alert.state != AlertState.RESOLVED:
+        return None
+    alert.state, alert.active_key, alert.resolved_at, alert.resolved_by = (
+        AlertState.OPEN, key, None, None)  # fmt: skip
+    alert.flaps += 1
+    alert.occurrences += 1
+    alert.last_seen_at = decision.at
+    _note(session, alert, "rule", "reopened", "flapping", decision.at)
+    _announce(session, topics.RAISED, alert, "reopened", "rule", decision.at, units)
+    return alert
+
+
+def _resolve(
+    session: Session, alert: Alert, by: str, at: datetime, why: str | None,
+    units: UnitCodes | None = None,
+) -> None:  # fmt: skip
+    alert.state, alert.active_key, alert.resolved_at, alert.resolved_by = (
+        AlertState.RESOLVED, None, at, by)  # fmt: skip
+    _note(session, alert, by, "resolved", why, at)
+    _announce(session, topics.RESOLVED, alert, "resolved", by, at, units)
+
+
+def _forget(session: Session, alert: Alert) -> None:
+    """A person resolved it: its rule starts afresh for this subject (the next time the
+    condition holds, a new alert), rather than staying silent until the condition clears."""
+    if alert.rule_id is None:
+        return
+    memory = session.get(RuleSubject, (alert.rule_id, alert.subject))
+    if memory is not None:
+        memory.holds, memory.since, memory.streak, memory.raised = False, None, 0, False
+        memory.clear_since, memory.flaps = None, 0
+
+
+def _announce(
+    session: Session, topic: str, alert: Alert, action: str, by: str, at: datetime,
+    units: UnitCodes | None = None,
+) -> None:  # fmt: skip
+    code, name = (units or UnitCodes(session)).label(alert.unit_id)
+    publish(session, topic, topics.payload(alert, code, name, action, by, at),
+            unit_id=alert.unit_id)  # fmt: skip
+
+
+def _note(
+    session: Session, alert: Alert, actor: str, action: str, text: str | None, at: datetime
+) -> None:
+    session.add(AlertNote(alert_id=alert.id, at=at, actor=actor, action=action, text=text))
+
+
+def _small(context: dict[str, Any]) -> dict[str, Any]:
+    """What of the event is kept with the alert: its fields, long values cut."""
+    return {
+        key: (value[:500] if isinstance(value, str) else value)
+        for key, value in list(context.items())[:40]
+        if isinstance(value, str | int | float | bool) or value is None
+    }
+
+
+# --- people's steps ---------------------------------------------------------------------------
+
+
+@dataclass
+class AlertStep:
+    action: str  # acknowledge, assign, comment, resolve
+    text: str | None = None
+    assignee: str | None = None
+
+
+def get_alert(session: Session, principal: Principal, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"No alert #{alert_id}.", code="alert_not_found")
+    authorize(principal, "read", alert.unit_id, _unit_name(session, alert.unit_id))
+    return alert
+
+
+def _unit_name(session: Session, unit_id: int | None) -> str:
+    if unit_id is None:
+        return "the province"
+    return session.scalar(select(Unit.name).where(Unit.id == unit_id)) or str(unit_id)
+
+
+def take_step(
+    session: Session, principal: Principal, alert: Alert, step: AlertStep, now: datetime
+) -> Alert:
+    """Acknowledge, assign, comment or resolve: people of the alert's unit, or the province."""
+    authorize(principal, "write", alert.unit_id, _unit_name(session, alert.unit_id))
+    text = (step.text or "").strip() or None
+    if text is not None and len(text) > MAX_TEXT:
+        raise InvalidInput(f"text: at most {MAX_TEXT} characters.", code="too_long")
+    who = principal.username
+    if step.action == "resolve":
+        if alert.state == AlertState.RESOLVED:
+            raise Conflict(f"Alert #{alert.id} is resolved already.", code="wrong_state")
+        _resolve(session, alert, who, now, text)
+        _forget(session, alert)
+        return alert
+    if step.action == "acknowledge":
+        if alert.state != AlertState.OPEN:
+            raise Conflict(f"Alert #{alert.id} is {alert.state}: only an open alert is "
+                           "acknowledged.", code="wrong_state")  # fmt: skip
+        alert.state, alert.acknowledged_at, alert.acknowledged_by = (
+            AlertState.ACKNOWLEDGED, now, who)  # fmt: skip
+        action = "acknowledged"
+    elif step.action == "assign":
+        assignee = (step.assignee or who).strip()[:100]
+        alert.assignee = assignee
+        text, action = assignee, "assigned"
+    elif step.action == "comment":
+        if not text:
+            raise InvalidInput("comment: write something.", code="missing_text")
+        action = "commented"
+    else:
+        raise InvalidInput(f"Unknown step '{step.action[:40]}': acknowledge, assign, comment or "
+                           "resolve.", code="unknown_step")  # fmt: skip
+    _note(session, alert, who, action, text, now)
+    _announce(session, topics.CHANGED, alert, action, who, now)
+    return alert
+
+
+def raise_manual(
+    session: Session,
+    principal: Principal,
+    *,
+    title: str,
+    severity: Severity,
+    unit_code: str | None,
+    detail: str,
+    now: datetime,
+) -> Alert:
+    """An alert a person raises (a call, something seen on the wall)."""
+    unit = None
+    if unit_code:
+        unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise InvalidInput(f"unit_code: no unit '{unit_code[:40]}'.", code="unknown_unit")
+    unit_id = unit.id if unit is not None else None
+    authorize(principal, "write", unit_id, unit.name if unit is not None else "the province")
+    alert = Alert(
+        rule_id=None, rule_code=None, subject=f"manual:{now.strftime('%Y%m%d%H%M%S%f')}",
+        active_key=None, unit_id=unit_id, severity=severity, state=AlertState.OPEN,
+        title=title, detail=detail, source_topic=None, context={}, opened_at=now,
+        last_seen_at=now, occurrences=1, flaps=0,
+    )  # fmt: skip
+    session.add(alert)
+    session.flush()
+    _note(session, alert, principal.username, "raised", detail or None, now)
+    _announce(session, topics.RAISED, alert, "raised", principal.username, now)
+    return alert
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def save_rule(
+    session: Session, principal: Principal, spec_raw: Any, registry: TopicRegistry
+) -> AlertRule:
+    """Add or replace a rule (by code), after checking it against the declared topics."""
+    require(principal, Permission.MANAGE_ALERTS)
+    spec = check_rule(spec_raw, registry)
+    return store_rule(session, spec)
+
+
+def store_rule(session: Session, spec: RuleSpec) -> AlertRule:
+    rule = session.scalar(select(AlertRule).where(AlertRule.code == spec.code))
+    if rule is None:
+        rule = AlertRule(code=spec.code)
+        session.add(rule)
+    rule.name, rule.severity, rule.enabled = spec.name, spec.severity, spec.enabled
+    rule.definition = spec.definition()
+    rule.updated_at = utcnow()
+    session.flush()
+    return rule
+
+
+def evaluate(session: Session, topic: str, payload: dict[str, Any], at: datetime) -> list[Alert]:
+    """One event through the enabled rules, in the caller's transaction."""
+    engine = current_engine(session)
+    decisions = engine.evaluate(topic, payload, at, DbMemory(session))
+    return apply(session, decisions, UnitCodes(session))
+
+
+def tick(session: Session, now: datetime) -> int:
+    """What time alone decides (pending periods over, flapping settled); how many decisions."""
+    engine = current_engine(session)
+    decisions = engine.due(now, DbMemory(session))
+    apply(session, decisions, UnitCodes(session))
+    return len(decisions)
