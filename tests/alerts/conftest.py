@@ -24,7 +24,9 @@ def camera_event(state: str, camera_id: int = 7, unit: str = LOC_THANH) -> dict[
             "at": utcnow().isoformat()}  # fmt: skip
 
 
-def publish_camera(runtime: Runtime, *states: str, camera_id: int = 7, unit: str = LOC_THANH) -> None:
+def publish_camera(
+    runtime: Runtime, *states: str, camera_id: int = 7, unit: str = LOC_THANH
+) -> None:
     with runtime.sessions() as session:
         for state in states:
             publish(session, "camera.state_changed", camera_event(state, camera_id, unit))

@@ -107,12 +107,16 @@ def test_many_cameras_many_alerts_each_once(runtime: Runtime, deliver_alerts: De
 
 
 def test_people_act_within_their_unit_scope(client: TestClient, auth: Auth) -> None:
-    made = client.post("/api/v1/alerts", headers=auth("commune"),
-                       json={"title": "Sạt lở bờ kè ấp 3", "severity": "critical",
-                             "unit_code": LOC_THANH, "detail": "Người dân báo qua điện thoại"})  # fmt: skip
+    body = {"title": "Sạt lở bờ kè ấp 3", "severity": "critical", "unit_code": LOC_THANH,
+            "detail": "Người dân báo qua điện thoại"}  # fmt: skip
+    made = client.post("/api/v1/alerts", headers=auth("commune"), json=body)
     assert made.status_code == 201, made.text
     alert = made.json()
-    assert (alert["state"], alert["unit_code"], alert["severity"]) == ("open", LOC_THANH, "critical")
+    assert (alert["state"], alert["unit_code"], alert["severity"]) == (
+        "open",
+        LOC_THANH,
+        "critical",
+    )
     url = f"/api/v1/alerts/{alert['id']}"
     assert client.get(url, headers=auth("commune2")).status_code == 403
     assert client.post(f"{url}/acknowledge", headers=auth("commune2")).status_code == 403
