@@ -1,0 +1,47 @@
+"""In Debian's headless Chromium: an alert raised by a rule from a real event appears on an open
+alerts page without a reload, and is acknowledged from it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from dieuhanh.alerts.models import AlertRule
+from dieuhanh.alerts.rules import RuleSpec
+from dieuhanh.alerts.service import store_rule
+from dieuhanh.alerts.subscriber import subscriptions
+from dieuhanh.core.runtime import Runtime
+from tests.alerts.conftest import publish_camera
+from tests.browser import log_in
+from tests.core.kit import deliver, subscribe
+
+
+@pytest.mark.browser
+def test_a_new_alert_appears_on_an_open_page(sqlite_runtime: Runtime, page: Page) -> None:
+    runtime = sqlite_runtime
+    with runtime.sessions() as session:
+        rule = session.scalar(select(AlertRule).where(AlertRule.code == "camera_dead"))
+        assert rule is not None
+        store_rule(session, RuleSpec.model_validate({**rule.definition, "for": None,
+                                                     "severity": "critical"}))  # fmt: skip
+        session.commit()
+    subscribe(runtime.sessions, *subscriptions(runtime))
+    log_in(page, "operator")
+    page.goto("/alerts")
+    expect(page.locator("#live-state")).to_have_attribute("data-live", "on")
+    expect(page.locator("#alert-table")).to_contain_text("Không có cảnh báo nào.")
+    page.evaluate("window.loaded = true")  # gone if the page reloads
+
+    publish_camera(runtime, "dead", camera_id=12)
+    (subscription,) = subscriptions(runtime)
+    deliver(runtime.sessions, subscription)
+
+    row = page.locator("#alert-table tbody tr[data-alert]")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Camera Cổng UBND số 12 mất tín hiệu (timeout)")
+    expect(row).to_contain_text("Khẩn cấp")
+    assert page.evaluate("window.loaded") is True
+    row.get_by_role("button", name="Tiếp nhận").click()
+    expect(row.locator(".alert-state")).to_have_text("Đã tiếp nhận")
+    assert page.evaluate("window.loaded") is True
