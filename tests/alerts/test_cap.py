@@ -53,8 +53,9 @@ def test_an_emergency_its_update_and_its_cancel(
     lat, lon = map(float, points[0].split(","))
     assert 10 < lat < 12.5 and 106 < lon < 108  # Đồng Nai, lat first
 
+    change = {"severity": "Extreme", "headline": "Lũ quét: mức nguy hiểm"}
     updated = client.post(f"/api/v1/emergencies/{first}/update", headers=auth("operator"),
-                          json={"severity": "Extreme", "headline": "Lũ quét: mức nguy hiểm"})  # fmt: skip
+                          json=change)  # fmt: skip
     assert updated.status_code == 201, updated.text
     second = updated.json()["identifier"]
     update_xml = client.get(f"/api/v1/cap/{second}.xml").text
@@ -77,7 +78,9 @@ def test_an_emergency_its_update_and_its_cancel(
 
     feed = ET.fromstring(client.get("/api/v1/cap/feed.xml").text)
     links = [e.find("atom:link", NS).get("href") for e in feed.findall("atom:entry", NS)]
-    assert len(links) == 3 and links[0].endswith(f"/api/v1/cap/{cancelled.json()['identifier']}.xml")
+    assert len(links) == 3 and links[0].endswith(
+        f"/api/v1/cap/{cancelled.json()['identifier']}.xml"
+    )
 
 
 def test_bad_emergencies_are_refused(client: TestClient, auth: Auth) -> None:
@@ -89,7 +92,9 @@ def test_bad_emergencies_are_refused(client: TestClient, auth: Auth) -> None:
         answer = client.post("/api/v1/emergencies", json={**FLOOD, **change},
                              headers=auth("operator"))  # fmt: skip
         assert answer.status_code == 422 and field in answer.text, (change, answer.text)
-    assert client.post("/api/v1/emergencies", json=FLOOD, headers=auth("commune")).status_code == 403
+    assert (
+        client.post("/api/v1/emergencies", json=FLOOD, headers=auth("commune")).status_code == 403
+    )
     assert client.get("/api/v1/cap/nope.xml").status_code == 404
     assert client.post("/api/v1/emergencies/nope/update", json={},
                        headers=auth("operator")).status_code == 404  # fmt: skip

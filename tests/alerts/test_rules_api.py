@@ -46,7 +46,7 @@ def test_rules_from_yaml_all_or_none(client: TestClient, auth: Auth) -> None:
   subject: "source:{code}"
   severity: critical
 """
-    bad = good + "- code: broken\n  name: X\n  topic: camera.state_changed\n  when: \"(\"\n"
+    bad = good + '- code: broken\n  name: X\n  topic: camera.state_changed\n  when: "("\n'
     headers = {**auth("operator"), "Content-Type": "application/yaml"}
     refused = client.post("/api/v1/alert-rules/yaml", content=bad.encode(), headers=headers)
     assert refused.status_code == 422 and "rules[1] 'broken'.when" in refused.text

@@ -4,7 +4,16 @@ emergency broadcasts as CAP 1.2."""
 
 from __future__ import annotations
 
-from dieuhanh.alerts import cap_routes, jobs, models, pages, routes, subscriber, topics
+from dieuhanh.alerts import (
+    cap_routes,
+    jobs,
+    models,
+    notify,
+    pages,
+    routes,
+    subscriber,
+    topics,
+)
 from dieuhanh.core.capability import Capability
 
 CAPABILITY = Capability(
@@ -17,5 +26,8 @@ CAPABILITY = Capability(
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
     topics=topics.TOPICS,
-    subscriptions=subscriber.subscriptions,
+    subscriptions=lambda runtime: [
+        *subscriber.subscriptions(runtime),
+        *notify.subscriptions(runtime),
+    ],
 )

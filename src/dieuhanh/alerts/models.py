@@ -147,3 +147,69 @@ class CapMessage(Base):
     unit_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     xml: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
+
+
+class AlertPreference(Base):
+    """What reaches one person: which severities, by e-mail or not, and quiet hours (province
+    time) during which only critical alerts are sent. No row: critical and major, by e-mail."""
+
+    __tablename__ = "alert_preferences"
+    __audited__ = True
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    severities: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00"
+    quiet_end: Mapped[str | None] = mapped_column(String(5))  # "06:00"
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AlertWebhook(Base):
+    """A receiver (a chat system's relay) that gets every alert of the chosen severities as a
+    signed POST. Its secret is stored encrypted; it is shown once, when the webhook is made."""
+
+    __tablename__ = "alert_webhooks"
+    __audited__ = True
+    __audit_redact__ = frozenset({"secret_encrypted"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(500))
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    severities: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return self.name
+
+
+class AlertDelivery(Base):
+    """One notification to send (an outbox): queued in the transaction that saw the alert, sent
+    by the ``alerts.deliveries`` job, each on its own with its own timeout and backoff, so a
+    receiver that hangs or fails delays only itself."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "channel", "target", name="uq_alert_deliveries_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer)  # the alert.* event it announces
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # email, webhook
+    target: Mapped[str] = mapped_column(String(200))  # an address, or a webhook's id
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+Index("ix_alert_deliveries_due", AlertDelivery.status, AlertDelivery.next_at)

@@ -16,7 +16,16 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from dieuhanh.alerts.backtest import BacktestResult, backtest
-from dieuhanh.alerts.models import Alert, AlertNote, AlertRule, AlertState, Severity
+from dieuhanh.alerts.models import (
+    Alert,
+    AlertNote,
+    AlertPreference,
+    AlertRule,
+    AlertState,
+    AlertWebhook,
+    Severity,
+)
+from dieuhanh.alerts.notify import DEFAULT_SEVERITIES, new_webhook
 from dieuhanh.alerts.rules import parse_rules
 from dieuhanh.alerts.service import AlertStep, get_alert, raise_manual, save_rule, store_rule
 from dieuhanh.alerts.service import take_step as alert_step
@@ -303,3 +312,97 @@ def try_rule(body: TryIn, request: Request, db: Db, principal: CurrentPrincipal)
     end = body.end or utcnow()
     start = body.start or end - timedelta(days=90)
     return backtest(db, raw, get_runtime(request).topics, start, end)
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class PreferenceIO(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    severities: list[Severity] = Field(
+        default_factory=lambda: [Severity(s) for s in DEFAULT_SEVERITIES]
+    )
+    email: bool = True
+    quiet_start: str | None = Field(default=None, pattern=_HHMM, description="e.g. 22:00")
+    quiet_end: str | None = Field(default=None, pattern=_HHMM, description="e.g. 06:00")
+
+
+@router.get("/alerts-preferences", response_model=PreferenceIO,
+            summary="Which alerts reach me (severities, e-mail, quiet hours)")  # fmt: skip
+def my_preferences(db: Db, principal: CurrentPrincipal) -> PreferenceIO:
+    found = db.get(AlertPreference, principal.user_id)
+    if found is None:
+        return PreferenceIO()
+    return PreferenceIO(severities=[Severity(s) for s in found.severities], email=found.email,
+                        quiet_start=found.quiet_start, quiet_end=found.quiet_end)  # fmt: skip
+
+
+@router.put("/alerts-preferences", response_model=PreferenceIO,
+            summary="Choose which alerts reach me; critical ones ignore quiet hours")  # fmt: skip
+def set_preferences(body: PreferenceIO, db: Db, principal: CurrentPrincipal) -> PreferenceIO:
+    if (body.quiet_start is None) != (body.quiet_end is None):
+        raise InvalidInput("quiet_start and quiet_end go together.", code="invalid_quiet_hours")
+    found = db.get(AlertPreference, principal.user_id) or AlertPreference(user_id=principal.user_id)
+    found.severities = [s.value for s in body.severities]
+    found.email, found.quiet_start, found.quiet_end = body.email, body.quiet_start, body.quiet_end
+    db.add(found)
+    db.commit()
+    return body
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=8, max_length=500, pattern=r"^https?://")
+    severities: list[Severity] = Field(
+        default_factory=lambda: [Severity(s) for s in DEFAULT_SEVERITIES]
+    )
+
+
+class WebhookOut(BaseModel):
+    id: int
+    name: str
+    url: str
+    severities: list[str]
+    active: bool
+    secret: str | None = Field(default=None, description="Only in the answer that made it.")
+
+
+@router.post("/alert-webhooks", response_model=WebhookOut, status_code=201,
+             summary="Add a webhook receiver; its signing secret is shown this once")  # fmt: skip
+def add_webhook(
+    body: WebhookIn, request: Request, db: Db, principal: CurrentPrincipal
+) -> WebhookOut:
+    require(principal, Permission.MANAGE_ALERTS)
+    hook, secret = new_webhook(db, get_runtime(request), name=body.name, url=body.url,
+                               severities=[s.value for s in body.severities],
+                               by=principal.username)  # fmt: skip
+    db.commit()
+    return WebhookOut(id=hook.id, name=hook.name, url=hook.url, severities=hook.severities,
+                      active=hook.active, secret=secret)  # fmt: skip
+
+
+@router.get("/alert-webhooks", response_model=list[WebhookOut], summary="Webhook receivers")
+def webhooks(db: Db, principal: CurrentPrincipal) -> list[WebhookOut]:
+    require(principal, Permission.MANAGE_ALERTS)
+    return [
+        WebhookOut(id=h.id, name=h.name, url=h.url, severities=h.severities, active=h.active)
+        for h in db.scalars(select(AlertWebhook).order_by(AlertWebhook.id))
+    ]
+
+
+@router.post("/alert-webhooks/{hook_id}/disable", response_model=WebhookOut,
+             summary="Switch a webhook receiver off")  # fmt: skip
+def disable_webhook(hook_id: int, db: Db, principal: CurrentPrincipal) -> WebhookOut:
+    require(principal, Permission.MANAGE_ALERTS)
+    hook = db.get(AlertWebhook, hook_id)
+    if hook is None:
+        raise NotFound(f"No webhook #{hook_id}.", code="webhook_not_found")
+    hook.active = False
+    db.commit()
+    return WebhookOut(id=hook.id, name=hook.name, url=hook.url, severities=hook.severities,
+                      active=hook.active)  # fmt: skip

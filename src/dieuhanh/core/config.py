@@ -382,6 +382,24 @@ class AlertsSettings(_Section):
         max_length=200,
         description="The CAP `sender` of emergency broadcasts (an address that names the IOC).",
     )
+    delivery_seconds: float = Field(
+        default=2,
+        gt=0,
+        le=600,
+        description="How often the worker sends queued alert notifications (e-mail, webhooks).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="A webhook receiver must answer within this; otherwise it is tried again "
+        "later (backoff doubling from 30 s to an hour, 8 attempts), never holding up others.",
+    )
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=lambda: list(PRIVATE_NETWORKS),
+        description="Networks (CIDR) webhook receivers may be in, checked on the resolved "
+        "address. Default: the private ranges (the province's chat relays).",
+    )
     cap_public_url: str = Field(
         default="http://localhost:8000",
         max_length=300,

@@ -1,5 +1,5 @@
 """alerts: rules (the shipped ones from alerts/rules.yaml), their memory, alerts and their
-history, CAP messages
+history, CAP messages, notification preferences, webhooks and the delivery outbox
 
 Revision ID: 0017
 Revises: 0016
@@ -123,6 +123,52 @@ def upgrade() -> None:
     with op.batch_alter_table("cap_messages") as batch:
         batch.create_index("ix_cap_messages_emergency", ["emergency"])
         batch.create_index("ix_cap_messages_sent", ["sent"])
+    op.create_table(
+        "alert_preferences",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("severities", JSON, nullable=False),
+        sa.Column("email", sa.Boolean(), nullable=False),
+        sa.Column("quiet_start", sa.String(length=5), nullable=True),
+        sa.Column("quiet_end", sa.String(length=5), nullable=True),
+        sa.Column("updated_at", MOMENT, nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
+                                name=op.f("fk_alert_preferences_user_id_users")),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_alert_preferences")),
+    )  # fmt: skip
+    op.create_table(
+        "alert_webhooks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("secret_encrypted", sa.Text(), nullable=False),
+        sa.Column("severities", JSON, nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", MOMENT, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_webhooks")),
+    )
+    op.create_table(
+        "alert_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_at", MOMENT, nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", MOMENT, nullable=False),
+        sa.Column("sent_at", MOMENT, nullable=True),
+        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], ondelete="CASCADE",
+                                name=op.f("fk_alert_deliveries_alert_id_alerts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_deliveries")),
+        sa.UniqueConstraint("event_id", "channel", "target", name="uq_alert_deliveries_once"),
+    )  # fmt: skip
+    with op.batch_alter_table("alert_deliveries") as batch:
+        batch.create_index("ix_alert_deliveries_alert_id", ["alert_id"])
+        batch.create_index("ix_alert_deliveries_due", ["status", "next_at"])
 
     shipped = yaml.safe_load(
         resources.files("dieuhanh.alerts").joinpath("rules.yaml").read_text("utf-8")
@@ -140,5 +186,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("cap_messages", "alert_notes", "alerts", "alert_rule_subjects", "alert_rules"):
+    for table in ("alert_deliveries", "alert_webhooks", "alert_preferences", "cap_messages",
+                  "alert_notes", "alerts", "alert_rule_subjects", "alert_rules"):  # fmt: skip
         op.drop_table(table)
