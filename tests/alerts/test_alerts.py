@@ -24,8 +24,17 @@ Auth = Callable[[str], dict[str, str]]
 Deliver = Callable[..., Outcome]
 
 
+def only_rules(runtime: Runtime, *codes: str) -> None:
+    """Switch every shipped rule off but these."""
+    with runtime.sessions() as session:
+        for rule in session.scalars(select(AlertRule)):
+            rule.enabled = rule.code in codes
+        session.commit()
+
+
 def immediate_camera_rule(runtime: Runtime, **changes: Any) -> None:
-    """The shipped camera rule without its five minutes of patience."""
+    """The shipped camera rule without its five minutes of patience, alone."""
+    only_rules(runtime, "camera_dead")
     with runtime.sessions() as session:
         rule = session.scalar(select(AlertRule).where(AlertRule.code == "camera_dead"))
         assert rule is not None
@@ -66,6 +75,7 @@ def test_a_dead_camera_raises_one_alert_that_clears_once(
 
 
 def test_the_pending_period_waits_for_the_clock(runtime: Runtime, deliver_alerts: Deliver) -> None:
+    only_rules(runtime, "camera_dead")
     publish_camera(runtime, "dead")  # the shipped rule: still dead five minutes later
     deliver_alerts()
     with runtime.sessions() as session:

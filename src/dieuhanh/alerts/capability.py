@@ -1,16 +1,20 @@
-"""Alerts (cảnh báo): the first real consumer of the event stream — rules over every
-capability's events, one alert per rule × subject with its lifecycle, the live alerts page, and
-emergency broadcasts as CAP 1.2."""
+"""Alerts (cảnh báo) and directives (chỉ đạo): the first real consumer of the event stream —
+rules over every capability's events, one alert per rule × subject with its lifecycle, the live
+alerts page, operating scenarios that issue directives to units and follow them, and emergency
+broadcasts as CAP 1.2."""
 
 from __future__ import annotations
 
 from dieuhanh.alerts import (
     cap_routes,
+    directive_routes,
+    directives,
     jobs,
     models,
     notify,
     pages,
     routes,
+    scenarios,
     subscriber,
     topics,
 )
@@ -21,13 +25,14 @@ CAPABILITY = Capability(
     package="dieuhanh.alerts",
     title="Alerts",
     models=(models,),
-    api_routers=(routes.router, cap_routes.router, cap_routes.public),
+    api_routers=(routes.router, directive_routes.router, cap_routes.router, cap_routes.public),
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
-    topics=topics.TOPICS,
+    topics=(*topics.TOPICS, *directives.TOPICS),
     subscriptions=lambda runtime: [
         *subscriber.subscriptions(runtime),
         *notify.subscriptions(runtime),
+        *scenarios.subscriptions(runtime),
     ],
 )

@@ -124,25 +124,41 @@ class Decision:
 
 
 class RuleEngine:
+    """The rules indexed by topic, and those limited to some units by unit too: an event is
+    checked only against the rules that apply to it (with 500 rules, most limited to a few
+    communes, looping over every rule of the topic cost more than the conditions)."""
+
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
         self.rules = {rule.id: rule for rule in rules}
         self.by_topic: dict[str, list[CompiledRule]] = {}
+        self._everywhere: dict[str, list[CompiledRule]] = {}
+        # topic → the payload field naming the unit (None: unit_code or unit) → unit → rules
+        self._by_unit: dict[str, dict[str | None, dict[str, list[CompiledRule]]]] = {}
         for rule in self.rules.values():
             for topic in rule.spec.topics:
                 self.by_topic.setdefault(topic, []).append(rule)
+                if rule.units is None:
+                    self._everywhere.setdefault(topic, []).append(rule)
+                    continue
+                fields = self._by_unit.setdefault(topic, {}).setdefault(rule.spec.unit, {})
+                for unit in rule.units:
+                    fields.setdefault(unit, []).append(rule)
 
     @property
     def topics(self) -> list[str]:
         return sorted(self.by_topic)
 
-    def subjects_of(self, topic: str, payload: Mapping[str, Any]) -> list[tuple[int, str]]:
+    def subjects_of(self, topic: str, payload: Mapping[str, Any]) -> list[tuple[CompiledRule, str]]:
         """The (rule, subject) pairs an event touches: what to load before evaluating a batch."""
-        return [(rule.id, rule.subject_of(payload)) for rule in self._applying(topic, payload)]
+        return [(rule, rule.subject_of(payload)) for rule in self._applying(topic, payload)]
 
     def _applying(self, topic: str, payload: Mapping[str, Any]) -> Iterator[CompiledRule]:
-        for rule in self.by_topic.get(topic, ()):
-            if rule.units is None or _unit(payload, rule) in rule.units:
-                yield rule
+        yield from self._everywhere.get(topic, ())
+        for unit_field, by_unit in self._by_unit.get(topic, {}).items():
+            name = unit_field or ("unit_code" if "unit_code" in payload else "unit")
+            value = payload.get(name)
+            if value is not None:
+                yield from by_unit.get(str(value), ())
 
     def evaluate(
         self, topic: str, payload: Mapping[str, Any], at: datetime, memory: MemoryStore

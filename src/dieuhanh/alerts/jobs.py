@@ -1,7 +1,9 @@
-"""The alerts' background work: what time alone decides (pending periods, flapping settled)."""
+"""The alerts' background work: what time alone decides (pending periods, flapping settled, late
+directive steps), and sending the queued notifications."""
 
 from __future__ import annotations
 
+from dieuhanh.alerts.directives import watch
 from dieuhanh.alerts.notify import send_due
 from dieuhanh.alerts.service import tick
 from dieuhanh.core.db.actor import SYSTEM, set_actor
@@ -22,7 +24,21 @@ def jobs(runtime: Runtime) -> list[Job]:
         sent, failed = send_due(runtime)
         return f"{sent} sent, {failed} to try again"
 
+    def directive_steps() -> str:
+        with runtime.sessions() as session:
+            set_actor(session, SYSTEM)
+            result = watch(session, runtime.settings, utcnow())
+            session.commit()
+            return result
+
     return [
+        Job(
+            "alerts.directives",
+            runtime.settings.alerts.directive_check_seconds,
+            directive_steps,
+            description="Marks directive steps past their time overdue (directive.overdue) and "
+            "escalates those late alerts.directive_escalate_hours more (directive.escalated).",
+        ),
         Job(
             "alerts.deliveries",
             runtime.settings.alerts.delivery_seconds,

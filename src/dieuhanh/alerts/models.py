@@ -77,6 +77,8 @@ class RuleSubject(Base):
 class Alert(Base):
     __tablename__ = "alerts"
     __audited__ = True
+    # Seen again while up: counted, not audited (the audit log keeps the alert's steps).
+    __audit_ignore__ = frozenset({"occurrences", "last_seen_at", "updated_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"))
@@ -213,3 +215,90 @@ class AlertDelivery(Base):
 
 
 Index("ix_alert_deliveries_due", AlertDelivery.status, AlertDelivery.next_at)
+
+
+class DirectiveState(StrEnum):
+    """Where one recipient unit is with a directive: receive → assign → follow → report."""
+
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class Directive(Base):
+    """A direction (chỉ đạo) from the province or a department to units — or, ``kind`` request,
+    a commune's request for support up to the province."""
+
+    __tablename__ = "directives"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # CD-2026-000123
+    kind: Mapped[str] = mapped_column(String(10), default="directive")  # directive, request
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(10), default="normal")  # normal, urgent, flash
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledge_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    issuer_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    issued_by: Mapped[str] = mapped_column(String(100))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    scenario: Mapped[str | None] = mapped_column(String(60))
+    watch: Mapped[list[str]] = mapped_column(JSONType, default=list)  # indicator codes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    @property
+    def audit_unit_id(self) -> int:
+        return self.issuer_unit_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class DirectiveRecipient(Base):
+    __tablename__ = "directive_recipients"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("directive_id", "unit_id", name="uq_directive_recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    directive_id: Mapped[int] = mapped_column(
+        ForeignKey("directives.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), default=DirectiveState.SENT, index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a step found late
+    overdue_step: Mapped[str | None] = mapped_column(String(12))  # acknowledge, result
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def audit_unit_id(self) -> int:
+        return self.unit_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"directive #{self.directive_id} → unit #{self.unit_id}"
+
+
+class DirectiveUpdate(Base):
+    """A recipient's step: acknowledged, assigned, progress (with a share done), result."""
+
+    __tablename__ = "directive_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("directive_recipients.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(14))
+    text: Mapped[str | None] = mapped_column(Text)
+    percent: Mapped[int | None] = mapped_column(Integer)

@@ -130,8 +130,8 @@ def alerts(
 
 @router.get("/alerts/stream", summary="New and changed alerts, live (server-sent events)",
             description="Each `alert` event carries the `alert.raised`, `alert.changed` or "
-            "`alert.resolved` payload, for alerts within the caller's unit scope. Resumes after "
-            "`Last-Event-ID` when the browser reconnects.",
+            "`alert.resolved` payload, each `directive` event a `directive.*` payload, within "
+            "the caller's unit scope. Resumes after `Last-Event-ID` when the browser reconnects.",
             response_class=EventSourceResponse)  # fmt: skip
 async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceResponse:
     runtime = get_runtime(request)
@@ -148,7 +148,10 @@ async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceRe
         with runtime.sessions() as session:
             rows = session.scalars(
                 select(EventRecord)
-                .where(EventRecord.id > after, EventRecord.topic.like("alert.%"))
+                .where(
+                    EventRecord.id > after,
+                    EventRecord.topic.like("alert.%") | EventRecord.topic.like("directive.%"),
+                )
                 .order_by(EventRecord.id)
                 .limit(STREAM_BATCH)
             ).all()
@@ -163,7 +166,8 @@ async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceRe
             for row in rows:
                 last = row.id
                 if scope.allows(row.unit_id):
-                    yield {"event": "alert", "id": str(row.id),
+                    kind = row.topic.split(".", 1)[0]  # alert or directive
+                    yield {"event": kind, "id": str(row.id),
                            "data": json.dumps({"topic": row.topic, **row.payload})}  # fmt: skip
             if len(rows) < STREAM_BATCH:
                 await asyncio.sleep(STREAM_POLL_SECONDS)

@@ -52,29 +52,40 @@ def current_engine(session: Session) -> RuleEngine:
 
 
 class DbMemory:
-    """The engine's memory as ``alert_rule_subjects`` rows in the caller's session."""
+    """The engine's memory as ``alert_rule_subjects`` rows in the caller's session, kept in a
+    dict for the batch: a pair loaded (or known absent) is never asked of the database again."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.rows: dict[tuple[int, str], RuleSubject] = {}
+        self.known: set[tuple[int, str]] = set()  # loaded: in ``rows``, or not in the database
 
     def load(self, keys: Iterable[tuple[int, str]]) -> None:
-        """Bring every row of these (rule, subject) pairs into the session at once."""
-        wanted = sorted(set(keys))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            self.session.scalars(
-                select(RuleSubject).where(
-                    tuple_(RuleSubject.rule_id, RuleSubject.subject).in_(chunk)
-                )
-            ).all()
+        """Bring every row of these (rule, subject) pairs at once."""
+        wanted = sorted(set(keys) - self.known)
+        with self.session.no_autoflush:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for row in self.session.scalars(
+                    select(RuleSubject).where(
+                        tuple_(RuleSubject.rule_id, RuleSubject.subject).in_(chunk)
+                    )
+                ):
+                    self.rows[(row.rule_id, row.subject)] = row
+        self.known.update(wanted)
 
     def get(self, rule_id: int, subject: str) -> RuleSubject | None:
-        return self.session.get(RuleSubject, (rule_id, subject))
+        key = (rule_id, subject)
+        if key not in self.known:
+            self.load([key])
+        return self.rows.get(key)
 
     def add(self, rule_id: int, subject: str) -> RuleSubject:
         memory = RuleSubject(rule_id=rule_id, subject=subject, holds=False, streak=0,
                              raised=False, flaps=0, context={})  # fmt: skip
         self.session.add(memory)
+        self.rows[(rule_id, subject)] = memory
+        self.known.add((rule_id, subject))
         return memory
 
     def waiting(self) -> Iterator[RuleSubject]:
@@ -86,6 +97,60 @@ class DbMemory:
                 )
             )
         )
+
+
+class ActiveAlerts:
+    """The active alerts by ``active_key`` (rule|subject), loaded for a batch at once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.found: dict[str, Alert] = {}
+        self.known: set[str] = set()
+
+    def load(self, keys: Iterable[str]) -> None:
+        wanted = sorted(set(keys) - self.known)
+        with self.session.no_autoflush:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for alert in self.session.scalars(select(Alert).where(Alert.active_key.in_(chunk))):
+                    self.found[alert.active_key or ""] = alert
+        self.known.update(wanted)
+
+    def get(self, key: str) -> Alert | None:
+        if key not in self.known:
+            self.load([key])
+        return self.found.get(key)
+
+    def put(self, key: str, alert: Alert | None) -> None:
+        self.known.add(key)
+        if alert is None:
+            self.found.pop(key, None)
+        else:
+            self.found[key] = alert
+
+
+@dataclass
+class Batch:
+    """What the events of one batch share: the engine, and what was loaded for them."""
+
+    engine: RuleEngine
+    memory: DbMemory
+    active: ActiveAlerts
+    units: UnitCodes
+
+    @classmethod
+    def start(cls, session: Session) -> Batch:
+        return cls(current_engine(session), DbMemory(session), ActiveAlerts(session),
+                   UnitCodes(session))  # fmt: skip
+
+    def load_for(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        pairs = [
+            (rule, subject)
+            for topic, payload in events
+            for rule, subject in self.engine.subjects_of(topic, payload)
+        ]
+        self.memory.load((rule.id, subject) for rule, subject in pairs)
+        self.active.load(f"{rule.code}|{subject}" for rule, subject in pairs)
 
 
 # --- decisions into alerts --------------------------------------------------------------------
@@ -116,29 +181,28 @@ class UnitCodes:
         return self._by_id.get(unit_id, (None, None)) if unit_id is not None else (None, None)
 
 
-def apply(session: Session, decisions: Iterable[Decision], units: UnitCodes) -> list[Alert]:
+def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> list[Alert]:
     """Raise, refresh or resolve the alerts the decisions name; returns those raised."""
     raised: list[Alert] = []
     for decision in decisions:
         key = f"{decision.rule.code}|{decision.subject}"
-        active = session.scalar(select(Alert).where(Alert.active_key == key))
-        if decision.action == "seen":
-            if active is not None:
-                active.occurrences += 1
-                active.last_seen_at = decision.at
-            continue
+        active = batch.active.get(key)
         if decision.action == "clear":
             if active is not None and decision.rule.spec.auto_resolve:
-                _resolve(session, active, "rule", decision.at, "the condition cleared", units)
+                _resolve(session, active, "rule", decision.at, "the condition cleared", batch.units)
+                batch.active.put(key, None)
             continue
-        if active is not None:
+        if active is not None:  # seen again while up (or raised while up: memory was lost)
             active.occurrences += 1
             active.last_seen_at = decision.at
             continue
-        alert = _reopen(session, decision, key, units) if decision.flapping else None
+        if decision.action == "seen":
+            continue
+        alert = _reopen(session, decision, key, batch.units) if decision.flapping else None
         if alert is None:
-            alert = _open(session, decision, key, units)
+            alert = _open(session, decision, key, batch.units)
             raised.append(alert)
+        batch.active.put(key, alert)
     return raised
 
 
@@ -341,16 +405,18 @@ def store_rule(session: Session, spec: RuleSpec) -> AlertRule:
     return rule
 
 
-def evaluate(session: Session, topic: str, payload: dict[str, Any], at: datetime) -> list[Alert]:
+def evaluate(
+    session: Session, topic: str, payload: dict[str, Any], at: datetime, batch: Batch | None = None
+) -> list[Alert]:
     """One event through the enabled rules, in the caller's transaction."""
-    engine = current_engine(session)
-    decisions = engine.evaluate(topic, payload, at, DbMemory(session))
-    return apply(session, decisions, UnitCodes(session))
+    batch = batch or Batch.start(session)
+    decisions = batch.engine.evaluate(topic, payload, at, batch.memory)
+    return apply(session, decisions, batch) if decisions else []
 
 
 def tick(session: Session, now: datetime) -> int:
     """What time alone decides (pending periods over, flapping settled); how many decisions."""
-    engine = current_engine(session)
-    decisions = engine.due(now, DbMemory(session))
-    apply(session, decisions, UnitCodes(session))
+    batch = Batch.start(session)
+    decisions = batch.engine.due(now, batch.memory)
+    apply(session, decisions, batch)
     return len(decisions)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from dieuhanh.alerts.engine import RuleEngine
-from dieuhanh.alerts.service import DbMemory, UnitCodes, apply, current_engine
+from dieuhanh.alerts.service import Batch, evaluate
 from dieuhanh.core.events import EventRecord, Subscription
 from dieuhanh.core.runtime import Runtime
 
@@ -17,6 +16,7 @@ _BATCH = "dieuhanh.alerts.batch"  # session.info key: what the batch's events sh
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
+    # Every topic but its own alerts (a rule on alerts would feed on itself).
     watched = tuple(name for name in runtime.topics.names() if not name.startswith("alert."))
     if not watched:
         return []
@@ -24,18 +24,13 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
 
 
 def prepare(session: Session, events: list[EventRecord]) -> None:
-    """The engine once per batch, and the memory of every rule × subject it touches in one
-    query (the handler then finds them in the session)."""
-    engine = current_engine(session)
-    DbMemory(session).load(
-        pair for event in events for pair in engine.subjects_of(event.topic, event.payload)
-    )
-    session.info[_BATCH] = (engine, UnitCodes(session))
+    """The engine once per batch, and in one query each the memory and the active alerts of
+    every rule × subject the batch touches."""
+    batch = Batch.start(session)
+    batch.load_for((event.topic, event.payload) for event in events)
+    session.info[_BATCH] = batch
 
 
 def handle(session: Session, event: EventRecord) -> None:
-    shared: tuple[RuleEngine, UnitCodes] | None = session.info.get(_BATCH)
-    engine, units = shared or (current_engine(session), UnitCodes(session))
-    decisions = engine.evaluate(event.topic, event.payload, event.at, DbMemory(session))
-    if decisions:
-        apply(session, decisions, units)
+    batch: Batch | None = session.info.get(_BATCH)
+    evaluate(session, event.topic, event.payload, event.at, batch)

@@ -400,6 +400,19 @@ class AlertsSettings(_Section):
         description="Networks (CIDR) webhook receivers may be in, checked on the resolved "
         "address. Default: the private ranges (the province's chat relays).",
     )
+    directive_escalate_hours: float = Field(
+        default=24,
+        ge=0,
+        le=720,
+        description="A recipient's late step (acknowledge, result) is escalated to the "
+        "province after this many hours more.",
+    )
+    directive_check_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="How often the worker looks for late directive steps.",
+    )
     cap_public_url: str = Field(
         default="http://localhost:8000",
         max_length=300,

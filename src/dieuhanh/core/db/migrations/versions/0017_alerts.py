@@ -1,5 +1,6 @@
 """alerts: rules (the shipped ones from alerts/rules.yaml), their memory, alerts and their
-history, CAP messages, notification preferences, webhooks and the delivery outbox
+history, CAP messages, notification preferences, webhooks and the delivery outbox; directives
+to units with their recipients and updates
 
 Revision ID: 0017
 Revises: 0016
@@ -169,6 +170,72 @@ def upgrade() -> None:
     with op.batch_alter_table("alert_deliveries") as batch:
         batch.create_index("ix_alert_deliveries_alert_id", ["alert_id"])
         batch.create_index("ix_alert_deliveries_due", ["status", "next_at"])
+    op.create_table(
+        "directives",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("priority", sa.String(length=10), nullable=False),
+        sa.Column("deadline", MOMENT, nullable=False),
+        sa.Column("acknowledge_by", MOMENT, nullable=False),
+        sa.Column("issuer_unit_id", sa.Integer(), nullable=False),
+        sa.Column("issued_by", sa.String(length=100), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=True),
+        sa.Column("scenario", sa.String(length=60), nullable=True),
+        sa.Column("watch", JSON, nullable=False),
+        sa.Column("created_at", MOMENT, nullable=False),
+        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], ondelete="SET NULL",
+                                name=op.f("fk_directives_alert_id_alerts")),
+        sa.ForeignKeyConstraint(["issuer_unit_id"], ["units.id"],
+                                name=op.f("fk_directives_issuer_unit_id_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directives")),
+        sa.UniqueConstraint("code", name=op.f("uq_directives_code")),
+    )  # fmt: skip
+    with op.batch_alter_table("directives") as batch:
+        batch.create_index("ix_directives_created_at", ["created_at"])
+    op.create_table(
+        "directive_recipients",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("directive_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("assignee", sa.String(length=100), nullable=True),
+        sa.Column("percent", sa.Integer(), nullable=False),
+        sa.Column("result", sa.Text(), nullable=True),
+        sa.Column("acknowledged_at", MOMENT, nullable=True),
+        sa.Column("done_at", MOMENT, nullable=True),
+        sa.Column("overdue_at", MOMENT, nullable=True),
+        sa.Column("overdue_step", sa.String(length=12), nullable=True),
+        sa.Column("escalated_at", MOMENT, nullable=True),
+        sa.Column("updated_at", MOMENT, nullable=False),
+        sa.ForeignKeyConstraint(["directive_id"], ["directives.id"], ondelete="CASCADE",
+                                name=op.f("fk_directive_recipients_directive_id_directives")),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"],
+                                name=op.f("fk_directive_recipients_unit_id_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directive_recipients")),
+        sa.UniqueConstraint("directive_id", "unit_id", name="uq_directive_recipient"),
+    )  # fmt: skip
+    with op.batch_alter_table("directive_recipients") as batch:
+        batch.create_index("ix_directive_recipients_directive_id", ["directive_id"])
+        batch.create_index("ix_directive_recipients_unit_id", ["unit_id"])
+        batch.create_index("ix_directive_recipients_state", ["state"])
+    op.create_table(
+        "directive_updates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recipient_id", sa.Integer(), nullable=False),
+        sa.Column("at", MOMENT, nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=14), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("percent", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["recipient_id"], ["directive_recipients.id"], ondelete="CASCADE",
+                                name=op.f("fk_directive_updates_recipient_id_directive_recipients")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directive_updates")),
+    )  # fmt: skip
+    with op.batch_alter_table("directive_updates") as batch:
+        batch.create_index("ix_directive_updates_recipient_id", ["recipient_id"])
 
     shipped = yaml.safe_load(
         resources.files("dieuhanh.alerts").joinpath("rules.yaml").read_text("utf-8")
@@ -186,6 +253,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("alert_deliveries", "alert_webhooks", "alert_preferences", "cap_messages",
+    for table in ("directive_updates", "directive_recipients", "directives",
+                  "alert_deliveries", "alert_webhooks", "alert_preferences", "cap_messages",
                   "alert_notes", "alerts", "alert_rule_subjects", "alert_rules"):  # fmt: skip
         op.drop_table(table)
