@@ -1,19 +1,26 @@
 """In Debian's headless Chromium: an alert raised by a rule from a real event appears on an open
-alerts page without a reload, and is acknowledged from it."""
+alerts page without a reload, and is acknowledged from it; a commune acknowledges a directive
+and reports its result on the board."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from dieuhanh.alerts.directives import DirectiveIn, issue
 from dieuhanh.alerts.models import AlertRule
 from dieuhanh.alerts.rules import RuleSpec
+from dieuhanh.alerts.scenarios import province_principal
 from dieuhanh.alerts.service import store_rule
 from dieuhanh.alerts.subscriber import subscriptions
+from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.runtime import Runtime
 from tests.alerts.conftest import publish_camera
 from tests.browser import log_in
+from tests.conftest import LOC_THANH, LONG_THANH
 from tests.core.kit import deliver, subscribe
 
 
@@ -45,3 +52,27 @@ def test_a_new_alert_appears_on_an_open_page(sqlite_runtime: Runtime, page: Page
     row.get_by_role("button", name="Tiếp nhận").click()
     expect(row.locator(".alert-state")).to_have_text("Đã tiếp nhận")
     assert page.evaluate("window.loaded") is True
+
+
+@pytest.mark.browser
+def test_a_commune_acknowledges_and_reports_on_the_board(
+    sqlite_runtime: Runtime, page: Page
+) -> None:
+    runtime = sqlite_runtime
+    with runtime.sessions() as session:
+        principal = province_principal(session, runtime.settings, "operator")
+        issue(session, runtime.settings, principal,
+              DirectiveIn(title="Rà soát hồ sơ trễ hạn", deadline=utcnow() + timedelta(days=2),
+                          unit_codes=[LOC_THANH, LONG_THANH]), utcnow())  # fmt: skip
+        session.commit()
+    log_in(page, "commune")
+    page.goto("/directives")
+    expect(page.locator("#live-state")).to_have_attribute("data-live", "on")
+    mine = page.locator(f'li[data-unit="{LOC_THANH}"]')
+    expect(mine.locator(".recipient-state")).to_have_text("Chưa tiếp nhận")
+    expect(page.locator(f'li[data-unit="{LONG_THANH}"] button')).to_have_count(0)  # not mine
+    mine.get_by_role("button", name="Tiếp nhận").click()
+    expect(mine.locator(".recipient-state")).to_have_text("Đã tiếp nhận")
+    mine.locator("input.text").fill("Đã xử lý 12 hồ sơ.")
+    mine.get_by_role("button", name="Báo cáo kết quả").click()
+    expect(mine.locator(".recipient-state")).to_have_text("Đã báo cáo kết quả")

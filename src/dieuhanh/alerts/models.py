@@ -61,7 +61,7 @@ class RuleSubject(Base):
     rule_id: Mapped[int] = mapped_column(
         ForeignKey("alert_rules.id", ondelete="CASCADE"), primary_key=True
     )
-    subject: Mapped[str] = mapped_column(String(120), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(120), primary_key=True, index=True)
     holds: Mapped[bool] = mapped_column(Boolean, default=False)
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the condition holds since
     streak: Mapped[int] = mapped_column(Integer, default=0)  # matching events in a row
@@ -115,7 +115,7 @@ class Alert(Base):
         return f"#{self.id} {self.title}"
 
 
-Index("ix_alerts_rule_subject", Alert.rule_code, Alert.subject)
+Index("ix_alerts_subject_rule", Alert.subject, Alert.rule_code)
 
 
 class AlertNote(Base):

@@ -1,5 +1,5 @@
 """The alerts page: what needs attention now, updated live (server-sent events), with the steps
-(acknowledge, resolve) at hand; critical ones sound."""
+(acknowledge, resolve) at hand; critical ones sound. The directives board, live too."""
 
 from __future__ import annotations
 
@@ -8,13 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from dieuhanh.alerts.directives import board
 from dieuhanh.alerts.routes import list_alerts
-from dieuhanh.core.access import Permission
+from dieuhanh.alerts.scenarios import shipped
+from dieuhanh.core.access import Permission, Role
 from dieuhanh.core.http.deps import Db
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavItem("/alerts", "nav.alerts", permission=Permission.WRITE_OWN, order=15)]
+NAV = [
+    NavItem("/alerts", "nav.alerts", permission=Permission.WRITE_OWN, order=15),
+    NavItem("/directives", "nav.directives", permission=Permission.WRITE_OWN, order=16),
+]
 
 
 @router.get("/alerts", response_class=HTMLResponse)
@@ -26,3 +31,13 @@ def alerts_page(
 ) -> Response:
     alerts = list_alerts(db, principal, state=state or None, severity=None, unit=None, limit=300)
     return render(request, "alerts/list.html", principal, alerts=alerts, state=state)
+
+
+@router.get("/directives", response_class=HTMLResponse)
+def directives_page(request: Request, db: Db, principal: PagePrincipal) -> Response:
+    """The board: every directive × recipient unit with its state, live; a unit's own steps at
+    hand; the province issues from here."""
+    entries = board(db, principal)
+    can_issue = principal.can(Permission.MANAGE_ALERTS) or principal.role == Role.DEPARTMENT_OFFICER
+    return render(request, "alerts/directives.html", principal, entries=entries,
+                  can_issue=can_issue, scenarios=shipped())  # fmt: skip

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts import topics
@@ -53,39 +53,36 @@ def current_engine(session: Session) -> RuleEngine:
 
 class DbMemory:
     """The engine's memory as ``alert_rule_subjects`` rows in the caller's session, kept in a
-    dict for the batch: a pair loaded (or known absent) is never asked of the database again."""
+    dict for the batch. Loaded by subject (a camera, a report: every rule's row about it at once)
+    — a batch touches a few hundred subjects but thousands of rule × subject pairs, and an IN of
+    pairs cost more to build than to run."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.rows: dict[tuple[int, str], RuleSubject] = {}
-        self.known: set[tuple[int, str]] = set()  # loaded: in ``rows``, or not in the database
+        self.known: set[str] = set()  # subjects loaded: their rows are in ``rows``, or none exist
 
-    def load(self, keys: Iterable[tuple[int, str]]) -> None:
-        """Bring every row of these (rule, subject) pairs at once."""
-        wanted = sorted(set(keys) - self.known)
+    def load(self, subjects: Iterable[str]) -> None:
+        wanted = sorted(set(subjects) - self.known)
         with self.session.no_autoflush:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 for row in self.session.scalars(
-                    select(RuleSubject).where(
-                        tuple_(RuleSubject.rule_id, RuleSubject.subject).in_(chunk)
-                    )
+                    select(RuleSubject).where(RuleSubject.subject.in_(chunk))
                 ):
                     self.rows[(row.rule_id, row.subject)] = row
         self.known.update(wanted)
 
     def get(self, rule_id: int, subject: str) -> RuleSubject | None:
-        key = (rule_id, subject)
-        if key not in self.known:
-            self.load([key])
-        return self.rows.get(key)
+        if subject not in self.known:
+            self.load([subject])
+        return self.rows.get((rule_id, subject))
 
     def add(self, rule_id: int, subject: str) -> RuleSubject:
         memory = RuleSubject(rule_id=rule_id, subject=subject, holds=False, streak=0,
                              raised=False, flaps=0, context={})  # fmt: skip
         self.session.add(memory)
         self.rows[(rule_id, subject)] = memory
-        self.known.add((rule_id, subject))
         return memory
 
     def waiting(self) -> Iterator[RuleSubject]:
@@ -100,29 +97,31 @@ class DbMemory:
 
 
 class ActiveAlerts:
-    """The active alerts by ``active_key`` (rule|subject), loaded for a batch at once."""
+    """The active alerts by ``active_key`` (rule|subject), loaded by subject for a batch."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.found: dict[str, Alert] = {}
-        self.known: set[str] = set()
+        self.known: set[str] = set()  # subjects loaded
 
-    def load(self, keys: Iterable[str]) -> None:
-        wanted = sorted(set(keys) - self.known)
+    def load(self, subjects: Iterable[str]) -> None:
+        wanted = sorted(set(subjects) - self.known)
         with self.session.no_autoflush:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                for alert in self.session.scalars(select(Alert).where(Alert.active_key.in_(chunk))):
+                for alert in self.session.scalars(
+                    select(Alert).where(Alert.subject.in_(chunk), Alert.active_key.is_not(None))
+                ):
                     self.found[alert.active_key or ""] = alert
         self.known.update(wanted)
 
     def get(self, key: str) -> Alert | None:
-        if key not in self.known:
-            self.load([key])
+        subject = key.split("|", 1)[1]
+        if subject not in self.known:
+            self.load([subject])
         return self.found.get(key)
 
     def put(self, key: str, alert: Alert | None) -> None:
-        self.known.add(key)
         if alert is None:
             self.found.pop(key, None)
         else:
@@ -144,13 +143,13 @@ class Batch:
                    UnitCodes(session))  # fmt: skip
 
     def load_for(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        pairs = [
-            (rule, subject)
+        subjects = {
+            subject
             for topic, payload in events
-            for rule, subject in self.engine.subjects_of(topic, payload)
-        ]
-        self.memory.load((rule.id, subject) for rule, subject in pairs)
-        self.active.load(f"{rule.code}|{subject}" for rule, subject in pairs)
+            for _, subject in self.engine.subjects_of(topic, payload)
+        }
+        self.memory.load(subjects)
+        self.active.load(subjects)
 
 
 # --- decisions into alerts --------------------------------------------------------------------

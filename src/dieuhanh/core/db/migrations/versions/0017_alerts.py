@@ -57,6 +57,8 @@ def upgrade() -> None:
                                 name=op.f("fk_alert_rule_subjects_rule_id_alert_rules")),
         sa.PrimaryKeyConstraint("rule_id", "subject", name=op.f("pk_alert_rule_subjects")),
     )  # fmt: skip
+    with op.batch_alter_table("alert_rule_subjects") as batch:
+        batch.create_index("ix_alert_rule_subjects_subject", ["subject"])
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -90,7 +92,7 @@ def upgrade() -> None:
     )  # fmt: skip
     with op.batch_alter_table("alerts") as batch:
         batch.create_index("ix_alerts_opened_at", ["opened_at"])
-        batch.create_index("ix_alerts_rule_subject", ["rule_code", "subject"])
+        batch.create_index("ix_alerts_subject_rule", ["subject", "rule_code"])
         batch.create_index("ix_alerts_state", ["state"])
     op.create_table(
         "alert_notes",
