@@ -176,8 +176,9 @@ def render(
         geocode = ET.SubElement(area, f"{{{NS}}}geocode")
         _sub(geocode, "valueName", "DVHC")
         _sub(geocode, "value", unit.code)
-    ET.register_namespace("", NS)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(alert, encoding="unicode")
+    # default_namespace, not ET.register_namespace: that one is global to the process.
+    xml = ET.tostring(alert, encoding="unicode", default_namespace=NS)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml
 
 
 def _info(body: dict[str, Any], zone: str) -> dict[str, Any]:
@@ -286,12 +287,13 @@ def atom_feed(
     messages: list[CapMessage], base_url: str, zone: str, title: str, author_name: str
 ) -> str:
     """The Atom feed of CAP messages (newest first), each entry linking to its message."""
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    # Written with plain tags under an xmlns attribute: Atom's own attributes (rel, href) are
+    # unqualified, which ET's default_namespace refuses.
+    feed = ET.Element("feed", xmlns=ATOM)
     base = base_url.rstrip("/")
 
     def add(parent: ET.Element, name: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM}}}{name}", attrs)
+        element = ET.SubElement(parent, name, attrs)
         if text is not None:
             element.text = text
         return element
@@ -311,4 +313,5 @@ def atom_feed(
             href=f"{base}/api/v1/cap/{message.identifier}.xml")  # fmt: skip
         author = add(entry, "author")
         add(author, "name", author_name)  # the IOC, never a person's account
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(feed, encoding="unicode")
+    xml = ET.tostring(feed, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml

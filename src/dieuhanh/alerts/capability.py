@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dieuhanh.alerts import (
     cap_routes,
+    demo,
     directive_routes,
     directives,
     jobs,
@@ -35,4 +36,5 @@ CAPABILITY = Capability(
         *notify.subscriptions(runtime),
         *scenarios.subscriptions(runtime),
     ],
+    demo=demo.start,
 )
