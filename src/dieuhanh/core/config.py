@@ -357,12 +357,14 @@ class EventSettings(_Section):
         ),
     )
     poll_seconds: float = Field(
-        default=1.0,
+        default=0.25,
         gt=0,
         le=60,
         description=(
             "How often subscribers look for new events on SQLite, and on PostgreSQL while the "
-            "LISTEN connection that wakes them at once is down."
+            "LISTEN connection that wakes them at once is down. 0.25 s keeps an alert within a "
+            "second of its event on an open page (bench/alerts.py: p95 1.08 s at 1 s, 0.48 s at "
+            "0.25 s); each look is one indexed query per subscriber."
         ),
     )
 
