@@ -70,7 +70,7 @@ from dieuhanh.datahub.models import (
     Trigger,
 )
 from dieuhanh.datahub.spec import SourceSpec
-from dieuhanh.datahub.topics import RECORDS_CHANGED
+from dieuhanh.datahub.topics import RECORDS_CHANGED, SENSOR_READING
 from dieuhanh.gis.service import locate
 from dieuhanh.indicators.catalog.catalog import Catalog
 from dieuhanh.indicators.catalog.models import Source
@@ -551,8 +551,24 @@ class _Store:
         ]
         if fresh and not self.dry_run:
             session.execute(insert(SensorReading), fresh)
+            self._announce_readings(session, fresh)
         self.outcome.new += len(fresh)
         self.outcome.unchanged += valid - len(fresh)  # stored before, or twice in this batch
+
+    def _announce_readings(self, session: Session, fresh: list[dict[str, Any]]) -> None:
+        """``sensor.reading``: the newest fresh reading of each device × metric."""
+        newest: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in fresh:
+            key = (row["device"], row["metric"])
+            if key not in newest or row["at"] > newest[key]["at"]:
+                newest[key] = row
+        unit_ids = {row["unit_id"] for row in newest.values() if row["unit_id"] is not None}
+        codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all())
+        for row in newest.values():
+            publish(session, SENSOR_READING,
+                    {"source": self.code, "device": row["device"], "metric": row["metric"],
+                     "unit_code": codes.get(row["unit_id"]), "value": row["value"],
+                     "at": _utc(row["at"]).isoformat()}, unit_id=row["unit_id"])  # fmt: skip
 
     def _unit_of_device(
         self, session: Session, mapping: SeriesMapping, device: str, record: Any

@@ -12,6 +12,7 @@ from dieuhanh.datahub.models import SourceState
 
 STATE_CHANGED = "source.state_changed"
 RECORDS_CHANGED = "dataset.records_changed"
+SENSOR_READING = "sensor.reading"
 
 
 class SourceStateChanged(BaseModel):
@@ -49,6 +50,20 @@ class RecordsChanged(BaseModel):
     records: list[ChangedRecord]
 
 
+class SensorReadingEvent(BaseModel):
+    """The latest new reading of one sensor series in a stored batch (one event per device ×
+    metric per batch: a rule over a series sees each batch's newest value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="The MQTT source's code.")
+    device: str
+    metric: str = Field(description="e.g. water_level, rainfall, pm25.")
+    unit_code: str | None = Field(description="The unit the device was mapped to.")
+    value: float
+    at: datetime = Field(description="When the sensor measured it (UTC).")
+
+
 TOPICS = (
     Topic(
         name=STATE_CHANGED,
@@ -65,6 +80,14 @@ TOPICS = (
         description=(
             "A run stored new or changed records of a dataset (one event per page, with the "
             "records): citizen reports file the 1022 hotline's cases from it."
+        ),
+    ),
+    Topic(
+        name=SENSOR_READING,
+        schema=SensorReadingEvent,
+        description=(
+            "New sensor readings were stored (MQTT series): the newest of each device × metric "
+            "in the batch. Alert rules watch thresholds on it (water level, rainfall, PM2.5)."
         ),
     ),
 )
