@@ -31,6 +31,41 @@ FUNCTIONS: dict[str, Any] = {"abs": abs, "min": min, "max": max, "round": round,
                              "lower": lambda s: str(s).lower(), "isnan": math.isnan}  # fmt: skip
 
 
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("arithmetic on numbers only")
+    return value
+
+
+def _multiply(left: Any, right: Any) -> float | int:
+    return _number(left) * _number(right)
+
+
+def _modulo(left: Any, right: Any) -> float | int:
+    return _number(left) % _number(right)
+
+
+# `*` and `%` on numbers only: 'x' * 10**8 or '%0999999999d' % 1 would take any memory.
+_SAFE_OPERATORS: dict[type, tuple[str, Any]] = {
+    ast.Mult: ("__multiply", _multiply),
+    ast.Mod: ("__modulo", _modulo),
+}
+
+
+class _NumbersOnly(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        safe = _SAFE_OPERATORS.get(type(node.op))
+        if safe is None:
+            return node
+        call = ast.Call(func=ast.Name(id=safe[0], ctx=ast.Load()), args=[node.left, node.right],
+                        keywords=[])  # fmt: skip
+        return ast.copy_location(call, node)
+
+
+_GLOBALS: dict[str, Any] = {"__builtins__": {}, **FUNCTIONS, **dict(_SAFE_OPERATORS.values())}
+
+
 class ExpressionError(ValueError):
     """A condition that cannot be used, with where (1-based column) it goes wrong."""
 
@@ -49,8 +84,8 @@ class Condition:
         """True when the condition holds for these values; a missing field or a comparison
         of things that do not compare (None < 3) is simply False."""
         try:
-            return bool(eval(self._code, {"__builtins__": {}, **FUNCTIONS}, values))
-        except (NameError, TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+            return bool(eval(self._code, _GLOBALS, values))
+        except (NameError, TypeError, ValueError, ArithmeticError, MemoryError):
             return False
 
 
@@ -89,5 +124,6 @@ def compile_condition(text: str, known_fields: Collection[str] | None = None) ->
                     column,
                 )
             fields.add(node.id)
+    tree = ast.fix_missing_locations(_NumbersOnly().visit(tree))
     code = compile(tree, "<condition>", "eval")
     return Condition(text=source, fields=frozenset(fields), _code=code)
