@@ -76,3 +76,23 @@ def test_a_commune_acknowledges_and_reports_on_the_board(
     mine.locator("input.text").fill("Đã xử lý 12 hồ sơ.")
     mine.get_by_role("button", name="Báo cáo kết quả").click()
     expect(mine.locator(".recipient-state")).to_have_text("Đã báo cáo kết quả")
+
+
+@pytest.mark.browser
+def test_an_administrator_tries_and_changes_rules(sqlite_runtime: Runtime, page: Page) -> None:
+    log_in(page, "admin")
+    page.goto("/alerts/rules")
+    row = page.locator('tr[data-rule="camera_dead"]')
+    row.get_by_role("button", name="Thử trên 90 ngày qua").click()
+    expect(row.locator(".try-result")).to_have_text("sẽ phát sinh 0 cảnh báo từ 0 sự kiện")
+    editor = page.locator("#rules-text")
+    text = editor.input_value()
+    editor.fill(text.replace("when: state == 'dead'", "when: state == 'dead' and", 1))
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.locator("#rules-error")).to_contain_text("'camera_cluster_down'.when: syntax error")
+    editor.fill(text.replace("severity: major", "severity: critical", 1))
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.locator("#rules-status")).to_contain_text("Đã lưu")
+    with sqlite_runtime.sessions() as session:
+        rule = session.scalars(select(AlertRule).where(AlertRule.code == "camera_dead")).one()
+        assert rule.severity == "critical"

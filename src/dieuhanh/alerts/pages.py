@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from dieuhanh.alerts.directives import board
+from dieuhanh.alerts.models import AlertRule
 from dieuhanh.alerts.routes import list_alerts
 from dieuhanh.alerts.scenarios import shipped
 from dieuhanh.core.access import Permission, Role
@@ -31,6 +34,17 @@ def alerts_page(
 ) -> Response:
     alerts = list_alerts(db, principal, state=state or None, severity=None, unit=None, limit=300)
     return render(request, "alerts/list.html", principal, alerts=alerts, state=state)
+
+
+@router.get("/alerts/rules", response_class=HTMLResponse)
+def rules_page(request: Request, db: Db, principal: PagePrincipal) -> Response:
+    """The rules as YAML, to change and save (all or none, errors with the key and column), and
+    each to try on the events of the last 90 days before it is switched on."""
+    rules = list(db.scalars(select(AlertRule).order_by(AlertRule.code)))
+    text = yaml.safe_dump([rule.definition | {"enabled": rule.enabled} for rule in rules],
+                          allow_unicode=True, sort_keys=False, width=100)  # fmt: skip
+    return render(request, "alerts/rules.html", principal, rules=rules, text=text,
+                  can_change=principal.can(Permission.MANAGE_ALERTS))  # fmt: skip
 
 
 @router.get("/directives", response_class=HTMLResponse)
