@@ -10,12 +10,17 @@ from __future__ import annotations
 from dieuhanh.core.capability import Capability, DemoPart
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators import cli, demo, routes
-from dieuhanh.indicators.analytics import analytics_routes, dashboard_pages, tracking_routes
+from dieuhanh.indicators.analytics import (
+    analytics_routes,
+    bands,
+    dashboard_pages,
+    tracking_routes,
+)
 from dieuhanh.indicators.catalog import form_models, models
 from dieuhanh.indicators.reporting import entry_pages, reminders
 from dieuhanh.indicators.reporting import routes as reporting_routes
 from dieuhanh.indicators.reporting.hooks import FORM_REPORTING
-from dieuhanh.indicators.values import hooks, value_routes
+from dieuhanh.indicators.values import hooks, topics, value_routes
 
 
 def _register_reporting(runtime: Runtime) -> None:
@@ -32,7 +37,7 @@ CAPABILITY = Capability(
     name="indicators",
     package="dieuhanh.indicators",
     title="Indicators and report forms",
-    models=(models, form_models),
+    models=(models, form_models, bands),
     api_routers=(
         analytics_routes.router,
         tracking_routes.router,
@@ -43,6 +48,8 @@ CAPABILITY = Capability(
     page_routers=(dashboard_pages.router, entry_pages.router),
     nav=(*dashboard_pages.NAV, *entry_pages.NAV),
     jobs=reminders.jobs,
+    topics=(*topics.TOPICS, *bands.TOPICS),
+    subscriptions=bands.subscriptions,
     cli=cli.indicators,
     demo=_demo,
     on_runtime=_register_reporting,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.access import Principal, Scope
 from dieuhanh.core.db.actor import get_actor
 from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.events import publish
 from dieuhanh.indicators.catalog.catalog import Catalog, ElementInfo, option_code
 from dieuhanh.indicators.catalog.form_models import ReportForm
 from dieuhanh.indicators.catalog.models import Source
@@ -34,6 +35,7 @@ from dieuhanh.indicators.catalog.periods import Period, PeriodError, PeriodType,
 from dieuhanh.indicators.catalog.valuetypes import MAX_COMMENT, ValueTypeError, normalize
 from dieuhanh.indicators.values.form_index import FormIndex
 from dieuhanh.indicators.values.hooks import EntryGate, reporting_of
+from dieuhanh.indicators.values.topics import MAX_CELLS, VALUES_CHANGED
 from dieuhanh.indicators.values.valuestore import (
     Checked,
     Key,
@@ -213,13 +215,43 @@ def save_values(
     )
     summary = ImportSummary(dry_run=dry_run)
     units: set[int] = set()
+    cells: dict[tuple[int, str], set[int]] = {}
     for batch in _batches(rows, BATCH):
         checked = _check_batch(context, batch, summary)
-        _store(context, _decide(context, checked, _lookup(context, checked), summary, units))
+        plan = _decide(context, checked, _lookup(context, checked), summary, units)
+        _store(context, plan)
+        _note_cells(plan, cells)
     if summary.changed and not dry_run and context.source != Source.FORM:
         counts = summary.to_json()["importCount"] | {"conflicts": len(summary.conflicts)}
         audit_import(session, context.stamp, counts, units)
+    if summary.changed and not dry_run:
+        _announce(context, summary, cells)
     return summary
+
+
+def _note_cells(plan: Plan, cells: dict[tuple[int, str], set[int]]) -> None:
+    """The (unit, period) pairs a batch changed, with their elements; bounded in memory (past
+    MAX_CELLS pairs the event says ``truncated``, so one more pair is kept to know it)."""
+    for element_id, unit_id, period, _ in plan.latest:
+        pair = (unit_id, period)
+        if pair in cells:
+            cells[pair].add(element_id)
+        elif len(cells) <= MAX_CELLS:
+            cells[pair] = {element_id}
+
+
+def _announce(
+    context: Context, summary: ImportSummary, cells: dict[tuple[int, str], set[int]]
+) -> None:
+    catalog = context.catalog
+    listed = [
+        {"unit": catalog.units_by_id[unit_id].code, "period": period,
+         "elements": sorted(catalog.elements_by_id[e].code for e in elements)}
+        for (unit_id, period), elements in list(cells.items())[:MAX_CELLS]
+    ]  # fmt: skip
+    publish(context.session, VALUES_CHANGED,
+            {"source": context.source, "changed": summary.changed, "cells": listed,
+             "truncated": len(cells) > MAX_CELLS})  # fmt: skip
 
 
 def _batches(rows: Iterable[ValueRow], size: int) -> Iterator[list[ValueRow]]:

@@ -1,0 +1,110 @@
+"""Indicator bands and targets after values are saved, on both databases: a save publishes one
+``data_values.changed``; the subscriber computes the watched indicators with the analytics
+engine and publishes ``indicator.band_changed`` when a figure changes band or crosses its
+target; an alert rule on it raises and clears once. Old history seen for the first time is
+quiet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from dieuhanh.alerts.models import Alert, AlertRule
+from dieuhanh.alerts.rules import RuleSpec
+from dieuhanh.alerts.service import store_rule
+from dieuhanh.alerts.subscriber import subscriptions as alert_subscriptions
+from dieuhanh.core.access import Principal
+from dieuhanh.core.db.actor import SYSTEM, set_actor
+from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.events import EventRecord
+from dieuhanh.core.runtime import Runtime
+from dieuhanh.indicators.analytics.bands import check_bands, subscriptions
+from dieuhanh.indicators.catalog.periods import PeriodType, period_of
+from dieuhanh.indicators.values.save import ValueRow, save_values
+from tests.conftest import LOC_THANH
+from tests.core.kit import deliver, subscribe
+
+RATE = "REPORTS_1022_ON_TIME_RATE"
+
+
+def save(runtime: Runtime, period: str, received: int, on_time: int) -> None:
+    with runtime.sessions() as session:
+        set_actor(session, SYSTEM)
+        save_values(session, Principal.system("test", "75"), [
+            ValueRow("REPORTS_1022", LOC_THANH, period, str(received)),
+            ValueRow("REPORTS_1022_ON_TIME", LOC_THANH, period, str(on_time)),
+        ], source="connector")  # fmt: skip
+        session.commit()
+
+
+def band_events(runtime: Runtime) -> list[tuple[str, str, str | None, bool | None]]:
+    with runtime.sessions() as session:
+        payloads = session.scalars(
+            select(EventRecord.payload).where(EventRecord.topic == "indicator.band_changed")
+            .order_by(EventRecord.id)
+        ).all()  # fmt: skip
+    return [(p["unit_code"], p["period"], p["color"], p["meets_target"]) for p in payloads
+            if p["indicator"] == RATE]  # fmt: skip
+
+
+def test_a_figure_changing_band_is_announced_and_alerts(runtime: Runtime) -> None:
+    with runtime.sessions() as session:
+        for rule in session.scalars(select(AlertRule)):
+            rule.enabled = False
+        store_rule(session, RuleSpec.model_validate({
+            "code": "hotline_on_time_low", "name": "Tỷ lệ xử lý đúng hạn 1022 không đạt",
+            "topic": "indicator.band_changed",
+            "when": f"indicator == '{RATE}' and color == 'red'", "clear": "color != 'red'",
+            "subject": "{indicator}:{unit_code}:{period}", "severity": "major",
+            "title": "{indicator_name} tại {unit_name} kỳ {period}: {value} %"}))  # fmt: skip
+        session.commit()
+    subscribe(runtime.sessions, *subscriptions(runtime), *alert_subscriptions(runtime))
+    (bands,) = subscriptions(runtime)
+    (rules,) = alert_subscriptions(runtime)
+    month = period_of(PeriodType.MONTHLY, utcnow().date()).code
+
+    def step(received: int, on_time: int) -> None:
+        save(runtime, month, received, on_time)
+        deliver(runtime.sessions, bands)
+        deliver(runtime.sessions, rules)
+
+    step(10, 8)  # 80 %: red, under the 95 % target
+    step(10, 8)  # the same again: nothing changes, nothing announced
+    # (The province's figure covers Lộc Thạnh's too: it is announced, and alerts, on its own.)
+    mine = select(Alert).where(Alert.subject == f"{RATE}:{LOC_THANH}:{month}")
+    with runtime.sessions() as session:
+        (alert,) = session.scalars(mine)
+        assert alert.state == "open" and alert.title.endswith(f"kỳ {month}: 80.0 %")
+    step(10, 9)  # 90 %: yellow
+    step(10, 10)  # 100 %: green, target met
+    announced = [e for e in band_events(runtime) if e[0] == LOC_THANH]
+    assert announced == [(LOC_THANH, month, "red", False), (LOC_THANH, month, "yellow", False),
+                    (LOC_THANH, month, "green", True)]  # fmt: skip
+    with runtime.sessions() as session:
+        (alert,) = session.scalars(mine)
+        assert alert.state == "resolved" and alert.resolved_by == "rule"
+        changed = session.scalars(
+            select(EventRecord.payload).where(EventRecord.topic == "data_values.changed")
+        ).all()
+    # The repeated save changed nothing: no event; later ones name only what changed.
+    assert len(changed) == 3 and changed[1]["cells"][0]["elements"] == ["REPORTS_1022_ON_TIME"]
+    assert changed[0]["cells"] == [
+        {"unit": LOC_THANH, "period": month,
+         "elements": ["REPORTS_1022", "REPORTS_1022_ON_TIME"]}]  # fmt: skip
+
+
+def test_old_history_seen_first_is_quiet(runtime: Runtime) -> None:
+    month = period_of(PeriodType.MONTHLY, utcnow().date()).code
+    save(runtime, month, 10, 5)  # 50 %, red
+    cells = [{"unit": LOC_THANH, "period": month}]
+    with runtime.sessions() as session:  # first seen 200 days later: long past, quiet
+        assert check_bands(session, cells, utcnow() + timedelta(days=200)) == 0
+        session.commit()
+    assert band_events(runtime) == []
+    subscribe(runtime.sessions, *subscriptions(runtime))
+    (bands,) = subscriptions(runtime)
+    save(runtime, month, 10, 10)  # a correction of that figure is news
+    deliver(runtime.sessions, bands)
+    assert [e for e in band_events(runtime) if e[0] == LOC_THANH] == [
+        (LOC_THANH, month, "green", True)]  # fmt: skip
