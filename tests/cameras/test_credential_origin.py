@@ -5,7 +5,6 @@ port as "another host": what reached that server is the proof."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +17,7 @@ from dieuhanh.core.network import NetworkPolicy
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.rtsp.client import RtspClient, RtspError
 from dieuhanh.simulator import ServiceThread, SimulatorThread, run_service
+from tests.aio import run as run_in_thread
 from tests.cameras.conftest import SIM_PASSWORD
 from tests.cameras.servers import RecordingRtspServer
 from tests.conftest import LOC_THANH, TEST_CAMERA_NETWORKS
@@ -104,7 +104,7 @@ def test_the_main_login_is_not_sent_to_a_sub_stream_elsewhere(
         finally:
             client_.close()
 
-    asyncio.run(native_open())
+    run_in_thread(native_open())
     assert recorder.accepted >= 2 and recorder.requests
     assert recorder.authorizations == []
     # A sub-stream on the camera's own place still gets the login.

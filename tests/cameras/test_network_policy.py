@@ -31,6 +31,7 @@ from dieuhanh.gateway.rtsp_pull import RtspPull
 from dieuhanh.gateway.transcode_worker import ExitCode
 from dieuhanh.rtsp.client import RtspClient
 from dieuhanh.simulator import ServiceThread, SimulatorThread, run_service
+from tests.aio import run as run_in_thread
 from tests.cameras.servers import RecordingRtspServer
 from tests.conftest import LOC_THANH, TEST_CAMERA_NETWORKS, token_for
 
@@ -181,7 +182,7 @@ def pull_error(make_pull) -> str:
             if getattr(pull, "stopping", None) is not None:
                 await asyncio.gather(pull.stopping, return_exceptions=True)
 
-    return asyncio.run(scenario())
+    return run_in_thread(scenario())
 
 
 def test_both_gateway_pulls_refuse_without_connecting(listener) -> None:
@@ -210,7 +211,7 @@ def test_the_native_client_connects_to_the_checked_address(simulator: SimulatorT
         finally:
             client.close()
 
-    assert asyncio.run(scenario()) == "h264"
+    assert run_in_thread(scenario()) == "h264"
 
 
 def test_the_transcode_worker_refuses_without_connecting(listener) -> None:

@@ -14,6 +14,7 @@ from dieuhanh.capabilities import CAPABILITIES, enabled_capabilities
 from dieuhanh.core.capability import Capability, Extensions, check_unique
 from dieuhanh.core.jobs import Scheduler
 from dieuhanh.core.runtime import Runtime
+from tests.aio import run as run_in_thread
 from tests.conftest import login_form, token_for
 from tests.core.toy import capability as toy
 
@@ -74,7 +75,7 @@ def test_its_job_is_scheduled(toy_runtime: Runtime) -> None:
         stop.set()
         await asyncio.wait_for(task, timeout=10)
 
-    asyncio.run(one_round())
+    run_in_thread(one_round())
     assert toy.RUNS == ["75"]
 
 
@@ -144,5 +145,5 @@ def test_its_topic_is_listed_and_its_subscriber_handles_what_it_publishes(
         stop.set()
         await asyncio.wait_for(task, timeout=20)
 
-    asyncio.run(until_handled())
+    run_in_thread(until_handled())
     assert handled() == 1
