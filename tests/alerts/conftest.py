@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from dieuhanh.alerts.models import AlertRule
 from dieuhanh.alerts.subscriber import subscriptions
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.events import Outcome, publish
@@ -30,6 +32,14 @@ def publish_camera(
     with runtime.sessions() as session:
         for state in states:
             publish(session, "camera.state_changed", camera_event(state, camera_id, unit))
+        session.commit()
+
+
+def only_rules(runtime: Runtime, *codes: str) -> None:
+    """Switch every rule off but these."""
+    with runtime.sessions() as session:
+        for rule in session.scalars(select(AlertRule)):
+            rule.enabled = rule.code in codes
         session.commit()
 
 

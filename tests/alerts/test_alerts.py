@@ -17,19 +17,11 @@ from dieuhanh.alerts.service import store_rule, tick
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.events import EventRecord, Outcome
 from dieuhanh.core.runtime import Runtime
-from tests.alerts.conftest import publish_camera
+from tests.alerts.conftest import only_rules, publish_camera
 from tests.conftest import LOC_THANH
 
 Auth = Callable[[str], dict[str, str]]
 Deliver = Callable[..., Outcome]
-
-
-def only_rules(runtime: Runtime, *codes: str) -> None:
-    """Switch every shipped rule off but these."""
-    with runtime.sessions() as session:
-        for rule in session.scalars(select(AlertRule)):
-            rule.enabled = rule.code in codes
-        session.commit()
 
 
 def immediate_camera_rule(runtime: Runtime, **changes: Any) -> None:

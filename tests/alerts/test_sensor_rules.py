@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from dieuhanh.alerts.models import Alert, AlertRule
+from dieuhanh.alerts.models import Alert
 from dieuhanh.alerts.rules import RuleSpec
 from dieuhanh.alerts.service import store_rule
 from dieuhanh.alerts.subscriber import subscriptions
 from dieuhanh.core.events import EventRecord
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.datahub.runs import run_source
+from tests.alerts.conftest import only_rules
 from tests.conftest import LOC_THANH
 from tests.core.kit import deliver, subscribe
 from tests.datahub.conftest import HUB_SETTINGS
@@ -33,9 +34,8 @@ def test_water_level_over_a_threshold_three_times_in_a_row(
     database_url: str, make_runtime: Callable[..., Runtime], prefix: str
 ) -> None:
     hub = make_runtime(database_url, datahub=HUB_SETTINGS)
+    only_rules(hub)
     with hub.sessions() as session:
-        for rule in session.scalars(select(AlertRule)):
-            rule.enabled = False
         store_rule(session, RuleSpec.model_validate(RULE))
         session.commit()
     subscribe(hub.sessions, *subscriptions(hub))

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from dieuhanh.alerts.models import Alert, AlertRule
+from dieuhanh.alerts.models import Alert
 from dieuhanh.alerts.rules import RuleSpec
 from dieuhanh.alerts.service import store_rule
 from dieuhanh.alerts.subscriber import subscriptions as alert_subscriptions
@@ -22,6 +22,7 @@ from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.analytics.bands import check_bands, subscriptions
 from dieuhanh.indicators.catalog.periods import PeriodType, period_of
 from dieuhanh.indicators.values.save import ValueRow, save_values
+from tests.alerts.conftest import only_rules
 from tests.conftest import LOC_THANH
 from tests.core.kit import deliver, subscribe
 
@@ -49,9 +50,8 @@ def band_events(runtime: Runtime) -> list[tuple[str, str, str | None, bool | Non
 
 
 def test_a_figure_changing_band_is_announced_and_alerts(runtime: Runtime) -> None:
+    only_rules(runtime)
     with runtime.sessions() as session:
-        for rule in session.scalars(select(AlertRule)):
-            rule.enabled = False
         store_rule(session, RuleSpec.model_validate({
             "code": "hotline_on_time_low", "name": "Tỷ lệ xử lý đúng hạn 1022 không đạt",
             "topic": "indicator.band_changed",

@@ -4,6 +4,7 @@ are public (``/api/v1/cap/...``), as CAP feeds are meant to be read by anyone's 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -68,13 +69,8 @@ def issue(body: EmergencyIn, request: Request, db: Db, principal: CurrentPrincip
 def update(
     identifier: str, body: EmergencyUpdate, request: Request, db: Db, principal: CurrentPrincipal
 ) -> MessageOut:
-    require(principal, Permission.MANAGE_ALERTS)
-    settings = get_runtime(request).settings
-    message = follow_up(db, identifier, "Update", body.model_dump(exclude_unset=True), None,
-                        sender=settings.alerts.cap_sender, zone=settings.timezone,
-                        by=principal.username, now=utcnow())  # fmt: skip
-    db.commit()
-    return _out(message)
+    return _follow_up(identifier, "Update", body.model_dump(exclude_unset=True), None, request,
+                      db, principal)  # fmt: skip
 
 
 @router.post("/emergencies/{identifier}/cancel", response_model=MessageOut, status_code=201,
@@ -83,11 +79,17 @@ def cancel(
     identifier: str, request: Request, db: Db, principal: CurrentPrincipal,
     body: CancelIn | None = None,
 ) -> MessageOut:  # fmt: skip
+    return _follow_up(identifier, "Cancel", {}, (body or CancelIn()).note, request, db, principal)
+
+
+def _follow_up(
+    identifier: str, msg_type: Literal["Update", "Cancel"], changes: dict[str, Any],
+    note: str | None, request: Request, db: Db, principal: CurrentPrincipal,
+) -> MessageOut:  # fmt: skip
     require(principal, Permission.MANAGE_ALERTS)
     settings = get_runtime(request).settings
-    message = follow_up(db, identifier, "Cancel", {}, (body or CancelIn()).note,
-                        sender=settings.alerts.cap_sender, zone=settings.timezone,
-                        by=principal.username, now=utcnow())  # fmt: skip
+    message = follow_up(db, identifier, msg_type, changes, note, sender=settings.alerts.cap_sender,
+                        zone=settings.timezone, by=principal.username, now=utcnow())  # fmt: skip
     db.commit()
     return _out(message)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts import topics
@@ -51,6 +51,18 @@ def current_engine(session: Session) -> RuleEngine:
     return engine
 
 
+def _by_subject(
+    session: Session, query: Select[Any], column: Any, subjects: Iterable[str], known: set[str]
+) -> Iterator[Any]:
+    """The rows of ``query`` about the subjects not ``known`` yet (500 to a query, without
+    flushing what the batch changed); marks them known."""
+    wanted = sorted(set(subjects) - known)
+    with session.no_autoflush:
+        for start in range(0, len(wanted), 500):
+            yield from session.scalars(query.where(column.in_(wanted[start : start + 500])))
+    known.update(wanted)
+
+
 class DbMemory:
     """The engine's memory as ``alert_rule_subjects`` rows in the caller's session, kept in a
     dict for the batch. Loaded by subject (a camera, a report: every rule's row about it at once)
@@ -63,15 +75,9 @@ class DbMemory:
         self.known: set[str] = set()  # subjects loaded: their rows are in ``rows``, or none exist
 
     def load(self, subjects: Iterable[str]) -> None:
-        wanted = sorted(set(subjects) - self.known)
-        with self.session.no_autoflush:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                for row in self.session.scalars(
-                    select(RuleSubject).where(RuleSubject.subject.in_(chunk))
-                ):
-                    self.rows[(row.rule_id, row.subject)] = row
-        self.known.update(wanted)
+        query = select(RuleSubject)
+        for row in _by_subject(self.session, query, RuleSubject.subject, subjects, self.known):
+            self.rows[(row.rule_id, row.subject)] = row
 
     def get(self, rule_id: int, subject: str) -> RuleSubject | None:
         if subject not in self.known:
@@ -105,15 +111,9 @@ class ActiveAlerts:
         self.known: set[str] = set()  # subjects loaded
 
     def load(self, subjects: Iterable[str]) -> None:
-        wanted = sorted(set(subjects) - self.known)
-        with self.session.no_autoflush:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                for alert in self.session.scalars(
-                    select(Alert).where(Alert.subject.in_(chunk), Alert.active_key.is_not(None))
-                ):
-                    self.found[alert.active_key or ""] = alert
-        self.known.update(wanted)
+        query = select(Alert).where(Alert.active_key.is_not(None))
+        for alert in _by_subject(self.session, query, Alert.subject, subjects, self.known):
+            self.found[alert.active_key or ""] = alert
 
     def get(self, key: str) -> Alert | None:
         subject = key.split("|", 1)[1]

@@ -1,11 +1,10 @@
 // The alerts page, live: new alerts appear at the top without a reload (server-sent events from
 // /api/v1/alerts/stream; the browser reconnects by itself and resumes after the last event it
 // saw), changed ones update in place, critical ones sound. Steps call the API.
+import { listen, post } from './alerts-api.js';
+
 const table = document.querySelector('#alert-table tbody');
 const labels = JSON.parse(document.getElementById('alert-labels').textContent);
-const liveState = document.getElementById('live-state');
-const problem = document.getElementById('step-error');
-const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
 function when(iso) {
   const d = new Date(iso);
@@ -52,28 +51,19 @@ function count() {
   document.getElementById('alert-count').textContent = `(${table.querySelectorAll('tr[data-alert]').length})`;
 }
 
-const stream = new EventSource('/api/v1/alerts/stream');
-stream.addEventListener('ready', () => { liveState.dataset.live = 'on'; liveState.textContent = labels.live.on; });
-stream.addEventListener('error', () => { liveState.dataset.live = 'off'; liveState.textContent = labels.live.off; });
-stream.addEventListener('alert', (message) => {
-  const alert = JSON.parse(message.data);
-  rowFor(alert);
-  if (alert.topic === 'alert.raised' && alert.severity === 'critical') beep();
-  count();
+listen(document.getElementById('live-state'), labels.live, {
+  alert: (message) => {
+    const alert = JSON.parse(message.data);
+    rowFor(alert);
+    if (alert.topic === 'alert.raised' && alert.severity === 'critical') beep();
+    count();
+  },
 });
 
 table.addEventListener('click', async (event) => {
   const button = event.target.closest('button.alert-step');
   if (!button) return;
   const id = button.closest('tr').dataset.alert;
-  const response = await fetch(`/api/v1/alerts/${id}/${button.dataset.action}`, {
-    method: 'POST', credentials: 'same-origin',
-    headers: { 'X-CSRF-Token': csrf(), 'Content-Type': 'application/json' }, body: '{}',
-  });
-  if (!response.ok) {
-    const error = await response.json().catch(() => ({}));
-    problem.textContent = error.error?.message ?? response.statusText;
-    problem.hidden = false;
-  }
   // The change comes back through the stream, like anyone else's.
+  await post(`/api/v1/alerts/${id}/${button.dataset.action}`);
 });
