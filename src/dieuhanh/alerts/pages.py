@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import yaml
@@ -10,16 +11,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from dieuhanh.alerts.briefing import briefing
 from dieuhanh.alerts.directives import board
 from dieuhanh.alerts.models import AlertRule
 from dieuhanh.alerts.routes import list_alerts
 from dieuhanh.alerts.scenarios import shipped
 from dieuhanh.core.access import Permission, Role
-from dieuhanh.core.http.deps import Db
+from dieuhanh.core.http.deps import Db, get_runtime
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [
+    NavItem("/briefing", "nav.briefing", permission=Permission.WRITE_OWN, order=14),
     NavItem("/alerts", "nav.alerts", permission=Permission.WRITE_OWN, order=15),
     NavItem("/directives", "nav.directives", permission=Permission.WRITE_OWN, order=16),
 ]
@@ -45,6 +48,20 @@ def rules_page(request: Request, db: Db, principal: PagePrincipal) -> Response:
                           allow_unicode=True, sort_keys=False, width=100)  # fmt: skip
     return render(request, "alerts/rules.html", principal, rules=rules, text=text,
                   can_change=principal.can(Permission.MANAGE_ALERTS))  # fmt: skip
+
+
+@router.get("/briefing", response_class=HTMLResponse)
+def briefing_page(
+    request: Request,
+    db: Db,
+    principal: PagePrincipal,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+    day: Annotated[date | None, Query(alias="date")] = None,
+) -> Response:
+    """The daily briefing on one page, printable."""
+    runtime = get_runtime(request)
+    found = briefing(db, principal, unit, day or runtime.today(), runtime.settings.timezone)
+    return render(request, "alerts/briefing.html", principal, b=found)
 
 
 @router.get("/directives", response_class=HTMLResponse)

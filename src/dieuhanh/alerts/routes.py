@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Query, Request
@@ -16,6 +16,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from dieuhanh.alerts.backtest import BacktestResult, backtest
+from dieuhanh.alerts.briefing import briefing
 from dieuhanh.alerts.models import (
     Alert,
     AlertNote,
@@ -410,3 +411,22 @@ def disable_webhook(hook_id: int, db: Db, principal: CurrentPrincipal) -> Webhoo
     db.commit()
     return WebhookOut(id=hook.id, name=hook.name, url=hook.url, severities=hook.severities,
                       active=hook.active)  # fmt: skip
+
+
+@router.get(
+    "/briefing",
+    summary="The daily briefing of a unit: what changed in the 24 hours up to 7:00",
+    description="`unit` (code; default mine, within my scope), `date` (default today, province "
+    "time). Alerts raised (by severity) and still open, directive steps late, indicators that "
+    "changed band, sources gone stale, citizen reports received / overdue / escalated — each "
+    "line from the product's own records, with a link.",
+)
+def daily_briefing(
+    request: Request,
+    db: Db,
+    principal: CurrentPrincipal,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+    day: Annotated[date | None, Query(alias="date")] = None,
+) -> dict[str, Any]:
+    runtime = get_runtime(request)
+    return briefing(db, principal, unit, day or runtime.today(), runtime.settings.timezone)
