@@ -25,6 +25,7 @@ from dieuhanh.indicators.values.save import ValueRow, save_values
 from tests.alerts.conftest import only_rules
 from tests.conftest import LOC_THANH
 from tests.core.kit import deliver, subscribe
+from tests.indicators import builders as b
 
 RATE = "REPORTS_1022_ON_TIME_RATE"
 
@@ -108,3 +109,38 @@ def test_old_history_seen_first_is_quiet(runtime: Runtime) -> None:
     deliver(runtime.sessions, bands)
     assert [e for e in band_events(runtime) if e[0] == LOC_THANH] == [
         (LOC_THANH, month, "green", True)]  # fmt: skip
+
+
+def test_a_value_far_from_its_history_is_announced_with_last_year(runtime: Runtime) -> None:
+    this_month = period_of(PeriodType.MONTHLY, utcnow().date())
+    with runtime.sessions() as session:
+        calls = b.element(session, "TEST_FLOOD_CALLS")
+        commune = b.unit(session, LOC_THANH)
+        for back, value in enumerate([40, 42, 38, 41, 39, 43, 40, 44, 37, 41, 40, 39], start=1):
+            b.put(session, calls, commune, this_month.offset(-back).code, value)
+        session.commit()
+    subscribe(runtime.sessions, *subscriptions(runtime))
+    (bands,) = subscriptions(runtime)
+    with runtime.sessions() as session:
+        set_actor(session, SYSTEM)
+        save_values(session, Principal.system("test", "75"), [
+            ValueRow("TEST_FLOOD_CALLS", LOC_THANH, this_month.code, "41")], source="api")  # fmt: skip
+        session.commit()
+    deliver(runtime.sessions, bands)
+    assert outliers(runtime) == []  # 41 is ordinary
+    with runtime.sessions() as session:
+        set_actor(session, SYSTEM)
+        save_values(session, Principal.system("test", "75"), [
+            ValueRow("TEST_FLOOD_CALLS", LOC_THANH, this_month.code, "160")], source="api")  # fmt: skip
+        session.commit()
+    deliver(runtime.sessions, bands)
+    (found,) = outliers(runtime)
+    assert (found["element"], found["unit_code"], found["value"]) == (
+        "TEST_FLOOD_CALLS", LOC_THANH, 160)  # fmt: skip
+    assert found["score"] > 3.5 and found["history"] == 12 and found["last_year"] == 39
+
+
+def outliers(runtime: Runtime) -> list[dict[str, object]]:
+    with runtime.sessions() as session:
+        return list(session.scalars(
+            select(EventRecord.payload).where(EventRecord.topic == "data_value.outlier")))  # fmt: skip

@@ -1,4 +1,5 @@
-"""Indicators crossing a legend band or their target, worked out after values are saved.
+"""Indicators crossing a legend band or their target, and values far from their history,
+worked out after values are saved.
 
 The subscriber ``indicators.bands`` reads ``data_values.changed``; for the units it names (and
 the units above them, whose figures cover them) and its periods, it computes every indicator
@@ -7,11 +8,16 @@ and compares each with what it was (``indicator_bands``). A change of colour or 
 met" publishes ``indicator.band_changed``, which alert rules watch. A figure seen for the first
 time is announced only for a period that ended within ``RECENT_DAYS`` (filling two years of
 history must not ring every bell at once), and only when it is not green/met.
+
+The same subscriber judges each saved value against its unit's own history (the robust
+modified z-score of ``outliers.py``, as the outlier review page does) and publishes
+``data_value.outlier`` with the same period last year beside it, for anomaly rules.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Boolean, Float, String, or_, select
@@ -21,12 +27,14 @@ from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
 from dieuhanh.core.events import EventRecord, Subscription, Topic, publish
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.analytics.analytics import analyze, legend_color
-from dieuhanh.indicators.catalog.models import Indicator
+from dieuhanh.indicators.analytics.outliers import find_outliers
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, Indicator
 from dieuhanh.indicators.catalog.periods import PeriodError, parse_period
 from dieuhanh.indicators.values.topics import VALUES_CHANGED
 from dieuhanh.units.models import Unit
 
 BAND_CHANGED = "indicator.band_changed"
+OUTLIER = "data_value.outlier"
 SUBSCRIBER = "indicators.bands"
 RECENT_DAYS = 62
 
@@ -64,9 +72,32 @@ class BandChanged(BaseModel):
     at: datetime
 
 
+class OutlierFound(BaseModel):
+    """A saved value far from its unit's own history (robust modified z-score)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    element: str
+    element_name: str
+    option: str
+    unit_code: str
+    unit_name: str
+    period: str
+    value: float
+    score: float = Field(description="|value − median| / robust spread of the unit's history.")
+    median: float
+    lower: float = Field(description="The band the value would not be flagged in.")
+    upper: float
+    history: int = Field(description="How many earlier values it was judged against.")
+    last_year: float | None = Field(description="The same period last year, if reported.")
+    at: datetime
+
+
 TOPICS = (
     Topic(BAND_CHANGED, BandChanged, "An indicator's figure for a unit and period moved into "
           "another legend band, or crossed its target, after values were saved."),
+    Topic(OUTLIER, OutlierFound, "A value just saved lies far from its unit's own history "
+          "(modified z-score over up to 36 earlier periods; the same period last year given)."),
 )  # fmt: skip
 
 
@@ -155,8 +186,49 @@ def _worth_a_first_word(color: str | None, met: bool | None, end: date, recent: 
     return end >= recent and (color not in (None, "green") or met is False)
 
 
+def check_outliers(session: Session, cells: list[dict[str, Any]], now: datetime) -> int:
+    """Publish the values of these cells that lie far from their history; how many."""
+    codes = sorted({code for cell in cells for code in cell.get("elements", [])})
+    elements = list(session.scalars(select(DataElement).where(DataElement.code.in_(codes))))
+    unit_codes = {str(cell["unit"]) for cell in cells}
+    units = dict(session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(unit_codes))).all())
+    periods = []
+    for code in sorted({str(cell["period"]) for cell in cells}):
+        try:
+            periods.append(parse_period(code))
+        except PeriodError:
+            continue
+    if not elements or not units or not periods:
+        return 0
+    wanted = {(str(c["unit"]), str(c["period"]), e) for c in cells for e in c.get("elements", [])}
+    judged = find_outliers(session, elements=elements, unit_ids=frozenset(units.values()),
+                           periods=periods)  # fmt: skip
+    found = [o for o in judged if (o.unit, o.period, o.element) in wanted]
+    ids = {element.code: element.id for element in elements}
+    for outlier in found:
+        a_year_ago = parse_period(outlier.period).same_period_last_year().code
+        last_year = session.scalar(
+            select(DataValue.numeric).where(
+                DataValue.element_id == ids[outlier.element],
+                DataValue.option == outlier.option,
+                DataValue.unit_id == units[outlier.unit],
+                DataValue.period_code == a_year_ago,
+            )
+        )
+        publish(session, OUTLIER, OutlierFound(
+            element=outlier.element, element_name=outlier.element_name, option=outlier.option,
+            unit_code=outlier.unit, unit_name=outlier.unit_name, period=outlier.period,
+            value=outlier.value, score=round(outlier.score, 2), median=outlier.median,
+            lower=outlier.lower, upper=outlier.upper, history=outlier.history,
+            last_year=last_year, at=now,
+        ), unit_id=units[outlier.unit])  # fmt: skip
+    return len(found)
+
+
 def subscriptions(runtime: Runtime) -> list[Subscription]:
     def handle(session: Session, event: EventRecord) -> None:
-        check_bands(session, list(event.payload["cells"]), event.at)
+        cells = list(event.payload["cells"])
+        check_bands(session, cells, event.at)
+        check_outliers(session, cells, event.at)
 
     return [Subscription(SUBSCRIBER, (VALUES_CHANGED,), handle, batch_size=20)]
