@@ -121,19 +121,18 @@ def test_a_value_far_from_its_history_is_announced_with_last_year(runtime: Runti
         session.commit()
     subscribe(runtime.sessions, *subscriptions(runtime))
     (bands,) = subscriptions(runtime)
-    with runtime.sessions() as session:
-        set_actor(session, SYSTEM)
-        save_values(session, Principal.system("test", "75"), [
-            ValueRow("TEST_FLOOD_CALLS", LOC_THANH, this_month.code, "41")], source="api")  # fmt: skip
-        session.commit()
-    deliver(runtime.sessions, bands)
+
+    def save_calls(value: str) -> None:
+        with runtime.sessions() as session:
+            set_actor(session, SYSTEM)
+            row = ValueRow("TEST_FLOOD_CALLS", LOC_THANH, this_month.code, value)
+            save_values(session, Principal.system("test", "75"), [row], source="api")
+            session.commit()
+        deliver(runtime.sessions, bands)
+
+    save_calls("41")
     assert outliers(runtime) == []  # 41 is ordinary
-    with runtime.sessions() as session:
-        set_actor(session, SYSTEM)
-        save_values(session, Principal.system("test", "75"), [
-            ValueRow("TEST_FLOOD_CALLS", LOC_THANH, this_month.code, "160")], source="api")  # fmt: skip
-        session.commit()
-    deliver(runtime.sessions, bands)
+    save_calls("160")
     (found,) = outliers(runtime)
     assert (found["element"], found["unit_code"], found["value"]) == (
         "TEST_FLOOD_CALLS", LOC_THANH, 160)  # fmt: skip
@@ -142,5 +141,5 @@ def test_a_value_far_from_its_history_is_announced_with_last_year(runtime: Runti
 
 def outliers(runtime: Runtime) -> list[dict[str, object]]:
     with runtime.sessions() as session:
-        return list(session.scalars(
-            select(EventRecord.payload).where(EventRecord.topic == "data_value.outlier")))  # fmt: skip
+        query = select(EventRecord.payload).where(EventRecord.topic == "data_value.outlier")
+        return list(session.scalars(query))
