@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -38,15 +38,28 @@ def labelled() -> list[Labelled]:
     return [Labelled(**json.loads(line)) for line in lines if line.strip()]
 
 
+_TOKENIZER_LOAD = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Callable[[str], list[str]]:
+    """underthesea's word segmentation, its model loaded once by one thread: it loads lazily on
+    the first call, and a second thread calling meanwhile found it half-loaded (``featurizer`` still
+    None) — a report filed while the classifier retrained in the background failed that way."""
+    from underthesea import word_tokenize
+
+    with _TOKENIZER_LOAD:
+        word_tokenize("khởi động")
+    return word_tokenize  # type: ignore[no-any-return]
+
+
 def words(text: str) -> str:
     """The text as the classifier sees it: its segmented words (a word of several syllables
     joined by "_") and its syllables, all folded. Chosen by 5-fold cross-validation on the train
     part (accuracy): words and syllables 0.824, syllables alone 0.817, words alone 0.769;
     unigrams and bigrams, C = 1 (trigrams 0.774, C = 0.5 or 2 no better)."""
-    from underthesea import word_tokenize
-
     text = text[:2000]
-    tokens = word_tokenize(text)
+    tokens = _tokenizer()(text)
     segmented = " ".join(fold(token).replace(" ", "_") for token in tokens if fold(token))
     return f"{segmented} {fold(text)}"
 
