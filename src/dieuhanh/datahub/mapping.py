@@ -295,6 +295,7 @@ class UnitMatcher:
     by_code: dict[str, tuple[int, str]]
     by_name: dict[str, list[tuple[int, str]]]
     by_alias: dict[tuple[str, str], tuple[int, str]]
+    code_of: dict[int, str]  # a unit's code by its id: what the events about records name
 
     @classmethod
     def load(cls, session: Session, province_code: str) -> UnitMatcher:
@@ -321,7 +322,7 @@ class UnitMatcher:
             for scheme, code, unit_id in aliases
             if unit_id in code_of
         }
-        return cls(by_code, by_name, by_alias)
+        return cls(by_code, by_name, by_alias, code_of)
 
     def match(self, mapping: Mapping, record: Any) -> tuple[int, str]:
         assert mapping.unit_field is not None

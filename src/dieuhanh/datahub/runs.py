@@ -499,12 +499,10 @@ class _Store:
         by_id = {row["id"]: row for row in changed_rows}
         keys = {stored_id: key for key, stored_id in _ids_of(session, dataset, rows, by_id)}
         changed += [(keys[stored_id], "updated") for stored_id in by_id if stored_id in keys]
-        unit_ids = {rows[key][1] for key, _ in changed if rows[key][1] is not None}
-        codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all())
         records = [
             {
                 "key": key,
-                "unit": codes.get(rows[key][1] or 0),
+                "unit": self.matcher.code_of.get(rows[key][1] or 0),
                 "change": change,
                 "data": rows[key][0],
             }
@@ -562,12 +560,11 @@ class _Store:
             key = (row["device"], row["metric"])
             if key not in newest or row["at"] > newest[key]["at"]:
                 newest[key] = row
-        unit_ids = {row["unit_id"] for row in newest.values() if row["unit_id"] is not None}
-        codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all())
         for row in newest.values():
             publish(session, SENSOR_READING,
                     {"source": self.code, "device": row["device"], "metric": row["metric"],
-                     "unit_code": codes.get(row["unit_id"]), "value": row["value"],
+                     "unit_code": self.matcher.code_of.get(row["unit_id"] or 0),
+                     "value": row["value"],
                      "at": _utc(row["at"]).isoformat()}, unit_id=row["unit_id"])  # fmt: skip
 
     def _unit_of_device(

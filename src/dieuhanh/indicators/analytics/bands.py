@@ -26,10 +26,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
 from dieuhanh.core.events import EventRecord, Subscription, Topic, publish
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.indicators.analytics.analytics import analyze, legend_color
+from dieuhanh.indicators.analytics.analytics import analyze
 from dieuhanh.indicators.analytics.outliers import find_outliers
 from dieuhanh.indicators.catalog.models import DataElement, DataValue, Indicator
-from dieuhanh.indicators.catalog.periods import PeriodError, parse_period
+from dieuhanh.indicators.catalog.periods import Period, PeriodError, parse_period
 from dieuhanh.indicators.values.topics import VALUES_CHANGED
 from dieuhanh.units.models import Unit
 
@@ -128,7 +128,7 @@ def _with_ancestors(session: Session, codes: set[str]) -> list[str]:
     return sorted(units)
 
 
-def check_bands(session: Session, cells: list[dict[str, object]], now: datetime) -> int:
+def check_bands(session: Session, cells: list[dict[str, Any]], now: datetime) -> int:
     """Compare the watched indicators for these cells with what they were; publish the
     changes. How many were published."""
     watched = list(session.scalars(
@@ -137,17 +137,12 @@ def check_bands(session: Session, cells: list[dict[str, object]], now: datetime)
     if not watched or not cells:
         return 0
     by_code = {indicator.code: indicator for indicator in watched}
-    periods = []
-    for code in sorted({str(cell["period"]) for cell in cells}):
-        try:
-            periods.append(parse_period(code))
-        except PeriodError:
-            continue
+    periods = _periods(cells)
     units = _with_ancestors(session, {str(cell["unit"]) for cell in cells})
     if not periods or not units:
         return 0
     analysis = analyze(session, indicators=list(by_code), units=units, periods=periods, now=now)
-    names = {unit.code: (unit.id, unit.name) for unit in analysis.units}
+    unit_ids = {unit.code: unit.id for unit in analysis.units}
     ends = {period.code: period.end for period in periods}
     known = {
         (band.indicator, band.unit_code, band.period): band
@@ -158,8 +153,7 @@ def check_bands(session: Session, cells: list[dict[str, object]], now: datetime)
     published = 0
     for row in analysis.rows:
         indicator = by_code[row.indicator]
-        color = legend_color(indicator.legend, row.value)
-        met = meets(indicator, row.value)
+        color, met = row.color, meets(indicator, row.value)  # the band as dashboards colour it
         band = known.get((row.indicator, row.unit, row.period))
         if band is None:
             band = IndicatorBand(indicator=row.indicator, unit_code=row.unit, period=row.period)
@@ -173,13 +167,24 @@ def check_bands(session: Session, cells: list[dict[str, object]], now: datetime)
         if announce:
             publish(session, BAND_CHANGED, BandChanged(
                 indicator=row.indicator, indicator_name=indicator.name, unit_code=row.unit,
-                unit_name=names[row.unit][1], period=row.period, value=row.value,
+                unit_name=row.unit_name, period=row.period, value=row.value,
                 color=color, previous_color=before_color, label=_label(indicator, color),
                 target=indicator.target, meets_target=met, previous_meets_target=before_met,
                 first_seen=before_color is None and before_met is None, at=now,
-            ), unit_id=names[row.unit][0])  # fmt: skip
+            ), unit_id=unit_ids[row.unit])  # fmt: skip
             published += 1
     return published
+
+
+def _periods(cells: list[dict[str, Any]]) -> list[Period]:
+    """The periods the cells name (a code that is not a period is passed over)."""
+    periods = []
+    for code in sorted({str(cell["period"]) for cell in cells}):
+        try:
+            periods.append(parse_period(code))
+        except PeriodError:
+            continue
+    return periods
 
 
 def _worth_a_first_word(color: str | None, met: bool | None, end: date, recent: date) -> bool:
@@ -192,12 +197,7 @@ def check_outliers(session: Session, cells: list[dict[str, Any]], now: datetime)
     elements = list(session.scalars(select(DataElement).where(DataElement.code.in_(codes))))
     unit_codes = {str(cell["unit"]) for cell in cells}
     units = dict(session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(unit_codes))).all())
-    periods = []
-    for code in sorted({str(cell["period"]) for cell in cells}):
-        try:
-            periods.append(parse_period(code))
-        except PeriodError:
-            continue
+    periods = _periods(cells)
     if not elements or not units or not periods:
         return 0
     wanted = {(str(c["unit"]), str(c["period"]), e) for c in cells for e in c.get("elements", [])}

@@ -220,11 +220,12 @@ def save_values(
         checked = _check_batch(context, batch, summary)
         plan = _decide(context, checked, _lookup(context, checked), summary, units)
         _store(context, plan)
-        _note_cells(plan, cells)
-    if summary.changed and not dry_run and context.source != Source.FORM:
-        counts = summary.to_json()["importCount"] | {"conflicts": len(summary.conflicts)}
-        audit_import(session, context.stamp, counts, units)
+        if not dry_run:
+            _note_cells(plan, cells)
     if summary.changed and not dry_run:
+        if context.source != Source.FORM:
+            counts = summary.to_json()["importCount"] | {"conflicts": len(summary.conflicts)}
+            audit_import(session, context.stamp, counts, units)
         _announce(context, summary, cells)
     return summary
 
