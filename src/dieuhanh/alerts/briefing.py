@@ -23,8 +23,8 @@ from dieuhanh.alerts.models import (
     DirectiveState,
     Severity,
 )
+from dieuhanh.alerts.service import known_unit
 from dieuhanh.core.access import Principal, Scope, authorize
-from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.events import EventRecord
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import subtree_ids
@@ -42,9 +42,7 @@ def window(day: date, zone: str) -> tuple[datetime, datetime]:
 def briefing(
     session: Session, principal: Principal, unit_code: str | None, day: date, zone: str
 ) -> dict[str, Any]:
-    unit = session.scalar(select(Unit).where(Unit.code == (unit_code or principal.unit_code)))
-    if unit is None:
-        raise InvalidInput(f"unit: no unit '{(unit_code or '')[:32]}'.", code="unknown_unit")
+    unit = known_unit(session, unit_code or principal.unit_code, "unit")
     authorize(principal, "read", unit.id, unit.name)
     scope = Scope(subtree_ids(session, unit))
     start, end = window(day, zone)

@@ -17,7 +17,8 @@ from dieuhanh.core.capability import DemoPart
 from dieuhanh.core.db.actor import Actor, set_actor
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.units.models import Unit
+from dieuhanh.units.service import children, get_unit
+from dieuhanh.units.types import UnitType
 
 BANNER = "Cảnh báo: /alerts · Chỉ đạo: /directives · Bản tin CAP: /api/v1/cap/feed.xml"
 
@@ -28,11 +29,8 @@ def start(runtime: Runtime) -> DemoPart:
         if session.scalar(select(func.count()).select_from(Directive)):
             return DemoPart(banner=[BANNER])
         set_actor(session, Actor(name="demo", via="system"))
-        province = session.scalars(select(Unit).where(Unit.code == settings.province_code)).one()
-        communes = list(session.scalars(
-            select(Unit).where(Unit.parent_id == province.id, Unit.type == "commune")
-            .order_by(Unit.code).limit(3)
-        ))  # fmt: skip
+        province = get_unit(session, settings.province_code)
+        communes = children(session, province, [UnitType.COMMUNE])[:3]
         now = utcnow()
         principal = scenarios.province_principal(session, settings, "demo")
         directive = scenarios.run(session, settings, principal,

@@ -6,21 +6,25 @@ event the shipped rule ``directive_escalated`` turns into an alert for the provi
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts.models import Directive, DirectiveRecipient, DirectiveState, DirectiveUpdate
+from dieuhanh.alerts.service import known_unit
 from dieuhanh.core.access import Permission, Principal, Role, authorize
 from dieuhanh.core.config import Settings
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dieuhanh.core.events import Topic, publish
 from dieuhanh.units.models import Unit
+from dieuhanh.units.service import children, get_unit
+from dieuhanh.units.types import COMMUNE_LEVEL
 
 ISSUED = "directive.issued"
 UPDATED = "directive.updated"
@@ -30,7 +34,6 @@ ESCALATED = "directive.escalated"
 ACKNOWLEDGE_WITHIN = {"flash": timedelta(hours=1), "urgent": timedelta(hours=4),
                       "normal": timedelta(hours=24)}  # fmt: skip
 MAX_TEXT = 8000
-COMMUNE_TYPES = ("commune", "ward", "special_zone")
 
 
 class DirectiveEvent(BaseModel):
@@ -86,13 +89,6 @@ class Step:
     assignee: str | None = None
 
 
-def _unit_of(session: Session, code: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.code == code[:32]))
-    if unit is None:
-        raise InvalidInput(f"unit_codes: no unit '{code[:40]}'.", code="unknown_unit")
-    return unit
-
-
 def issue(
     session: Session, settings: Settings, principal: Principal, body: DirectiveIn, now: datetime,
     *, scenario: str | None = None, alert_id: int | None = None,
@@ -102,7 +98,7 @@ def issue(
     if body.deadline <= now:
         raise InvalidInput("deadline: it has passed already.", code="invalid_deadline")
     if body.kind == "request":  # up: from my unit to the province
-        recipients = [_unit_of(session, settings.province_code)]
+        recipients = [get_unit(session, settings.province_code)]
         authorize(principal, "write", principal.unit_id, principal.unit_name)
     else:
         if not (
@@ -111,20 +107,18 @@ def issue(
             raise Forbidden("Directives come from the province or a department.",
                             code="permission_denied")  # fmt: skip
         if body.all_units:
-            province = _unit_of(session, settings.province_code)
-            recipients = list(session.scalars(
-                select(Unit).where(Unit.parent_id == province.id, Unit.type.in_(COMMUNE_TYPES))
-                .order_by(Unit.code)
-            ))  # fmt: skip
+            recipients = children(session, get_unit(session, settings.province_code),
+                                  COMMUNE_LEVEL)  # fmt: skip
         else:
-            recipients = [_unit_of(session, code) for code in dict.fromkeys(body.unit_codes)]
+            recipients = [
+                known_unit(session, code, "unit_codes") for code in dict.fromkeys(body.unit_codes)
+            ]
         if not recipients:
             raise InvalidInput("unit_codes: name at least one unit, or all_units.",
                                code="no_recipients")  # fmt: skip
-    year = now.year
-    count = session.scalar(select(func.count(Directive.id))) or 0
     directive = Directive(
-        code=f"CD-{year}-{count + 1:06d}", kind=body.kind, title=body.title, body=body.body,
+        code=secrets.token_hex(8),  # replaced by the numbered code once the row has its id
+        kind=body.kind, title=body.title, body=body.body,
         priority=body.priority, deadline=body.deadline,
         acknowledge_by=min(now + ACKNOWLEDGE_WITHIN[body.priority], body.deadline),
         issuer_unit_id=principal.unit_id, issued_by=principal.username, alert_id=alert_id,
@@ -132,6 +126,9 @@ def issue(
     )  # fmt: skip
     session.add(directive)
     session.flush()
+    # From the row's id, as citizen reports: counting rows would give two directives issued
+    # at once the same code.
+    directive.code = f"CD-{now.astimezone(settings.zone).year}-{directive.id:06d}"
     for unit in recipients:
         recipient = DirectiveRecipient(directive_id=directive.id, unit_id=unit.id,
                                        state=DirectiveState.SENT, percent=0)  # fmt: skip
@@ -187,7 +184,7 @@ def take_step(
     now: datetime,
 ) -> DirectiveRecipient:  # fmt: skip
     """A recipient unit's step; only that unit's people (or the province) may take it."""
-    unit = _unit_of(session, unit_code)
+    unit = known_unit(session, unit_code, "unit_code")
     recipient = session.scalar(
         select(DirectiveRecipient).where(
             DirectiveRecipient.directive_id == directive.id, DirectiveRecipient.unit_id == unit.id

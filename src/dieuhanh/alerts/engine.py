@@ -144,10 +144,6 @@ class RuleEngine:
                 for unit in rule.units:
                     fields.setdefault(unit, []).append(rule)
 
-    @property
-    def topics(self) -> list[str]:
-        return sorted(self.by_topic)
-
     def subjects_of(self, topic: str, payload: Mapping[str, Any]) -> list[tuple[CompiledRule, str]]:
         """The (rule, subject) pairs an event touches: what to load before evaluating a batch."""
         return [(rule, rule.subject_of(payload)) for rule in self._applying(topic, payload)]
@@ -155,10 +151,9 @@ class RuleEngine:
     def _applying(self, topic: str, payload: Mapping[str, Any]) -> Iterator[CompiledRule]:
         yield from self._everywhere.get(topic, ())
         for unit_field, by_unit in self._by_unit.get(topic, {}).items():
-            name = unit_field or ("unit_code" if "unit_code" in payload else "unit")
-            value = payload.get(name)
-            if value is not None:
-                yield from by_unit.get(str(value), ())
+            unit = _unit_in(payload, unit_field)
+            if unit is not None:
+                yield from by_unit.get(unit, ())
 
     def evaluate(
         self, topic: str, payload: Mapping[str, Any], at: datetime, memory: MemoryStore
@@ -248,7 +243,10 @@ class RuleEngine:
 
 
 def _unit(payload: Mapping[str, Any], rule: CompiledRule) -> str | None:
+    return _unit_in(payload, rule.spec.unit)
+
+
+def _unit_in(payload: Mapping[str, Any], field: str | None) -> str | None:
     """The unit's code: the rule's ``unit`` field, else the event's ``unit_code`` or ``unit``."""
-    field = rule.spec.unit or ("unit_code" if "unit_code" in payload else "unit")
-    value = payload.get(field)
+    value = payload.get(field or ("unit_code" if "unit_code" in payload else "unit"))
     return str(value) if value is not None else None

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts import topics
@@ -24,10 +23,10 @@ from dieuhanh.alerts.directives import DirectiveIn, issue
 from dieuhanh.alerts.models import Alert, Directive
 from dieuhanh.core.access import Principal, Role
 from dieuhanh.core.config import Settings
-from dieuhanh.core.errors import InvalidInput, NotFound
+from dieuhanh.core.errors import NotFound
 from dieuhanh.core.events import EventRecord, Subscription
 from dieuhanh.core.runtime import Runtime
-from dieuhanh.units.models import Unit
+from dieuhanh.units.service import get_unit
 
 SUBSCRIBER = "alerts.scenarios"
 
@@ -68,7 +67,7 @@ def find(code: str) -> Scenario:
 
 def province_principal(session: Session, settings: Settings, name: str) -> Principal:
     """The province, acting through a scenario (no person's account)."""
-    province = session.scalars(select(Unit).where(Unit.code == settings.province_code)).one()
+    province = get_unit(session, settings.province_code)
     return Principal(user_id=0, username=name, full_name=name, role=Role.PROVINCE_OPERATOR,
                      unit_id=province.id, unit_code=province.code, unit_name=province.name,
                      own_units=None, via="scenario")  # fmt: skip
@@ -114,12 +113,3 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
                 unit_name=payload.get("unit_name"))  # fmt: skip
 
     return [Subscription(SUBSCRIBER, (topics.RAISED,), handle)]
-
-
-def check_rules(known: set[str]) -> None:
-    """Every rule a shipped scenario names exists (called by the tests and at demo start)."""
-    for scenario in shipped():
-        missing = [rule for rule in scenario.rules if rule not in known]
-        if missing:
-            raise InvalidInput(f"scenario {scenario.code}: unknown rule '{missing[0]}'",
-                               code="invalid_scenario")  # fmt: skip

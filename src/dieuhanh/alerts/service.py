@@ -21,6 +21,7 @@ from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import Conflict, InvalidInput, NotFound
 from dieuhanh.core.events import TopicRegistry, publish
 from dieuhanh.units.models import Unit
+from dieuhanh.units.service import find_unit
 
 MAX_TEXT = 4000
 
@@ -180,9 +181,8 @@ class UnitCodes:
         return self._by_id.get(unit_id, (None, None)) if unit_id is not None else (None, None)
 
 
-def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> list[Alert]:
-    """Raise, refresh or resolve the alerts the decisions name; returns those raised."""
-    raised: list[Alert] = []
+def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> None:
+    """Raise, refresh or resolve the alerts the decisions name."""
     for decision in decisions:
         key = f"{decision.rule.code}|{decision.subject}"
         active = batch.active.get(key)
@@ -200,9 +200,7 @@ def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> list
         alert = _reopen(session, decision, key, batch.units) if decision.flapping else None
         if alert is None:
             alert = _open(session, decision, key, batch.units)
-            raised.append(alert)
         batch.active.put(key, alert)
-    return raised
 
 
 def _open(session: Session, decision: Decision, key: str, units: UnitCodes) -> Alert:
@@ -305,6 +303,15 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> Alert:
     return alert
 
 
+def known_unit(session: Session, code: str, field: str) -> Unit:
+    """The unit with this code (as ``units.service.find_unit`` reads codes), or a 422 naming
+    the field."""
+    unit = find_unit(session, code[:32])
+    if unit is None:
+        raise InvalidInput(f"{field}: no unit '{code[:40]}'.", code="unknown_unit")
+    return unit
+
+
 def _unit_name(session: Session, unit_id: int | None) -> str:
     if unit_id is None:
         return "the province"
@@ -360,11 +367,7 @@ def raise_manual(
     now: datetime,
 ) -> Alert:
     """An alert a person raises (a call, something seen on the wall)."""
-    unit = None
-    if unit_code:
-        unit = session.scalar(select(Unit).where(Unit.code == unit_code))
-        if unit is None:
-            raise InvalidInput(f"unit_code: no unit '{unit_code[:40]}'.", code="unknown_unit")
+    unit = known_unit(session, unit_code, "unit_code") if unit_code else None
     unit_id = unit.id if unit is not None else None
     authorize(principal, "write", unit_id, unit.name if unit is not None else "the province")
     alert = Alert(
@@ -406,11 +409,10 @@ def store_rule(session: Session, spec: RuleSpec) -> AlertRule:
 
 def evaluate(
     session: Session, topic: str, payload: dict[str, Any], at: datetime, batch: Batch | None = None
-) -> list[Alert]:
+) -> None:
     """One event through the enabled rules, in the caller's transaction."""
     batch = batch or Batch.start(session)
-    decisions = batch.engine.evaluate(topic, payload, at, batch.memory)
-    return apply(session, decisions, batch) if decisions else []
+    apply(session, batch.engine.evaluate(topic, payload, at, batch.memory), batch)
 
 
 def tick(session: Session, now: datetime) -> int:
