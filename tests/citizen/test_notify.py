@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from dieuhanh.app import create_app
 from dieuhanh.citizen.notify import subscriptions
+from dieuhanh.core.events import Subscription
 from dieuhanh.core.runtime import Runtime
 from tests.conftest import token_for
 from tests.core.kit import deliver, subscribe
@@ -28,15 +29,24 @@ def mailing(
         yield runtime, client
 
 
+REPORT = {"category": "garbage", "description": "Rác tồn đọng trước chợ.",
+          "address": "xã Lộc Thạnh", "contact_email": "nguoidan@example.vn"}  # fmt: skip
+
+
+def subscribed(runtime: Runtime) -> Subscription:
+    """The reporter-mail subscriber, its cursor set before the reports are filed."""
+    (subscription,) = subscriptions(runtime)
+    subscribe(runtime.sessions, subscription)
+    return subscription
+
+
 def test_the_reporter_gets_a_receipt_and_the_answer(
     mailing: tuple[Runtime, TestClient], smtp: SmtpServer
 ) -> None:
     runtime, client = mailing
-    (subscription,) = subscriptions(runtime)
-    subscribe(runtime.sessions, subscription)
+    subscription = subscribed(runtime)
     headers = token_for(client, "operator")
-    body = {"category": "garbage", "description": "Rác tồn đọng trước chợ.",
-            "address": "xã Lộc Thạnh", "contact_email": "nguoidan@example.vn"}  # fmt: skip
+    body = dict(REPORT)
     code = client.post("/api/v1/citizen/reports", json=body, headers=headers).json()["code"]
     client.post("/api/v1/citizen/reports", json={**body, "contact_email": None}, headers=headers)
     deliver(runtime.sessions, subscription)
@@ -56,8 +66,7 @@ def test_a_mail_server_that_is_down_is_retried(
     database_url: str, make_runtime: Callable[..., Runtime]
 ) -> None:
     runtime = make_runtime(database_url, mail=mail_settings(closed_port()))
-    (subscription,) = subscriptions(runtime)
-    subscribe(runtime.sessions, subscription)
+    subscription = subscribed(runtime)
     with TestClient(create_app(runtime=runtime)) as client:
         body = {"category": "garbage", "description": "Rác.", "address": "xã Lộc Thạnh",
                 "contact_email": "nguoidan@example.vn"}  # fmt: skip
@@ -72,11 +81,9 @@ def test_the_reporter_hears_of_a_refusal_and_a_reopening(
     mailing: tuple[Runtime, TestClient], smtp: SmtpServer
 ) -> None:
     runtime, client = mailing
-    (subscription,) = subscriptions(runtime)
-    subscribe(runtime.sessions, subscription)
+    subscription = subscribed(runtime)
     headers = token_for(client, "operator")
-    body = {"category": "garbage", "description": "Rác tồn đọng trước chợ.",
-            "address": "xã Lộc Thạnh", "contact_email": "nguoidan@example.vn"}  # fmt: skip
+    body = dict(REPORT)
     refused = client.post("/api/v1/citizen/reports", json=body, headers=headers).json()["code"]
     reason = {"note": "Khu đất tư nhân, không thuộc thẩm quyền."}
     client.post(f"/api/v1/citizen/reports/{refused}/refuse", json=reason, headers=headers)

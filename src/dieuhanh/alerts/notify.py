@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import requests
 from sqlalchemy import select
@@ -89,7 +88,7 @@ def queue(session: Session, settings: Settings, event: EventRecord) -> int:
         return 0
     targets: list[tuple[str, str]] = []
     if event.topic == topics.RAISED:
-        now_local = event.at.astimezone(ZoneInfo(settings.timezone)).time()
+        now_local = event.at.astimezone(settings.zone).time()
         targets += [("email", address) for address in _mail_recipients(session, alert, now_local)]
     for hook in session.scalars(select(AlertWebhook).where(AlertWebhook.active)):
         if alert.severity in (hook.severities or DEFAULT_SEVERITIES):

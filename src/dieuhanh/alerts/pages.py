@@ -11,13 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from dieuhanh.alerts.briefing import briefing
 from dieuhanh.alerts.directives import board
 from dieuhanh.alerts.models import AlertRule
-from dieuhanh.alerts.routes import list_alerts
+from dieuhanh.alerts.routes import daily_briefing, list_alerts
 from dieuhanh.alerts.scenarios import shipped
 from dieuhanh.core.access import Permission, Role
-from dieuhanh.core.http.deps import Db, get_runtime
+from dieuhanh.core.http.deps import Db
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, render
 
 router = APIRouter(include_in_schema=False)
@@ -59,8 +58,7 @@ def briefing_page(
     day: Annotated[date | None, Query(alias="date")] = None,
 ) -> Response:
     """The daily briefing on one page, printable."""
-    runtime = get_runtime(request)
-    found = briefing(db, principal, unit, day or runtime.today(), runtime.settings.timezone)
+    found = daily_briefing(request, db, principal, unit, day)
     return render(request, "alerts/briefing.html", principal, b=found)
 
 
