@@ -20,9 +20,9 @@ from dieuhanh.units.service import find_unit, subtree_ids
 SAMPLE = 1000  # records read to infer a schema
 EXAMPLES = 3
 TYPES = ("text", "number", "date", "boolean", "list", "object")
-# What a field is for: "unit" places the record in a unit and "key" identifies it (both read from
-# the source's mapping when inferred), "period" dates it (an aggregate's default date field),
-# "measure" is a quantity to sum; anything else is an "attribute".
+# What a field is for: "unit" places the record in a unit and "key" identifies it (inferred from
+# the source's mapping), "period" dates it (a new aggregate's date field), "measure" is a
+# quantity to sum; anything else is an "attribute". Only a person says which date is the period.
 ROLES = ("attribute", "key", "unit", "period", "measure")
 
 
@@ -62,11 +62,7 @@ def infer_schema(session: Session, dataset: str) -> list[Field]:
               examples.get(name, []), role=roles.get(name, "attribute"))
         for name in kinds
     ]  # fmt: skip
-    fields.sort(key=lambda field: (-field.filled, field.name))
-    dated = [field for field in fields if field.type == "date" and field.role == "attribute"]
-    if dated and "period" not in roles.values():
-        dated[0].role = "period"  # the most filled date: a guess the person confirms or changes
-    return fields
+    return sorted(fields, key=lambda field: (-field.filled, field.name))
 
 
 def mapped_roles(session: Session, dataset: str) -> dict[str, str]:

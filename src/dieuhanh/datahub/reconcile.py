@@ -98,6 +98,8 @@ def check_figure(session: Session, figure: Figure, where: str) -> None:
 
 
 def check_element(session: Session, code: str, where: str) -> None:
+    if not code:
+        raise InvalidInput(f"{where}: give the data element's code", code="unknown_element")
     if session.scalar(select(DataElement.id).where(DataElement.code == code)) is None:
         raise InvalidInput(f"{where}: no data element '{code}'", code="unknown_element")
 
