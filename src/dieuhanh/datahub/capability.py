@@ -5,6 +5,7 @@ from __future__ import annotations
 from dieuhanh.core.capability import Capability
 from dieuhanh.datahub import (
     cli,
+    declare_pages,
     demo,
     jobs,
     models,
@@ -26,7 +27,7 @@ CAPABILITY = Capability(
         push_routes.router,
         push_routes.public,
     ),
-    page_routers=(pages.router,),
+    page_routers=(pages.router, declare_pages.router),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
     topics=topics.TOPICS,

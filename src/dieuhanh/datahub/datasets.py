@@ -14,12 +14,16 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.access import Principal
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.text import fold, like_pattern
-from dieuhanh.datahub.models import DatasetRecord, DatasetSchema
+from dieuhanh.datahub.models import DatasetRecord, DatasetSchema, DataSource
 from dieuhanh.units.service import find_unit, subtree_ids
 
 SAMPLE = 1000  # records read to infer a schema
 EXAMPLES = 3
 TYPES = ("text", "number", "date", "boolean", "list", "object")
+# What a field is for: "unit" places the record in a unit and "key" identifies it (inferred from
+# the source's mapping), "period" dates it (a new aggregate's date field), "measure" is a
+# quantity to sum; anything else is an "attribute". Only a person says which date is the period.
+ROLES = ("attribute", "key", "unit", "period", "measure")
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Field:
     filled: float  # share of the sampled records with a value
     examples: list[str]
     label: str | None = None
+    role: str = "attribute"
 
 
 def infer_schema(session: Session, dataset: str) -> list[Field]:
@@ -51,51 +56,110 @@ def infer_schema(session: Session, dataset: str) -> list[Field]:
                 if len(seen) < EXAMPLES and str(value) not in seen:
                     seen.append(str(value)[:80])
     total = max(len(rows), 1)
+    roles = mapped_roles(session, dataset)
     fields = [
         Field(name, kinds[name].most_common(1)[0][0], round(filled[name] / total, 3),
-              examples.get(name, []))
+              examples.get(name, []), role=roles.get(name, "attribute"))
         for name in kinds
     ]  # fmt: skip
     return sorted(fields, key=lambda field: (-field.filled, field.name))
 
 
+def mapped_roles(session: Session, dataset: str) -> dict[str, str]:
+    """The unit field and the primary key the sources filling the dataset declare."""
+    roles: dict[str, str] = {}
+    for config in session.scalars(select(DataSource.config)):
+        resources = {r.get("name"): r for r in config.get("resources", []) if isinstance(r, dict)}
+        for name, mapping in (config.get("mapping") or {}).items():
+            if not isinstance(mapping, dict) or mapping.get("dataset") != dataset:
+                continue
+            key = mapping.get("primary_key") or resources.get(name, {}).get("primary_key")
+            if isinstance(key, str):
+                roles[key] = "key"
+            if isinstance(mapping.get("unit_field"), str):
+                roles[mapping["unit_field"]] = "unit"
+    return roles
+
+
+def known_field(name: str, known: set[str]) -> bool:
+    """Whether a dotted name is among the fields seen (an object's inner field or a field's
+    object counts: inference flattens one level only)."""
+    return (
+        name in known
+        or any(field.startswith(f"{name}.") for field in known)
+        or any(name.startswith(f"{field}.") for field in known)
+    )
+
+
+def field_names(session: Session, dataset: str) -> set[str]:
+    """Every field the dataset's records or its confirmed schema name; empty when unknown."""
+    names = {field.name for field in infer_schema(session, dataset)}
+    confirmed = session.get(DatasetSchema, dataset)
+    return names | {item["name"] for item in confirmed.fields} if confirmed else names
+
+
 def schema_of(session: Session, dataset: str) -> tuple[list[Field], DatasetSchema | None]:
     """The confirmed schema's fields (with labels) when there is one, else the inferred."""
+    fields, confirmed, _ = schema_for_confirming(session, dataset)
+    return fields, confirmed
+
+
+def schema_for_confirming(
+    session: Session, dataset: str
+) -> tuple[list[Field], DatasetSchema | None, list[Field]]:
+    """The confirmed fields (else the inferred), and the inferred fields the confirmed schema
+    left out: what the confirmation form offers."""
     inferred = infer_schema(session, dataset)
     confirmed = session.get(DatasetSchema, dataset)
     if confirmed is None:
-        return inferred, None
+        return inferred, None, []
     by_name = {field.name: field for field in inferred}
     fields = []
     for item in confirmed.fields:
-        found = by_name.get(item["name"])
+        found = by_name.pop(item["name"], None)
         fields.append(
             Field(item["name"], item.get("type", "text"), found.filled if found else 0.0,
-                  found.examples if found else [], item.get("label"))
+                  found.examples if found else [], item.get("label"),
+                  item.get("role") or "attribute")
         )  # fmt: skip
-    return fields, confirmed
+    return fields, confirmed, list(by_name.values())
 
 
 def confirm_schema(
     session: Session, dataset: str, fields: list[dict[str, Any]], principal: Principal
 ) -> DatasetSchema:
+    if not fields:
+        raise InvalidInput("fields: keep at least one field", code="invalid_schema")
+    known = {field.name for field in infer_schema(session, dataset)}
     for index, field in enumerate(fields):
-        if not isinstance(field.get("name"), str) or not field["name"]:
-            raise InvalidInput(
-                f"fields[{index}].name: give the field's name", code="invalid_schema"
-            )
-        if field.get("type", "text") not in TYPES:
-            raise InvalidInput(
-                f"fields[{index}].type: use one of {', '.join(TYPES)}", code="invalid_schema"
-            )
+        _check_field(index, field, known)
     row = session.get(DatasetSchema, dataset) or DatasetSchema(dataset=dataset)
     session.add(row)
     row.fields = [
-        {"name": f["name"], "type": f.get("type", "text"), "label": f.get("label")} for f in fields
-    ]
+        {"name": f["name"], "type": f.get("type", "text"), "label": f.get("label") or None,
+         "role": f.get("role") or "attribute"}
+        for f in fields
+    ]  # fmt: skip
     row.confirmed_by, row.confirmed_at = principal.username, datetime.now().astimezone()
     session.flush()
     return row
+
+
+def _check_field(index: int, field: dict[str, Any], known: set[str]) -> None:
+    name = field.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput(f"fields[{index}].name: give the field's name", code="invalid_schema")
+    for key, allowed, default in (("type", TYPES, "text"), ("role", ROLES, "attribute")):
+        if (field.get(key) or default) not in allowed:
+            raise InvalidInput(
+                f"fields[{index}].{key}: '{field[key]}' is not a {key}; use one of "
+                f"{', '.join(allowed)}",
+                code="invalid_schema",
+            )
+    if known and not known_field(name, known):
+        raise InvalidInput(
+            f"fields[{index}].name: the records have no field '{name}'", code="unknown_field"
+        )
 
 
 def record_query(

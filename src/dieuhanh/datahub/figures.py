@@ -82,9 +82,22 @@ class Figure(BaseModel):
             raise ValueError("give exactly one of element or dataset")
         if self.dataset is not None and not self.date_field:
             raise ValueError("a dataset figure needs date_field (which period a record is in)")
-        if not (self.measure == "count" or self.measure.startswith("sum:")):
+        if not (self.measure == "count" or (self.measure.startswith("sum:") and self.summed)):
             raise ValueError("measure: count, or sum:<field>")
         return self
+
+    @property
+    def summed(self) -> str | None:
+        """The field a ``sum:<field>`` measure adds up."""
+        return (self.measure[4:] or None) if self.measure.startswith("sum:") else None
+
+    def named_fields(self) -> list[tuple[str, str]]:
+        """Every dataset field the figure reads, with its key in the declaration."""
+        named = [("date_field", self.date_field), ("measure", self.summed)]
+        for index, condition in enumerate(self.where):
+            named.append((f"where[{index}].field", condition.field))
+            named.append((f"where[{index}].other_field", condition.other_field))
+        return [(key, name) for key, name in named if name]
 
     def describe(self) -> str:
         if self.element:
@@ -116,7 +129,7 @@ def _element_cells(session: Session, figure: Figure, codes: list[str]) -> Cells:
 def _dataset_cells(session: Session, figure: Figure, wanted: dict[str, Period]) -> Cells:
     assert figure.dataset is not None and figure.date_field is not None
     cells: defaultdict[tuple[int, str], float] = defaultdict(float)
-    summed = figure.measure[4:] if figure.measure.startswith("sum:") else None
+    summed = figure.summed
     rows = session.execute(
         select(DatasetRecord.unit_id, DatasetRecord.data).where(
             DatasetRecord.dataset == figure.dataset, DatasetRecord.unit_id.is_not(None)

@@ -112,6 +112,7 @@ def dataset_page(
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         filters={"q": q, "unit": unit, "where": where},
+        can_manage=principal.can(Permission.MANAGE_SOURCES),
     )
 
 
@@ -123,8 +124,14 @@ def _cell(data: Any, name: str) -> str:
 
 
 @router.get("/datahub/reconciliations", response_class=HTMLResponse)
-def reconciliations_page(request: Request, db: Db, principal: PagePrincipal) -> Response:
-    """Every reconciliation with its open differences, and the aggregates that feed figures."""
+def reconciliations_page(
+    request: Request,
+    db: Db,
+    principal: PagePrincipal,
+    saved: Annotated[str, Query(max_length=60)] = "",
+) -> Response:
+    """Every reconciliation with its open differences, and the aggregates that feed figures;
+    ``saved`` names the declaration just saved by the forms."""
     require(principal, Permission.READ_ALL)
     rows = list(db.scalars(select(Reconciliation).order_by(Reconciliation.code)))
     open_counts = dict(
@@ -142,6 +149,7 @@ def reconciliations_page(request: Request, db: Db, principal: PagePrincipal) -> 
         open_counts=open_counts,
         aggregates=list(db.scalars(select(DatasetAggregate).order_by(DatasetAggregate.code))),
         can_run=principal.can(Permission.MANAGE_SOURCES),
+        saved=saved,
     )
 
 

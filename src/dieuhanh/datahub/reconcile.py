@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.access import Principal
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import Conflict, InvalidInput, NotFound
+from dieuhanh.datahub.datasets import field_names, known_field
 from dieuhanh.datahub.figures import Figure, compute
 from dieuhanh.datahub.models import (
     DatasetAggregate,
@@ -28,7 +29,7 @@ from dieuhanh.datahub.models import (
     ReconciliationMismatch,
 )
 from dieuhanh.datahub.spec import CODE, describe_errors
-from dieuhanh.indicators.catalog.models import Source
+from dieuhanh.indicators.catalog.models import DataElement, Source
 from dieuhanh.indicators.catalog.periods import PeriodError, resolve_periods
 from dieuhanh.indicators.values.save import ImportSummary, ValueRow, save_values
 from dieuhanh.units.models import Unit
@@ -78,7 +79,34 @@ def parse(model: type[_Spec], data: Any) -> Any:
         raise InvalidInput(describe_errors(exc), code="invalid_definition") from None
 
 
+def check_figure(session: Session, figure: Figure, where: str) -> None:
+    """A figure names an element of the catalogue and fields its dataset has (when they are
+    known: a dataset may be declared before its first run): a typo would count nothing,
+    silently."""
+    if figure.element is not None:
+        check_element(session, figure.element, f"{where}.element")
+    if figure.dataset is None:
+        return
+    known = field_names(session, figure.dataset)
+    for key, name in figure.named_fields():
+        if known and not known_field(name, known):
+            raise InvalidInput(
+                f"{where}.{key}: '{name}' is not a field of dataset '{figure.dataset}' "
+                f"(its fields: {', '.join(sorted(known)[:30])})",
+                code="unknown_field",
+            )
+
+
+def check_element(session: Session, code: str, where: str) -> None:
+    if not code:
+        raise InvalidInput(f"{where}: give the data element's code", code="unknown_element")
+    if session.scalar(select(DataElement.id).where(DataElement.code == code)) is None:
+        raise InvalidInput(f"{where}: no data element '{code}'", code="unknown_element")
+
+
 def save_aggregate(session: Session, spec: AggregateSpec) -> DatasetAggregate:
+    check_element(session, spec.element, "element")
+    check_figure(session, spec.figure, "figure")
     row = session.scalar(select(DatasetAggregate).where(DatasetAggregate.code == spec.code))
     if row is None:
         row = DatasetAggregate(code=spec.code)
@@ -90,6 +118,8 @@ def save_aggregate(session: Session, spec: AggregateSpec) -> DatasetAggregate:
 
 
 def save_reconciliation(session: Session, spec: ReconciliationSpec) -> Reconciliation:
+    check_figure(session, spec.left, "left")
+    check_figure(session, spec.right, "right")
     row = session.scalar(select(Reconciliation).where(Reconciliation.code == spec.code))
     if row is None:
         row = Reconciliation(code=spec.code)

@@ -373,6 +373,7 @@ class FieldOut(BaseModel):
     filled: float
     examples: list[str]
     label: str | None
+    role: str = Field(description="`attribute`, `key`, `unit`, `period` or `measure`.")
 
 
 class SchemaOut(BaseModel):
@@ -425,8 +426,9 @@ def get_schema(dataset: str, db: Db, principal: CurrentPrincipal) -> SchemaOut:
     "/datasets/{dataset}/schema",
     response_model=SchemaOut,
     summary="Confirm a dataset's fields",
-    description="`{fields: [{name, type, label}]}`: the fields people see, in order, with "
-    "their Vietnamese labels (`manage_sources`; audited).",
+    description="`{fields: [{name, type, label, role}]}`: the fields people see, in order, "
+    "with their Vietnamese labels and roles (`attribute`, `key`, `unit`, `period`, "
+    "`measure`); each must be a field of the records (`manage_sources`; audited).",
 )
 def put_schema(dataset: str, body: SchemaIn, db: Db, principal: CurrentPrincipal) -> SchemaOut:
     require(principal, Permission.MANAGE_SOURCES)

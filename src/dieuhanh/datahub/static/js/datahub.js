@@ -43,3 +43,21 @@ for (const form of document.querySelectorAll('form.resolve')) {
     window.location.reload();
   });
 }
+
+// The declaration forms: a figure shows the inputs of its kind (an element's stored values, or
+// a dataset's records), and its field inputs suggest the fields of the dataset chosen.
+for (const fieldset of document.querySelectorAll('fieldset[data-figure]')) {
+  const kind = fieldset.querySelector('select.figure-kind');
+  const dataset = fieldset.querySelector('select.figure-dataset-name');
+  kind?.addEventListener('change', () => {
+    fieldset.querySelector('.figure-element').hidden = kind.value !== 'element';
+    fieldset.querySelector('.figure-dataset').hidden = kind.value === 'element';
+  });
+  dataset?.addEventListener('change', () => {
+    for (const input of fieldset.querySelectorAll('input.field-input')) {
+      input.setAttribute('list', `fields-${dataset.value}`);
+    }
+    const output = fieldset.querySelector('output.unit-field');
+    output.textContent = dataset.selectedOptions[0]?.dataset.unit || output.dataset.none;
+  });
+}
