@@ -553,6 +553,28 @@ def bare_insert(runtime: Runtime, grid: Grid, units: dict[int, str], count: int)
     return elapsed
 
 
+def bare_update(runtime: Runtime, count: int) -> float:
+    """The floor of changing values: ``count`` stored values given a new value, numeric and
+    stamp by one UPDATE joining a table of (id, value, numeric) — no checks, no history — then
+    rolled back. Run after the imports, on the rows they stored (PostgreSQL only)."""
+    with runtime.sessions() as session:
+        connection = session.connection()
+        connection.execute(text(
+            "CREATE TEMPORARY TABLE bench_updates ON COMMIT DROP AS SELECT id, "
+            "CAST(CAST(value AS integer) + 1 AS text) AS value, numeric + 1 AS numeric "
+            "FROM data_values WHERE source_detail LIKE 'bench-%' ORDER BY id LIMIT :count"
+        ), {"count": count})  # fmt: skip
+        started = time.perf_counter()
+        connection.execute(text(
+            "UPDATE data_values AS d SET value = u.value, numeric = u.numeric, "
+            "source = 'import', stored_by = 'admin', updated_at = now() "
+            "FROM bench_updates AS u WHERE d.id = u.id"
+        ))  # fmt: skip
+        elapsed = time.perf_counter() - started
+        session.rollback()
+    return elapsed
+
+
 def bench_import(runtime: Runtime, grid: Grid, count: int, url: str) -> None:
     with runtime.sessions() as session:
         found = session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(grid.units)))
@@ -570,6 +592,11 @@ def bench_import(runtime: Runtime, grid: Grid, count: int, url: str) -> None:
                 f"{count / elapsed:9,.0f} values/s   {elapsed / bare:4.1f}× the bare insert   "
                 f"({changed:,} {_verb(label)}; {size / 2**20:.0f} MB JSON)"
             )
+        if "postgresql" in url:
+            floor = bare_update(runtime, count)
+            say(f"  (a) bare UPDATE of {count:,} of those values (one statement joining the new "
+                f"values by id; no checks, no history): {floor:6.2f} s "
+                f"{count / floor:9,.0f} values/s")  # fmt: skip
         bench_import_memory(url, grid, units, count, Path(folder))
 
 
