@@ -129,8 +129,9 @@ def issue_directive(
             description="Directives of the last `days` from or to units within my scope, open "
             "ones first: `[{code, kind, title, priority, deadline, issued_by, scenario, done, "
             "attachments, recipients: [{unit_code, unit_name, state, percent, assignee, "
-            "overdue_step, escalated, done_at, attachments}]}]` (attachments: `[{id, filename, "
-            "content_type, size, uploaded_by, created_at, url}]`, those I may download).")  # fmt: skip
+            "overdue_step, escalated, done_at, attachments}]}]` (attachments: `[{id, "
+            "filename, content_type, size, uploaded_by, created_at, url}]`, those I may "
+            "download).")  # fmt: skip
 def directive_board(
     db: Db, principal: CurrentPrincipal, days: Annotated[int, Query(ge=1, le=366)] = 60
 ) -> list[dict[str, Any]]:
