@@ -90,20 +90,25 @@ def _out(db: Any, principal: Principal, directive: Directive) -> DirectiveOut:
             at=update.at, actor=update.actor, action=update.action, text=update.text,
             percent=update.percent))  # fmt: skip
     issuer = db.get(Unit, directive.issuer_unit_id)
-    files = listing(db, principal, {directive.id: directive})
+    found = listing(db, principal, {directive.id: directive})
+
+    def files(recipient_id: int | None) -> list[AttachmentOut]:
+        return [
+            AttachmentOut.model_validate(a) for a in found.get((directive.id, recipient_id), [])
+        ]
+
     return DirectiveOut(
         code=directive.code, kind=directive.kind, title=directive.title, body=directive.body,
         priority=directive.priority, deadline=directive.deadline,
         acknowledge_by=directive.acknowledge_by, issued_by=directive.issued_by,
         issuer_unit=issuer.code if issuer else "", scenario=directive.scenario,
         alert_id=directive.alert_id, watch=directive.watch, created_at=directive.created_at,
-        attachments=files.get((directive.id, None), []),
+        attachments=files(None),
         recipients=[RecipientOut(
             unit_code=unit.code, unit_name=unit.name, state=r.state, assignee=r.assignee,
             percent=r.percent, result=r.result, acknowledged_at=r.acknowledged_at,
             done_at=r.done_at, overdue_step=r.overdue_step, escalated_at=r.escalated_at,
-            updates=updates.get(r.id, []), attachments=files.get((directive.id, r.id), []))
-            for r, unit in rows],
+            updates=updates.get(r.id, []), attachments=files(r.id)) for r, unit in rows],
     )  # fmt: skip
 
 
