@@ -337,9 +337,11 @@ class PreferenceIO(BaseModel):
                            "alerts.briefing_hour (7:00).")  # fmt: skip
 
 
-@router.get("/alerts-preferences", response_model=PreferenceIO,
-            summary="Which alerts reach me (severities, e-mail, quiet hours, briefing)",
-            )  # fmt: skip
+@router.get(
+    "/alerts-preferences",
+    response_model=PreferenceIO,
+    summary="Which alerts reach me (severities, e-mail, quiet hours, briefing)",
+)
 def my_preferences(db: Db, principal: CurrentPrincipal) -> PreferenceIO:
     found = db.get(AlertPreference, principal.user_id)
     if found is None:
