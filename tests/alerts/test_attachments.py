@@ -3,7 +3,7 @@ directive sent to two communes, each sees and downloads it; a commune attaches a
 its report, which the province sees and the other commune may neither download nor see listed;
 files are judged by their content (a renamed program is refused, a docx is known inside its
 zip), the size limit is a setting (413), another commune cannot attach to a report not its own;
-every attachment is audited."""
+every attachment is audited. The board page lists what each may download."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dieuhanh.app import create_app
 from dieuhanh.audit.models import AuditEntry
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.runtime import Runtime
-from tests.conftest import LOC_THANH, LONG_THANH, token_for
+from tests.conftest import LOC_THANH, LONG_THANH, login_form, token_for
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 LIMIT = 4096
@@ -79,6 +79,14 @@ def test_attachments_travel_with_the_directive_within_scope(app: TestClient) -> 
     mine = [r for r in entry["recipients"] if r["unit_code"] == LOC_THANH]
     assert [a["filename"] for a in mine[0]["attachments"]] == ["so-lieu.xlsx"]
     assert client.get(sheet.json()["url"], headers=token_for(client, "operator")).status_code == 200
+    # The board page lists what each may download, with a file field for its own report.
+    login_form(client, "commune2")
+    page = client.get("/directives").text
+    assert "ke-hoach.pdf" in page and "so-lieu.xlsx" not in page
+    assert f"/recipients/{LONG_THANH}/attachments" in page
+    assert f"/recipients/{LOC_THANH}/attachments" not in page
+    login_form(client, "operator")
+    assert "so-lieu.xlsx" in client.get("/directives").text
 
 
 def test_bad_files_are_refused_by_content_and_size(app: TestClient) -> None:
