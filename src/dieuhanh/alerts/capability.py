@@ -6,6 +6,7 @@ broadcasts as CAP 1.2."""
 from __future__ import annotations
 
 from dieuhanh.alerts import (
+    attachment_routes,
     cap_routes,
     demo,
     directive_routes,
@@ -26,7 +27,14 @@ CAPABILITY = Capability(
     package="dieuhanh.alerts",
     title="Alerts",
     models=(models,),
-    api_routers=(routes.router, directive_routes.router, cap_routes.router, cap_routes.public),
+    # The attachments' before the directives': …/recipients/{unit}/attachments is not a step.
+    api_routers=(
+        routes.router,
+        attachment_routes.router,
+        directive_routes.router,
+        cap_routes.router,
+        cap_routes.public,
+    ),
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,

@@ -11,15 +11,26 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from dieuhanh.alerts import scenarios
+from dieuhanh.alerts.attachments import listing
 from dieuhanh.alerts.directives import DirectiveIn, Step, board, get_directive, issue, take_step
 from dieuhanh.alerts.models import Directive, DirectiveRecipient, DirectiveUpdate
-from dieuhanh.core.access import Permission, require
+from dieuhanh.core.access import Permission, Principal, require
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.units.models import Unit
 
 router = api_router("directives")
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    uploaded_by: str
+    created_at: datetime
+    url: str = Field(description="Where to download it (`GET`, those who may see it).")
 
 
 class UpdateOut(BaseModel):
@@ -42,6 +53,9 @@ class RecipientOut(BaseModel):
     overdue_step: str | None
     escalated_at: datetime | None
     updates: list[UpdateOut]
+    attachments: list[AttachmentOut] = Field(
+        description="Files on this unit's report (shown to that unit and the issuer's side)."
+    )
 
 
 class DirectiveOut(BaseModel):
@@ -58,10 +72,11 @@ class DirectiveOut(BaseModel):
     alert_id: int | None
     watch: list[str]
     created_at: datetime
+    attachments: list[AttachmentOut] = Field(description="The issuer's files.")
     recipients: list[RecipientOut]
 
 
-def _out(db: Any, directive: Directive) -> DirectiveOut:
+def _out(db: Any, principal: Principal, directive: Directive) -> DirectiveOut:
     rows = db.execute(
         select(DirectiveRecipient, Unit).join(Unit, Unit.id == DirectiveRecipient.unit_id)
         .where(DirectiveRecipient.directive_id == directive.id).order_by(Unit.code)
@@ -75,17 +90,25 @@ def _out(db: Any, directive: Directive) -> DirectiveOut:
             at=update.at, actor=update.actor, action=update.action, text=update.text,
             percent=update.percent))  # fmt: skip
     issuer = db.get(Unit, directive.issuer_unit_id)
+    found = listing(db, principal, {directive.id: directive})
+
+    def files(recipient_id: int | None) -> list[AttachmentOut]:
+        return [
+            AttachmentOut.model_validate(a) for a in found.get((directive.id, recipient_id), [])
+        ]
+
     return DirectiveOut(
         code=directive.code, kind=directive.kind, title=directive.title, body=directive.body,
         priority=directive.priority, deadline=directive.deadline,
         acknowledge_by=directive.acknowledge_by, issued_by=directive.issued_by,
         issuer_unit=issuer.code if issuer else "", scenario=directive.scenario,
         alert_id=directive.alert_id, watch=directive.watch, created_at=directive.created_at,
+        attachments=files(None),
         recipients=[RecipientOut(
             unit_code=unit.code, unit_name=unit.name, state=r.state, assignee=r.assignee,
             percent=r.percent, result=r.result, acknowledged_at=r.acknowledged_at,
             done_at=r.done_at, overdue_step=r.overdue_step, escalated_at=r.escalated_at,
-            updates=updates.get(r.id, [])) for r, unit in rows],
+            updates=updates.get(r.id, []), attachments=files(r.id)) for r, unit in rows],
     )  # fmt: skip
 
 
@@ -104,14 +127,16 @@ def issue_directive(
 ) -> DirectiveOut:
     directive = issue(db, get_runtime(request).settings, principal, body, utcnow())
     db.commit()
-    return _out(db, directive)
+    return _out(db, principal, directive)
 
 
 @router.get("/directives/board", summary="Every directive × recipient unit with its state",
             description="Directives of the last `days` from or to units within my scope, open "
             "ones first: `[{code, kind, title, priority, deadline, issued_by, scenario, done, "
-            "recipients: [{unit_code, unit_name, state, percent, assignee, overdue_step, "
-            "escalated, done_at}]}]`.")  # fmt: skip
+            "attachments, recipients: [{unit_code, unit_name, state, percent, assignee, "
+            "overdue_step, escalated, done_at, attachments}]}]` (attachments: `[{id, "
+            "filename, content_type, size, uploaded_by, created_at, url}]`, those I may "
+            "download).")  # fmt: skip
 def directive_board(
     db: Db, principal: CurrentPrincipal, days: Annotated[int, Query(ge=1, le=366)] = 60
 ) -> list[dict[str, Any]]:
@@ -121,7 +146,7 @@ def directive_board(
 @router.get("/directives/{code}", response_model=DirectiveOut,
             summary="One directive with each recipient's steps")  # fmt: skip
 def one_directive(code: str, db: Db, principal: CurrentPrincipal) -> DirectiveOut:
-    return _out(db, get_directive(db, principal, code))
+    return _out(db, principal, get_directive(db, principal, code))
 
 
 class StepIn(BaseModel):
@@ -153,7 +178,7 @@ def recipient_step(
     take_step(db, principal, directive, unit_code,
               Step(action, body.text, body.percent, body.assignee), utcnow())  # fmt: skip
     db.commit()
-    return _out(db, directive)
+    return _out(db, principal, directive)
 
 
 class ScenarioOut(BaseModel):
@@ -189,4 +214,4 @@ def run_scenario(
     directive = scenarios.run(db, get_runtime(request).settings, principal, scenario, units,
                               utcnow())  # fmt: skip
     db.commit()
-    return _out(db, directive)
+    return _out(db, principal, directive)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dieuhanh.alerts.attachments import listing
 from dieuhanh.alerts.models import Directive, DirectiveRecipient, DirectiveState, DirectiveUpdate
 from dieuhanh.alerts.service import known_unit
 from dieuhanh.core.access import Permission, Principal, Role, authorize
@@ -262,6 +263,9 @@ def board(session: Session, principal: Principal, days: int = 60) -> list[dict[s
         .where(Directive.created_at >= since)
         .order_by(Directive.id.desc(), Unit.code)
     ).all()
+    seen = {d.id: d for d, r, _ in rows
+            if scope.allows(r.unit_id) or scope.allows(d.issuer_unit_id)}  # fmt: skip
+    files = listing(session, principal, seen)
     by_code: dict[str, dict[str, Any]] = {}
     for directive, recipient, unit in rows:
         if not (scope.allows(recipient.unit_id) or scope.allows(directive.issuer_unit_id)):
@@ -270,12 +274,14 @@ def board(session: Session, principal: Principal, days: int = 60) -> list[dict[s
             "code": directive.code, "kind": directive.kind, "title": directive.title,
             "priority": directive.priority, "deadline": directive.deadline,
             "issued_by": directive.issued_by, "scenario": directive.scenario,
-            "recipients": [], "done": 0})  # fmt: skip
+            "attachments": files.get((directive.id, None), []), "recipients": [],
+            "done": 0})  # fmt: skip
         entry["recipients"].append({
             "unit_code": unit.code, "unit_name": unit.name, "state": recipient.state,
             "percent": recipient.percent, "assignee": recipient.assignee,
             "overdue_step": recipient.overdue_step, "escalated": recipient.escalated_at is not None,
-            "done_at": recipient.done_at})  # fmt: skip
+            "done_at": recipient.done_at,
+            "attachments": files.get((directive.id, recipient.id), [])})  # fmt: skip
         entry["done"] += recipient.state == DirectiveState.DONE
     entries = list(by_code.values())
     entries.sort(key=lambda e: e["done"] == len(e["recipients"]))  # open ones first (stable)

@@ -1,8 +1,9 @@
 """The alerts' background work: what time alone decides (pending periods, flapping settled, late
-directive steps), and sending the queued notifications."""
+directive steps), sending the queued notifications, and the daily briefing's e-mail."""
 
 from __future__ import annotations
 
+from dieuhanh.alerts.briefing_mail import send_briefings
 from dieuhanh.alerts.directives import watch
 from dieuhanh.alerts.notify import send_due
 from dieuhanh.alerts.service import tick
@@ -32,6 +33,13 @@ def jobs(runtime: Runtime) -> list[Job]:
             return result
 
     return [
+        Job(
+            "alerts.briefing",
+            runtime.settings.alerts.briefing_check_seconds,
+            lambda: send_briefings(runtime, utcnow()),
+            description="From alerts.briefing_hour (province time), e-mails the daily briefing "
+            "of their unit to each person who asked for it, once a day (recorded).",
+        ),
         Job(
             "alerts.directives",
             runtime.settings.alerts.directive_check_seconds,

@@ -153,7 +153,8 @@ class CapMessage(Base):
 
 class AlertPreference(Base):
     """What reaches one person: which severities, by e-mail or not, and quiet hours (province
-    time) during which only critical alerts are sent. No row: critical and major, by e-mail."""
+    time) during which only critical alerts are sent; and whether the daily briefing is
+    e-mailed to them. No row: critical and major, by e-mail, no briefing."""
 
     __tablename__ = "alert_preferences"
     __audited__ = True
@@ -165,6 +166,7 @@ class AlertPreference(Base):
     email: Mapped[bool] = mapped_column(Boolean, default=True)
     quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00"
     quiet_end: Mapped[str | None] = mapped_column(String(5))  # "06:00"
+    briefing: Mapped[bool] = mapped_column(Boolean, default=False)  # the 7:00 e-mail
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -302,3 +304,53 @@ class DirectiveUpdate(Base):
     action: Mapped[str] = mapped_column(String(14))
     text: Mapped[str | None] = mapped_column(Text)
     percent: Mapped[int | None] = mapped_column(Integer)
+
+
+class DirectiveAttachment(Base):
+    """A file attached to a directive by its issuer (``recipient_id`` null) or to a recipient's
+    progress or result report. The bytes are under the data directory, named by their SHA-256
+    (as citizen report photos); who may download it is who may see the directive."""
+
+    __tablename__ = "directive_attachments"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    directive_id: Mapped[int] = mapped_column(
+        ForeignKey("directives.id", ondelete="CASCADE"), index=True
+    )
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directive_recipients.id", ondelete="CASCADE")
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # the issuer's or recipient's
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(200))  # under <data_dir>/alerts/attachments
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def audit_unit_id(self) -> int:
+        return self.unit_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.filename} (directive #{self.directive_id})"
+
+
+class BriefingSend(Base):
+    """The daily briefing e-mailed to one person on one day: claimed before it is sent, so a
+    restart or a second worker never sends it twice; a failure is tried again that day."""
+
+    __tablename__ = "briefing_sends"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_briefing_sends_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))  # 2026-04-20, province time
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -333,16 +333,22 @@ class PreferenceIO(BaseModel):
     email: bool = True
     quiet_start: str | None = Field(default=None, pattern=_HHMM, description="e.g. 22:00")
     quiet_end: str | None = Field(default=None, pattern=_HHMM, description="e.g. 06:00")
+    briefing: bool = Field(default=False, description="E-mail me my unit's daily briefing at "
+                           "alerts.briefing_hour (7:00).")  # fmt: skip
 
 
-@router.get("/alerts-preferences", response_model=PreferenceIO,
-            summary="Which alerts reach me (severities, e-mail, quiet hours)")  # fmt: skip
+@router.get(
+    "/alerts-preferences",
+    response_model=PreferenceIO,
+    summary="Which alerts reach me (severities, e-mail, quiet hours, briefing)",
+)
 def my_preferences(db: Db, principal: CurrentPrincipal) -> PreferenceIO:
     found = db.get(AlertPreference, principal.user_id)
     if found is None:
         return PreferenceIO()
     return PreferenceIO(severities=[Severity(s) for s in found.severities], email=found.email,
-                        quiet_start=found.quiet_start, quiet_end=found.quiet_end)  # fmt: skip
+                        quiet_start=found.quiet_start, quiet_end=found.quiet_end,
+                        briefing=found.briefing)  # fmt: skip
 
 
 @router.put("/alerts-preferences", response_model=PreferenceIO,
@@ -353,6 +359,7 @@ def set_preferences(body: PreferenceIO, db: Db, principal: CurrentPrincipal) -> 
     found = db.get(AlertPreference, principal.user_id) or AlertPreference(user_id=principal.user_id)
     found.severities = [s.value for s in body.severities]
     found.email, found.quiet_start, found.quiet_end = body.email, body.quiet_start, body.quiet_end
+    found.briefing = body.briefing
     db.add(found)
     db.commit()
     return body

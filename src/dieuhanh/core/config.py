@@ -418,7 +418,30 @@ class AlertsSettings(_Section):
     cap_public_url: str = Field(
         default="http://localhost:8000",
         max_length=300,
-        description="Where the public reaches this server: links in the CAP Atom feed.",
+        description="Where the public reaches this server: links in the CAP Atom feed, in "
+        "alert e-mails and in the daily briefing's e-mail.",
+    )
+    attachment_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=200 * 1024 * 1024,
+        description="The largest file attached to a directive or to a recipient's report "
+        "(PDF, Word, Excel, PNG, JPEG, WebP or zip, recognised by their content).",
+    )
+    briefing_hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        description="The hour (province time, `timezone`) from which the daily briefing is "
+        "e-mailed to the people who asked for it (`briefing: true` in their alert "
+        "preferences); once per person and day.",
+    )
+    briefing_check_seconds: float = Field(
+        default=300,
+        gt=0,
+        le=3600,
+        description="How often the worker looks whether the daily briefing is due to be sent "
+        "(and retries a failed one, at most three times a day).",
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from email.header import Header
 from email.message import Message
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any, cast
@@ -46,14 +47,22 @@ def recipients(field: str | None) -> list[str]:
     return entries
 
 
-def new_message(settings: MailSettings, to: list[str], subject: str, body: str) -> Message:
-    """A plain-text UTF-8 message from the configured sender, marked as automatic.
+def new_message(
+    settings: MailSettings, to: list[str], subject: str, body: str, html: str | None = None
+) -> Message:
+    """A plain-text UTF-8 message from the configured sender, marked as automatic; with
+    ``html``, the same as multipart/alternative (text first: readers that show HTML take the
+    last part they can, the others the text).
 
     Headers are encoded with :class:`email.header.Header`, not the ``EmailMessage`` policy API:
     on Python 3.11 the latter drops the space between two encoded words when it folds a long
     non-ASCII header ("Biểu TK01 kỳ" arrived as "Biểu TK01kỳ").
     """
-    message = MIMEText(body, "plain", "utf-8")
+    message: Message = MIMEText(body, "plain", "utf-8")
+    if html is not None:
+        message = MIMEMultipart("alternative")
+        message.attach(MIMEText(body, "plain", "utf-8"))
+        message.attach(MIMEText(html, "html", "utf-8"))
     message["From"] = formataddr(parseaddr(settings.from_address), "utf-8")
     message["To"] = ", ".join(to)
     # The stubs type header values as str; a compat32 Message takes a Header (and folds it right).

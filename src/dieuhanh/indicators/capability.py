@@ -14,11 +14,13 @@ from dieuhanh.indicators.analytics import (
     analytics_routes,
     bands,
     dashboard_pages,
+    forecast,
     tracking_routes,
 )
 from dieuhanh.indicators.catalog import form_models, models
 from dieuhanh.indicators.reporting import entry_pages, reminders
 from dieuhanh.indicators.reporting import routes as reporting_routes
+from dieuhanh.indicators.reporting import topics as reporting_topics
 from dieuhanh.indicators.reporting.hooks import FORM_REPORTING
 from dieuhanh.indicators.values import hooks, topics, value_routes
 
@@ -37,7 +39,7 @@ CAPABILITY = Capability(
     name="indicators",
     package="dieuhanh.indicators",
     title="Indicators and report forms",
-    models=(models, form_models, bands),
+    models=(models, form_models, bands, forecast),
     api_routers=(
         analytics_routes.router,
         tracking_routes.router,
@@ -48,7 +50,7 @@ CAPABILITY = Capability(
     page_routers=(dashboard_pages.router, entry_pages.router),
     nav=(*dashboard_pages.NAV, *entry_pages.NAV),
     jobs=reminders.jobs,
-    topics=(*topics.TOPICS, *bands.TOPICS),
+    topics=(*topics.TOPICS, *bands.TOPICS, *forecast.TOPICS, *reporting_topics.TOPICS),
     subscriptions=bands.subscriptions,
     cli=cli.indicators,
     demo=_demo,

@@ -9,6 +9,9 @@ met" publishes ``indicator.band_changed``, which alert rules watch. A figure see
 time is announced only for a period that ended within ``RECENT_DAYS`` (filling two years of
 history must not ring every bell at once), and only when it is not green/met.
 
+It also forecasts, for indicators with a target, whether the year's target will be missed
+(``forecast.py``, ``indicator.forecast_miss``).
+
 The same subscriber judges each saved value against its unit's own history (the robust
 modified z-score of ``outliers.py``, as the outlier review page does) and publishes
 ``data_value.outlier`` with the same period last year beside it, for anomaly rules.
@@ -27,6 +30,7 @@ from dieuhanh.core.db.base import Base, UTCDateTime, utcnow
 from dieuhanh.core.events import EventRecord, Subscription, Topic, publish
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.analytics.analytics import analyze
+from dieuhanh.indicators.analytics.forecast import check_forecasts
 from dieuhanh.indicators.analytics.outliers import find_outliers
 from dieuhanh.indicators.catalog.models import DataElement, DataValue, Indicator
 from dieuhanh.indicators.catalog.periods import Period, PeriodError, parse_period
@@ -230,5 +234,7 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
         cells = list(event.payload["cells"])
         check_bands(session, cells, event.at)
         check_outliers(session, cells, event.at)
+        units = _with_ancestors(session, {str(cell["unit"]) for cell in cells})
+        check_forecasts(session, cells, units, event.at)
 
     return [Subscription(SUBSCRIBER, (VALUES_CHANGED,), handle, batch_size=20)]

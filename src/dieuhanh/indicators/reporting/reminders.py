@@ -9,6 +9,9 @@ workers, never sends a reminder twice:
   ``days_before`` days away and the unit has not completed the report;
 - ``overdue``: the deadline of the form's most recent period has passed without a completion
   (only the most recent one: a unit years behind gets one notice, not one per missing month).
+  The same transaction publishes ``report_form.overdue`` (the reminder's unique row is what
+  makes it once per form × unit × period); completing the form publishes
+  ``report_form.submitted`` (:mod:`.service`), so an alert rule can raise and resolve.
 
 When ``mail.smtp_host`` is configured, the same job then e-mails the reminders to units that
 have an e-mail address (:mod:`.mail`; ``emailed_at`` records it), after the
@@ -26,13 +29,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db.base import utcnow
+from dieuhanh.core.events import publish
 from dieuhanh.core.jobs import Job
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.catalog.form_models import Reminder, ReminderKind, ReportForm, Submission
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
-from dieuhanh.indicators.reporting.completeness import assigned_units, existed
+from dieuhanh.indicators.reporting.completeness import AssignedUnit, assigned_units, existed
 from dieuhanh.indicators.reporting.locks import PROVINCE_ZONE, timely_deadline
 from dieuhanh.indicators.reporting.mail import email_reminders
+from dieuhanh.indicators.reporting.topics import FORM_OVERDUE, ReportFormEvent
 
 DAYS_BEFORE = 2
 EVERY_SECONDS = 3600
@@ -76,13 +81,15 @@ def send_reminders(
     for form in forms:
         near, overdue = due_periods(form, now, days_before)
         for period in near:
-            created += _remind(session, form, period, ReminderKind.DEADLINE_NEAR)
+            created += _remind(session, form, period, ReminderKind.DEADLINE_NEAR, now)
         if overdue is not None:
-            created += _remind(session, form, overdue, ReminderKind.OVERDUE)
+            created += _remind(session, form, overdue, ReminderKind.OVERDUE, now)
     return ReminderRun(created=created, forms=len(forms))
 
 
-def _remind(session: Session, form: ReportForm, period: Period, kind: ReminderKind) -> int:
+def _remind(
+    session: Session, form: ReportForm, period: Period, kind: ReminderKind, now: datetime
+) -> int:
     units = [u for u in assigned_units(session, form) if existed(u, period)]
     if not units:
         return 0
@@ -122,10 +129,24 @@ def _remind(session: Session, form: ReportForm, period: Period, kind: ReminderKi
                         message=message,
                     )
                 )
+                if kind is ReminderKind.OVERDUE:
+                    _announce_overdue(session, form, period, unit, now)
             created += 1
         except IntegrityError:  # another worker created it between our read and our write
             continue
     return created
+
+
+def _announce_overdue(
+    session: Session, form: ReportForm, period: Period, unit: AssignedUnit, now: datetime
+) -> None:
+    # Inside the reminder's savepoint: if another worker wrote the reminder first, the event
+    # goes with our rolled-back row, so it is published once.
+    publish(session, FORM_OVERDUE, ReportFormEvent(
+        form=form.code, form_name=form.name, unit_code=unit.code, unit_name=unit.name,
+        period=period.code, period_label=period.label("vi"),
+        deadline=timely_deadline(form, period), on_time=None, by="system", at=now,
+    ), unit_id=unit.id)  # fmt: skip
 
 
 def _message(form: ReportForm, period: Period, kind: ReminderKind) -> str:

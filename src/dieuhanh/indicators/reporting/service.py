@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core.access import Permission, Principal, require
 from dieuhanh.core.errors import Conflict, InvalidInput, NotFound
+from dieuhanh.core.events import publish
 from dieuhanh.indicators.catalog.form_models import (
     Approval,
     ApprovalState,
@@ -31,6 +32,7 @@ from dieuhanh.indicators.reporting.locks import (
     timely_deadline,
     window_state,
 )
+from dieuhanh.indicators.reporting.topics import FORM_SUBMITTED, ReportFormEvent
 from dieuhanh.indicators.values.hooks import EntryState
 from dieuhanh.units.models import Unit
 
@@ -143,6 +145,12 @@ def complete(
     )
     session.add(submission)
     session.flush()
+    # Every completion, late or not: a rule that raised on report_form.overdue resolves here.
+    publish(session, FORM_SUBMITTED, ReportFormEvent(
+        form=form.code, form_name=form.name, unit_code=unit.code, unit_name=unit.name,
+        period=period.code, period_label=period.label("vi"),
+        deadline=timely_deadline(form, period), on_time=submission.on_time, by=by, at=now,
+    ), unit_id=unit.id)  # fmt: skip
     return submission
 
 

@@ -8,6 +8,18 @@ export async function post(url, body = {}, type = 'application/json') {
     headers: { 'X-CSRF-Token': csrf(), 'Content-Type': type },
     body: type === 'application/json' ? JSON.stringify(body) : body,
   });
+  return answered(response);
+}
+
+// A file as multipart form data (the browser sets its Content-Type with the boundary).
+export async function upload(url, formData) {
+  const response = await fetch(url, {
+    method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf() }, body: formData,
+  });
+  return answered(response);
+}
+
+async function answered(response) {
   const answer = await response.json().catch(() => true);
   if (response.ok) return answer;
   const problem = document.querySelector('p.error[role="alert"]');

@@ -1,6 +1,6 @@
 // The directives board: a unit's steps call the API; any directive event in the stream (one's
 // own step, another commune's, a late step found by the worker) refreshes the board.
-import { listen, post } from './alerts-api.js';
+import { listen, post, upload } from './alerts-api.js';
 
 const labels = JSON.parse(document.getElementById('directive-labels').textContent);
 
@@ -14,6 +14,19 @@ document.getElementById('directive-board').addEventListener('click', async (even
   if (text) body.text = text;
   if (button.dataset.action === 'progress' && percent !== '') body.percent = Number(percent);
   if (await post(`${steps.dataset.url}/${button.dataset.action}`, body)) window.location.reload();
+});
+
+// A file to the directive (its issuer) or to a unit's report (that unit): multipart, checked by
+// the server from its content.
+document.getElementById('directive-board').addEventListener('click', async (event) => {
+  const button = event.target.closest('button.directive-attach');
+  if (!button) return;
+  const place = button.closest('.attach');
+  const file = place.querySelector('input[type=file]').files[0];
+  if (!file) return;
+  const data = new FormData();
+  data.append('file', file);
+  if (await upload(place.dataset.url, data)) window.location.reload();
 });
 
 const form = document.getElementById('issue-form');
