@@ -7,6 +7,7 @@ from dieuhanh.datahub import (
     cli,
     demo,
     jobs,
+    map_layer,
     models,
     pages,
     push_routes,
@@ -14,6 +15,7 @@ from dieuhanh.datahub import (
     routes,
     topics,
 )
+from dieuhanh.gis.layers import MAP_LAYERS
 
 CAPABILITY = Capability(
     name="datahub",
@@ -32,4 +34,5 @@ CAPABILITY = Capability(
     topics=topics.TOPICS,
     cli=cli.datahub,
     demo=demo.start,
+    contributes={MAP_LAYERS: (map_layer.LAYER,)},
 )
