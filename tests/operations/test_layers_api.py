@@ -56,7 +56,9 @@ def test_the_layers_are_listed_with_legends(client: TestClient, auth: Headers) -
     indicator = by_code["indicator"]
     assert indicator["kind"] == "choropleth" and indicator["on_by_default"] is False
     (chosen,) = [p for p in indicator["params"] if p["name"] == "indicator"]
-    assert chosen["required"] and any(c["code"] == "OVERDUE_DOSSIER_RATE" for c in chosen["choices"])
+    assert chosen["required"] and any(
+        c["code"] == "OVERDUE_DOSSIER_RATE" for c in chosen["choices"]
+    )
     client.cookies.set("dieuhanh_lang", "en")
     english = client.get("/api/v1/operations/layers", headers=auth("operator"))
     assert english.json()[0]["title"] in {"Open alerts by severity", "Cameras by state"}
@@ -132,7 +134,12 @@ def test_an_indicator_as_a_choropleth(client: TestClient, auth: Headers, runtime
         assert not summary.conflicts, summary.conflicts
         session.commit()
     answer = layer(client, auth("operator"), "indicator", indicator="OVERDUE_DOSSIER_RATE")
-    assert answer["kind"] == "choropleth" and answer["columns"] == ["unit", "class", "value", "title"]
+    assert answer["kind"] == "choropleth" and answer["columns"] == [
+        "unit",
+        "class",
+        "value",
+        "title",
+    ]
     by_unit = {row[0]: row for row in answer["rows"]}
     assert by_unit[LOC_THANH][2] == 2.0 and by_unit[LONG_THANH][2] == 40.0
     assert by_unit[LOC_THANH][1] != by_unit[LONG_THANH][1]
