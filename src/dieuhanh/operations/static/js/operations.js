@@ -288,3 +288,5 @@ save();
 listen();
 setInterval(everything, FULL_REFRESH_MS);
 container.dataset.ready = 'true';
+// For bench/operations.py: a layer's re-fetch and redraw, timed in the page.
+window.dieuhanhOperations = { map, renderer, layers, refresh };
