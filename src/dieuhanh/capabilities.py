@@ -27,6 +27,7 @@ from dieuhanh.datahub.capability import CAPABILITY as DATAHUB
 from dieuhanh.gateway.capability import CAPABILITY as GATEWAY
 from dieuhanh.gis.capability import CAPABILITY as GIS
 from dieuhanh.indicators.capability import CAPABILITY as INDICATORS
+from dieuhanh.operations.capability import CAPABILITY as OPERATIONS
 from dieuhanh.system.capability import CAPABILITY as SYSTEM
 from dieuhanh.units.capability import CAPABILITY as UNITS
 
@@ -42,6 +43,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     DATAHUB,
     CITIZEN,
     ALERTS,
+    OPERATIONS,
 )
 
 

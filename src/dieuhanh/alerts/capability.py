@@ -12,6 +12,7 @@ from dieuhanh.alerts import (
     directive_routes,
     directives,
     jobs,
+    map_layers,
     models,
     notify,
     pages,
@@ -21,6 +22,7 @@ from dieuhanh.alerts import (
     topics,
 )
 from dieuhanh.core.capability import Capability
+from dieuhanh.gis.layers import MAP_LAYERS
 
 CAPABILITY = Capability(
     name="alerts",
@@ -45,4 +47,5 @@ CAPABILITY = Capability(
         *scenarios.subscriptions(runtime),
     ],
     demo=demo.start,
+    contributes={MAP_LAYERS: (map_layers.ALERTS, map_layers.DIRECTIVES)},
 )

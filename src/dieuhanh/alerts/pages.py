@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from dieuhanh.alerts.directives import board
 from dieuhanh.alerts.models import AlertRule
-from dieuhanh.alerts.routes import daily_briefing, list_alerts
+from dieuhanh.alerts.routes import daily_briefing, list_alerts, one_alert
 from dieuhanh.alerts.scenarios import shipped
 from dieuhanh.core.access import Permission, Role
 from dieuhanh.core.http.deps import Db
@@ -36,6 +36,14 @@ def alerts_page(
 ) -> Response:
     alerts = list_alerts(db, principal, state=state or None, severity=None, unit=None, limit=300)
     return render(request, "alerts/list.html", principal, alerts=alerts, state=state)
+
+
+@router.get("/alerts/{alert_id:int}", response_class=HTMLResponse)
+def alert_page(request: Request, alert_id: int, db: Db, principal: PagePrincipal) -> Response:
+    """One alert with its history and its steps at hand: where the operations view's side panel
+    and map send a click."""
+    alert = one_alert(alert_id, db, principal)
+    return render(request, "alerts/detail.html", principal, alert=alert)
 
 
 @router.get("/alerts/rules", response_class=HTMLResponse)
@@ -63,10 +71,18 @@ def briefing_page(
 
 
 @router.get("/directives", response_class=HTMLResponse)
-def directives_page(request: Request, db: Db, principal: PagePrincipal) -> Response:
+def directives_page(
+    request: Request,
+    db: Db,
+    principal: PagePrincipal,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
     """The board: every directive × recipient unit with its state, live; a unit's own steps at
-    hand; the province issues from here."""
+    hand; the province issues from here. ``unit``: only the directives to that unit (the
+    operations map links a unit here)."""
     entries = board(db, principal)
+    if unit:
+        entries = [e for e in entries if any(r["unit_code"] == unit for r in e["recipients"])]
     can_issue = principal.can(Permission.MANAGE_ALERTS) or principal.role == Role.DEPARTMENT_OFFICER
     return render(request, "alerts/directives.html", principal, entries=entries,
-                  can_issue=can_issue, scenarios=shipped())  # fmt: skip
+                  can_issue=can_issue, scenarios=shipped(), unit_filter=unit)  # fmt: skip

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from dieuhanh.cameras import (
     demo,
     jobs,
+    map_layer,
     models,
     pages,
     routes,
@@ -20,6 +21,7 @@ from dieuhanh.core.capability import Capability, DemoPart
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gateway import routes as gateway_routes
 from dieuhanh.gateway.access_log import redact_stream_tokens
+from dieuhanh.gis.layers import MAP_LAYERS
 
 
 def _embed_gateway(app: FastAPI, runtime: Runtime) -> None:
@@ -72,4 +74,5 @@ CAPABILITY = Capability(
     topics=topics.TOPICS,
     demo=_demo,
     on_app=_embed_gateway,
+    contributes={MAP_LAYERS: (map_layer.LAYER,)},
 )

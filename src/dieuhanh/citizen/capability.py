@@ -7,6 +7,7 @@ from dieuhanh.citizen import (
     demo,
     hotline,
     jobs,
+    map_layer,
     models,
     notify,
     open311,
@@ -16,6 +17,7 @@ from dieuhanh.citizen import (
     topics,
 )
 from dieuhanh.core.capability import Capability
+from dieuhanh.gis.layers import MAP_LAYERS
 
 CAPABILITY = Capability(
     name="citizen",
@@ -32,4 +34,5 @@ CAPABILITY = Capability(
         *notify.subscriptions(runtime),
     ],
     demo=demo.start,
+    contributes={MAP_LAYERS: (map_layer.LAYER,)},
 )

@@ -8,6 +8,7 @@ from dieuhanh.datahub import (
     declare_pages,
     demo,
     jobs,
+    map_layer,
     models,
     pages,
     push_routes,
@@ -15,6 +16,7 @@ from dieuhanh.datahub import (
     routes,
     topics,
 )
+from dieuhanh.gis.layers import MAP_LAYERS
 
 CAPABILITY = Capability(
     name="datahub",
@@ -33,4 +35,5 @@ CAPABILITY = Capability(
     topics=topics.TOPICS,
     cli=cli.datahub,
     demo=demo.start,
+    contributes={MAP_LAYERS: (map_layer.LAYER,)},
 )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dieuhanh.core.capability import Capability, DemoPart
 from dieuhanh.core.runtime import Runtime
+from dieuhanh.gis.layers import MAP_LAYERS
 from dieuhanh.indicators import cli, demo, routes
 from dieuhanh.indicators.analytics import (
     analytics_routes,
     bands,
     dashboard_pages,
     forecast,
+    map_layer,
     tracking_routes,
 )
 from dieuhanh.indicators.catalog import form_models, models
@@ -55,4 +57,5 @@ CAPABILITY = Capability(
     cli=cli.indicators,
     demo=_demo,
     on_runtime=_register_reporting,
+    contributes={MAP_LAYERS: (map_layer.LAYER,)},
 )

@@ -1,0 +1,1 @@
+"""The operations view: the wall's main screen (issue #13, item 9)."""
