@@ -5,6 +5,7 @@ mapped to units by device and by location; a duplicate is stored once; a bad rea
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -178,3 +179,26 @@ def test_a_batch_not_stored_is_delivered_again(
     assert (again.status, again.new) == ("succeeded", 2), again.error
     assert [value for _, _, value, _ in readings(hub)] == [2.1, 2.4]
     assert run_source(hub, code).fetched == 0  # acknowledged this time
+
+
+def test_the_demo_sensors_publish_what_a_run_stores_without_error_logs(
+    hub: Runtime, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dieuhanh.datahub.standins import SensorPublisher
+
+    code = declare(hub, prefix, devices={"WL-001": LOC_THANH, "RF-001": LOC_THANH})
+    assert run_source(hub, code).status == "succeeded"  # subscribed: the broker keeps the rest
+    sensors = SensorPublisher({"WL-001": LOC_THANH, "RF-001": LOC_THANH}, *BROKER, prefix)
+    with caplog.at_level(logging.DEBUG, logger="paho"):
+        at = "2026-12-01T07:00:00+00:00"
+        sensors._publish([
+            (f"{prefix}/WL-001/water_level", json.dumps({"value": 1.7, "ts": at})),
+            (f"{prefix}/RF-001/rainfall", json.dumps({"value": 12.5, "ts": at})),
+        ])  # fmt: skip
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    stored = run_source(hub, code)
+    assert (stored.status, stored.new) == ("succeeded", 2), stored.error
+    assert sorted(readings(hub)) == [
+        ("RF-001", "rainfall", 12.5, LOC_THANH),
+        ("WL-001", "water_level", 1.7, LOC_THANH),
+    ]
