@@ -14,13 +14,17 @@ province's units, and the latency from an event to the alert on an open page.
     the same time for the bare stream (an ``alert.changed`` event committed directly: what the
     page's polling alone costs).
 
-    .venv/bin/python bench/alerts.py [--events 20000] [--backend sqlite|postgresql]
+    .venv/bin/python bench/alerts.py [--events 20000] [--backend sqlite|postgresql] [--one-by-one]
+
+``--one-by-one`` delivers (b) without the subscriber's batch handler (a savepoint per event, as
+before it had one): run it alternately with the default to compare on a busy machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import random
 import statistics
@@ -255,6 +259,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="(b) without the batch handler: a savepoint per event")  # fmt: skip
     parser.add_argument("--poll", type=float, default=0.25,
                         help="events.poll_seconds (SQLite's dispatcher polls)")  # fmt: skip
     args = parser.parse_args()
@@ -286,6 +292,8 @@ def main() -> None:
                 store_rule(session, spec)
             session.commit()
         (rules_subscription,) = alerts_subscriber.subscriptions(runtime)
+        if args.one_by_one:
+            rules_subscription = dataclasses.replace(rules_subscription, batch_handler=None)
         quiet = [  # an ordinary hour: cameras and sources that are fine say so again
             (topic, {**payload, "state": "live", "reason": None, "camera_id": 50_000 + n}
              if topic == "camera.state_changed" else {**payload, "state": "live"})

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from dieuhanh.alerts import topics
-from dieuhanh.alerts.engine import CompiledRule, Decision, RuleEngine
+from dieuhanh.alerts.engine import CompiledRule, Decision, RuleEngine, Touched
 from dieuhanh.alerts.models import Alert, AlertNote, AlertRule, AlertState, RuleSubject, Severity
 from dieuhanh.alerts.rules import RuleSpec, check_rule
 from dieuhanh.core.access import Permission, Principal, authorize, require
@@ -76,7 +76,8 @@ class DbMemory:
         self.known: set[str] = set()  # subjects loaded: their rows are in ``rows``, or none exist
 
     def load(self, subjects: Iterable[str]) -> None:
-        query = select(RuleSubject)
+        # The context (the last event, JSON) is only ever replaced by an event, never read.
+        query = select(RuleSubject).options(defer(RuleSubject.context))
         for row in _by_subject(self.session, query, RuleSubject.subject, subjects, self.known):
             self.rows[(row.rule_id, row.subject)] = row
 
@@ -112,7 +113,12 @@ class ActiveAlerts:
         self.known: set[str] = set()  # subjects loaded
 
     def load(self, subjects: Iterable[str]) -> None:
-        query = select(Alert).where(Alert.active_key.is_not(None))
+        # What a rule does to an active alert reads neither its context nor its detail.
+        query = (
+            select(Alert)
+            .where(Alert.active_key.is_not(None))
+            .options(defer(Alert.context), defer(Alert.detail))
+        )
         for alert in _by_subject(self.session, query, Alert.subject, subjects, self.known):
             self.found[alert.active_key or ""] = alert
 
@@ -137,20 +143,36 @@ class Batch:
     memory: DbMemory
     active: ActiveAlerts
     units: UnitCodes
+    # Deciding a whole batch at once: the notes and events of its alerts, taken as the alerts
+    # were, written after one flush gives the new alerts their ids (not one flush per raise).
+    told: list[_Told] | None = None
 
     @classmethod
     def start(cls, session: Session) -> Batch:
         return cls(current_engine(session), DbMemory(session), ActiveAlerts(session),
                    UnitCodes(session))  # fmt: skip
 
-    def load_for(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        subjects = {
-            subject
-            for topic, payload in events
-            for _, subject in self.engine.subjects_of(topic, payload)
-        }
+    def load_for(
+        self, events: Iterable[tuple[str, dict[str, Any]]], alerts: bool = True
+    ) -> list[Touched]:
+        """Loads the memory (and the active alerts, unless not ``alerts``) of every subject the
+        events touch; returns what each touches, for ``evaluate`` not to find it again."""
+        each = [self.engine.subjects_of(topic, payload) for topic, payload in events]
+        subjects = {subject for touched in each for _, subject in touched}
         self.memory.load(subjects)
-        self.active.load(subjects)
+        if alerts:
+            self.active.load(subjects)
+        return each
+
+    def write_told(self, session: Session) -> None:
+        if not self.told:
+            return
+        session.flush()
+        for alert, event, topic, by, action, text, at in self.told:
+            _note(session, alert, by, action, text, at)
+            publish(session, topic, event.model_copy(update={"id": alert.id}),
+                    unit_id=alert.unit_id)  # fmt: skip
+        self.told = []
 
 
 # --- decisions into alerts --------------------------------------------------------------------
@@ -188,7 +210,7 @@ def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> None
         active = batch.active.get(key)
         if decision.action == "clear":
             if active is not None and decision.rule.spec.auto_resolve:
-                _resolve(session, active, "rule", decision.at, "the condition cleared", batch.units)
+                _resolve(session, active, "rule", decision.at, "the condition cleared", batch)
                 batch.active.put(key, None)
             continue
         if active is not None:  # seen again while up (or raised while up: memory was lost)
@@ -197,14 +219,14 @@ def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> None
             continue
         if decision.action == "seen":
             continue
-        alert = _reopen(session, decision, key, batch.units) if decision.flapping else None
+        alert = _reopen(session, decision, key, batch) if decision.flapping else None
         if alert is None:
-            alert = _open(session, decision, key, batch.units)
+            alert = _open(session, decision, key, batch)
         batch.active.put(key, alert)
 
 
-def _open(session: Session, decision: Decision, key: str, units: UnitCodes) -> Alert:
-    rule = decision.rule
+def _open(session: Session, decision: Decision, key: str, batch: Batch) -> Alert:
+    rule, units = decision.rule, batch.units
     alert = Alert(
         rule_id=rule.id, rule_code=rule.code, subject=decision.subject, active_key=key,
         unit_id=units.id_of(decision.unit_code), severity=rule.spec.severity,
@@ -214,13 +236,11 @@ def _open(session: Session, decision: Decision, key: str, units: UnitCodes) -> A
         opened_at=decision.at, last_seen_at=decision.at, occurrences=1, flaps=0,
     )  # fmt: skip
     session.add(alert)
-    session.flush()
-    _note(session, alert, "rule", "raised", None, decision.at)
-    _announce(session, topics.RAISED, alert, "raised", "rule", decision.at, units)
+    _tell(session, alert, topics.RAISED, "rule", "raised", None, decision.at, batch)
     return alert
 
 
-def _reopen(session: Session, decision: Decision, key: str, units: UnitCodes) -> Alert | None:
+def _reopen(session: Session, decision: Decision, key: str, batch: Batch) -> Alert | None:
     """Flapping: the last alert of this rule × subject comes back instead of a new one."""
     alert = session.scalar(
         select(Alert)
@@ -235,19 +255,38 @@ def _reopen(session: Session, decision: Decision, key: str, units: UnitCodes) ->
     alert.flaps += 1
     alert.occurrences += 1
     alert.last_seen_at = decision.at
-    _note(session, alert, "rule", "reopened", "flapping", decision.at)
-    _announce(session, topics.RAISED, alert, "reopened", "rule", decision.at, units)
+    _tell(session, alert, topics.RAISED, "rule", "reopened", "flapping", decision.at, batch)
     return alert
 
 
 def _resolve(
     session: Session, alert: Alert, by: str, at: datetime, why: str | None,
-    units: UnitCodes | None = None,
+    batch: Batch | None = None,
 ) -> None:  # fmt: skip
+    if alert.id is None:  # raised earlier in this batch: written first, so audited as before
+        session.flush()
     alert.state, alert.active_key, alert.resolved_at, alert.resolved_by = (
         AlertState.RESOLVED, None, at, by)  # fmt: skip
-    _note(session, alert, by, "resolved", why, at)
-    _announce(session, topics.RESOLVED, alert, "resolved", by, at, units)
+    _tell(session, alert, topics.RESOLVED, by, "resolved", why, at, batch)
+
+
+_Told = tuple[Alert, topics.AlertEvent, str, str, str, str | None, datetime]
+
+
+def _tell(
+    session: Session, alert: Alert, topic: str, by: str, action: str, text: str | None,
+    at: datetime, batch: Batch | None,
+) -> None:  # fmt: skip
+    """The alert's note and event: now, or when the batch deciding at once writes them."""
+    if batch is None or batch.told is None:
+        if alert.id is None:
+            session.flush()
+        _note(session, alert, by, action, text, at)
+        _announce(session, topic, alert, action, by, at, batch.units if batch else None)
+        return
+    code, name = batch.units.label(alert.unit_id)
+    event = topics.payload(alert, code, name, action, by, at, alert_id=alert.id or 0)
+    batch.told.append((alert, event, topic, by, action, text, at))
 
 
 def _forget(session: Session, alert: Alert) -> None:
@@ -408,11 +447,35 @@ def store_rule(session: Session, spec: RuleSpec) -> AlertRule:
 
 
 def evaluate(
-    session: Session, topic: str, payload: dict[str, Any], at: datetime, batch: Batch | None = None
+    session: Session,
+    topic: str,
+    payload: dict[str, Any],
+    at: datetime,
+    batch: Batch | None = None,
+    touched: Touched | None = None,
 ) -> None:
-    """One event through the enabled rules, in the caller's transaction."""
+    """One event through the enabled rules, in the caller's transaction (``touched``: what the
+    event touches, from ``Batch.load_for``)."""
     batch = batch or Batch.start(session)
-    apply(session, batch.engine.evaluate(topic, payload, at, batch.memory), batch)
+    apply(session, batch.engine.evaluate(topic, payload, at, batch.memory, touched), batch)
+
+
+def evaluate_batch(session: Session, events: list[tuple[str, dict[str, Any], datetime]]) -> None:
+    """Events in order through the enabled rules, as ``evaluate`` one by one would. The engine
+    reads and changes only the memory, ``apply`` only the alerts: so the whole batch is decided
+    first, then the active alerts are loaded for just the subjects decided on (few, in a calm
+    hour) and the decisions applied in the events' order."""
+    batch = Batch.start(session)
+    batch.told = []
+    touched = batch.load_for(((topic, payload) for topic, payload, _ in events), alerts=False)
+    decided = [
+        batch.engine.evaluate(topic, payload, at, batch.memory, each)
+        for (topic, payload, at), each in zip(events, touched, strict=True)
+    ]
+    batch.active.load({decision.subject for decisions in decided for decision in decisions})
+    for decisions in decided:
+        apply(session, decisions, batch)
+    batch.write_told(session)
 
 
 def tick(session: Session, now: datetime) -> int:
