@@ -12,7 +12,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts.engine import Touched
-from dieuhanh.alerts.service import Batch, evaluate, evaluate_batch
+from dieuhanh.alerts.memory import Batch
+from dieuhanh.alerts.service import evaluate, evaluate_batch
 from dieuhanh.core.events import EventRecord, Subscription
 from dieuhanh.core.runtime import Runtime
 
