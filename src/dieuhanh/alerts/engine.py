@@ -24,6 +24,9 @@ from dieuhanh.alerts.expressions import Condition, compile_condition
 from dieuhanh.alerts.rules import RuleSpec
 
 Action = Literal["raise", "seen", "clear"]
+# The rules an event concerns, each with the subject it names: found once per event (to load
+# their memory for a batch) and given to ``evaluate``.
+Touched = list[tuple["CompiledRule", str]]
 
 
 class _SafeFields(dict[str, Any]):
@@ -42,6 +45,7 @@ class CompiledRule:
     window: timedelta | None
     units: frozenset[str] | None
     uses_topic: bool  # a condition tests `topic`: the events are given it
+    subject_key: tuple[str | None, str | None]  # rules with the same key name the same subject
 
     @classmethod
     def build(cls, rule_id: int, spec: RuleSpec) -> CompiledRule:
@@ -52,6 +56,7 @@ class CompiledRule:
             flap=timedelta(minutes=spec.flap_minutes), window=spec.window,
             units=frozenset(spec.units) if spec.units else None,
             uses_topic="topic" in when.fields or (clear is not None and "topic" in clear.fields),
+            subject_key=(spec.subject, None) if spec.subject else (None, spec.unit),
         )  # fmt: skip
 
     @property
@@ -144,9 +149,17 @@ class RuleEngine:
                 for unit in rule.units:
                     fields.setdefault(unit, []).append(rule)
 
-    def subjects_of(self, topic: str, payload: Mapping[str, Any]) -> list[tuple[CompiledRule, str]]:
-        """The (rule, subject) pairs an event touches: what to load before evaluating a batch."""
-        return [(rule, rule.subject_of(payload)) for rule in self._applying(topic, payload)]
+    def subjects_of(self, topic: str, payload: Mapping[str, Any]) -> Touched:
+        """The (rule, subject) pairs an event touches: what to load before evaluating a batch.
+        500 rules share a handful of subject templates, so each is formatted once an event."""
+        by_template: dict[tuple[str | None, str | None], str] = {}
+        touched: Touched = []
+        for rule in self._applying(topic, payload):
+            subject = by_template.get(rule.subject_key)
+            if subject is None:
+                subject = by_template[rule.subject_key] = rule.subject_of(payload)
+            touched.append((rule, subject))
+        return touched
 
     def _applying(self, topic: str, payload: Mapping[str, Any]) -> Iterator[CompiledRule]:
         yield from self._everywhere.get(topic, ())
@@ -156,25 +169,38 @@ class RuleEngine:
                 yield from by_unit.get(unit, ())
 
     def evaluate(
-        self, topic: str, payload: Mapping[str, Any], at: datetime, memory: MemoryStore
+        self,
+        topic: str,
+        payload: Mapping[str, Any],
+        at: datetime,
+        memory: MemoryStore,
+        touched: Touched | None = None,
     ) -> list[Decision]:
+        """``touched``: the event's ``subjects_of``, when the caller has it already."""
         decisions: list[Decision] = []
-        for rule in self._applying(topic, payload):
-            values = {**payload, "topic": topic} if rule.uses_topic else payload
-            if rule.when(values):
-                decision = self._holds(rule, payload, at, memory)
-            elif rule.clear is None or rule.clear(values):
-                decision = self._clears(rule, payload, at, memory)
+        verdicts: dict[str, bool] = {}  # by condition text: rules sharing one test it once
+        with_topic = {**payload, "topic": topic}
+        for rule, subject in self.subjects_of(topic, payload) if touched is None else touched:
+            values = with_topic if rule.uses_topic else payload
+            if _test(rule.when, values, verdicts):
+                decision = self._holds(rule, payload, at, memory, subject)
             else:
-                continue  # neither (e.g. a camera gone "unknown"): nothing changes
+                # Only what is remembered can clear: the clear condition of a subject the rule
+                # knows nothing of (most, in a calm hour) need not be tested.
+                remembered = memory.get(rule.id, subject)
+                if remembered is None or not (remembered.holds or remembered.raised):
+                    continue
+                if rule.clear is not None and not _test(rule.clear, values, verdicts):
+                    continue  # neither (e.g. a camera gone "unknown"): nothing changes
+                decision = self._clears(rule, payload, at, remembered)
             if decision is not None:
                 decisions.append(decision)
         return decisions
 
     def _holds(
-        self, rule: CompiledRule, payload: Mapping[str, Any], at: datetime, store: MemoryStore
-    ) -> Decision | None:
-        subject = rule.subject_of(payload)
+        self, rule: CompiledRule, payload: Mapping[str, Any], at: datetime, store: MemoryStore,
+        subject: str,
+    ) -> Decision | None:  # fmt: skip
         memory = store.get(rule.id, subject) or store.add(rule.id, subject)
         if not memory.holds or (rule.window is not None and at - memory.since > rule.window):
             memory.holds, memory.since, memory.streak = True, at, 0  # (a new window)
@@ -188,12 +214,9 @@ class RuleEngine:
         return self._raise_if_due(rule, memory, at)
 
     def _clears(
-        self, rule: CompiledRule, payload: Mapping[str, Any], at: datetime, store: MemoryStore
+        self, rule: CompiledRule, payload: Mapping[str, Any], at: datetime, memory: Any
     ) -> Decision | None:
-        subject = rule.subject_of(payload)
-        memory = store.get(rule.id, subject)
-        if memory is None or (not memory.holds and not memory.raised):
-            return None
+        """``memory``: what the rule remembers of the subject, holding or raised."""
         memory.holds, memory.since, memory.streak, memory.updated_at = False, None, 0, at
         if not memory.raised:
             return None  # it cleared while still pending: nothing was raised
@@ -240,6 +263,13 @@ class RuleEngine:
                 memory.flaps = 0
                 decisions.append(self._clear(rule, memory, settled, dict(memory.context)))
         return decisions
+
+
+def _test(condition: Condition, values: Mapping[str, Any], verdicts: dict[str, bool]) -> bool:
+    verdict = verdicts.get(condition.text)
+    if verdict is None:
+        verdict = verdicts[condition.text] = condition(values)
+    return verdict
 
 
 def _unit(payload: Mapping[str, Any], rule: CompiledRule) -> str | None:

@@ -1,19 +1,20 @@
-"""Alerts in the database: the engine's memory as rows, decisions turned into alerts (one
-active per rule × subject), people's steps on them, and the rules themselves."""
+"""Alerts in the database: decisions turned into alerts (one active per rule × subject),
+people's steps on them, and the rules themselves. What the rules decide with, loaded per batch,
+is in ``memory``."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts import topics
-from dieuhanh.alerts.engine import CompiledRule, Decision, RuleEngine
+from dieuhanh.alerts.engine import Decision, Touched
+from dieuhanh.alerts.memory import Batch, UnitCodes
 from dieuhanh.alerts.models import Alert, AlertNote, AlertRule, AlertState, RuleSubject, Severity
 from dieuhanh.alerts.rules import RuleSpec, check_rule
 from dieuhanh.core.access import Permission, Principal, authorize, require
@@ -26,159 +27,7 @@ from dieuhanh.units.service import find_unit
 MAX_TEXT = 4000
 
 
-# --- the engine, compiled from the enabled rules ----------------------------------------------
-
-_ENGINES: dict[str, tuple[tuple[Any, ...], RuleEngine]] = {}
-_ENGINES_LOCK = threading.Lock()
-
-
-def current_engine(session: Session) -> RuleEngine:
-    """The engine for the enabled rules, compiled again only when a rule changed (the version is
-    the rules' count and latest change, one small query)."""
-    version = tuple(session.execute(
-        select(func.count(AlertRule.id), func.max(AlertRule.updated_at))
-    ).one())  # fmt: skip
-    key = str(session.get_bind().engine.url)
-    with _ENGINES_LOCK:
-        cached = _ENGINES.get(key)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-    rules = session.scalars(select(AlertRule).where(AlertRule.enabled)).all()
-    engine = RuleEngine(
-        CompiledRule.build(rule.id, RuleSpec.model_validate(rule.definition)) for rule in rules
-    )
-    with _ENGINES_LOCK:
-        _ENGINES[key] = (version, engine)
-    return engine
-
-
-def _by_subject(
-    session: Session, query: Select[Any], column: Any, subjects: Iterable[str], known: set[str]
-) -> Iterator[Any]:
-    """The rows of ``query`` about the subjects not ``known`` yet (500 to a query, without
-    flushing what the batch changed); marks them known."""
-    wanted = sorted(set(subjects) - known)
-    with session.no_autoflush:
-        for start in range(0, len(wanted), 500):
-            yield from session.scalars(query.where(column.in_(wanted[start : start + 500])))
-    known.update(wanted)
-
-
-class DbMemory:
-    """The engine's memory as ``alert_rule_subjects`` rows in the caller's session, kept in a
-    dict for the batch. Loaded by subject (a camera, a report: every rule's row about it at once)
-    — a batch touches a few hundred subjects but thousands of rule × subject pairs, and an IN of
-    pairs cost more to build than to run."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.rows: dict[tuple[int, str], RuleSubject] = {}
-        self.known: set[str] = set()  # subjects loaded: their rows are in ``rows``, or none exist
-
-    def load(self, subjects: Iterable[str]) -> None:
-        query = select(RuleSubject)
-        for row in _by_subject(self.session, query, RuleSubject.subject, subjects, self.known):
-            self.rows[(row.rule_id, row.subject)] = row
-
-    def get(self, rule_id: int, subject: str) -> RuleSubject | None:
-        if subject not in self.known:
-            self.load([subject])
-        return self.rows.get((rule_id, subject))
-
-    def add(self, rule_id: int, subject: str) -> RuleSubject:
-        memory = RuleSubject(rule_id=rule_id, subject=subject, holds=False, streak=0,
-                             raised=False, flaps=0, context={})  # fmt: skip
-        self.session.add(memory)
-        self.rows[(rule_id, subject)] = memory
-        return memory
-
-    def waiting(self) -> Iterator[RuleSubject]:
-        yield from self.session.scalars(
-            select(RuleSubject).where(
-                or_(
-                    RuleSubject.holds.is_(True) & RuleSubject.raised.is_(False),
-                    RuleSubject.clear_since.is_not(None),
-                )
-            )
-        )
-
-
-class ActiveAlerts:
-    """The active alerts by ``active_key`` (rule|subject), loaded by subject for a batch."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.found: dict[str, Alert] = {}
-        self.known: set[str] = set()  # subjects loaded
-
-    def load(self, subjects: Iterable[str]) -> None:
-        query = select(Alert).where(Alert.active_key.is_not(None))
-        for alert in _by_subject(self.session, query, Alert.subject, subjects, self.known):
-            self.found[alert.active_key or ""] = alert
-
-    def get(self, key: str) -> Alert | None:
-        subject = key.split("|", 1)[1]
-        if subject not in self.known:
-            self.load([subject])
-        return self.found.get(key)
-
-    def put(self, key: str, alert: Alert | None) -> None:
-        if alert is None:
-            self.found.pop(key, None)
-        else:
-            self.found[key] = alert
-
-
-@dataclass
-class Batch:
-    """What the events of one batch share: the engine, and what was loaded for them."""
-
-    engine: RuleEngine
-    memory: DbMemory
-    active: ActiveAlerts
-    units: UnitCodes
-
-    @classmethod
-    def start(cls, session: Session) -> Batch:
-        return cls(current_engine(session), DbMemory(session), ActiveAlerts(session),
-                   UnitCodes(session))  # fmt: skip
-
-    def load_for(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        subjects = {
-            subject
-            for topic, payload in events
-            for _, subject in self.engine.subjects_of(topic, payload)
-        }
-        self.memory.load(subjects)
-        self.active.load(subjects)
-
-
 # --- decisions into alerts --------------------------------------------------------------------
-
-
-class UnitCodes:
-    """Units by code and by id, read once when first needed (113 rows)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._by_code: dict[str, tuple[int, str]] | None = None
-        self._by_id: dict[int, tuple[str, str]] = {}
-
-    def _load(self) -> dict[str, tuple[int, str]]:
-        if self._by_code is None:
-            rows = self.session.execute(select(Unit.code, Unit.id, Unit.name)).all()
-            self._by_code = {code: (unit_id, name) for code, unit_id, name in rows}
-            self._by_id = {unit_id: (code, name) for code, unit_id, name in rows}
-        return self._by_code
-
-    def id_of(self, code: str | None) -> int | None:
-        found = self._load().get(code) if code is not None else None
-        return found[0] if found else None
-
-    def label(self, unit_id: int | None) -> tuple[str | None, str | None]:
-        """(code, name) of a unit; (None, None) for the province as a whole."""
-        self._load()
-        return self._by_id.get(unit_id, (None, None)) if unit_id is not None else (None, None)
 
 
 def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> None:
@@ -188,7 +37,7 @@ def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> None
         active = batch.active.get(key)
         if decision.action == "clear":
             if active is not None and decision.rule.spec.auto_resolve:
-                _resolve(session, active, "rule", decision.at, "the condition cleared", batch.units)
+                _resolve(session, active, "rule", decision.at, "the condition cleared", batch)
                 batch.active.put(key, None)
             continue
         if active is not None:  # seen again while up (or raised while up: memory was lost)
@@ -197,14 +46,14 @@ def apply(session: Session, decisions: Iterable[Decision], batch: Batch) -> None
             continue
         if decision.action == "seen":
             continue
-        alert = _reopen(session, decision, key, batch.units) if decision.flapping else None
+        alert = _reopen(session, decision, key, batch) if decision.flapping else None
         if alert is None:
-            alert = _open(session, decision, key, batch.units)
+            alert = _open(session, decision, key, batch)
         batch.active.put(key, alert)
 
 
-def _open(session: Session, decision: Decision, key: str, units: UnitCodes) -> Alert:
-    rule = decision.rule
+def _open(session: Session, decision: Decision, key: str, batch: Batch) -> Alert:
+    rule, units = decision.rule, batch.units
     alert = Alert(
         rule_id=rule.id, rule_code=rule.code, subject=decision.subject, active_key=key,
         unit_id=units.id_of(decision.unit_code), severity=rule.spec.severity,
@@ -214,13 +63,11 @@ def _open(session: Session, decision: Decision, key: str, units: UnitCodes) -> A
         opened_at=decision.at, last_seen_at=decision.at, occurrences=1, flaps=0,
     )  # fmt: skip
     session.add(alert)
-    session.flush()
-    _note(session, alert, "rule", "raised", None, decision.at)
-    _announce(session, topics.RAISED, alert, "raised", "rule", decision.at, units)
+    _tell(session, alert, topics.RAISED, "rule", "raised", None, decision.at, batch)
     return alert
 
 
-def _reopen(session: Session, decision: Decision, key: str, units: UnitCodes) -> Alert | None:
+def _reopen(session: Session, decision: Decision, key: str, batch: Batch) -> Alert | None:
     """Flapping: the last alert of this rule × subject comes back instead of a new one."""
     alert = session.scalar(
         select(Alert)
@@ -235,19 +82,47 @@ def _reopen(session: Session, decision: Decision, key: str, units: UnitCodes) ->
     alert.flaps += 1
     alert.occurrences += 1
     alert.last_seen_at = decision.at
-    _note(session, alert, "rule", "reopened", "flapping", decision.at)
-    _announce(session, topics.RAISED, alert, "reopened", "rule", decision.at, units)
+    _tell(session, alert, topics.RAISED, "rule", "reopened", "flapping", decision.at, batch)
     return alert
 
 
 def _resolve(
     session: Session, alert: Alert, by: str, at: datetime, why: str | None,
-    units: UnitCodes | None = None,
+    batch: Batch | None = None,
 ) -> None:  # fmt: skip
+    if alert.id is None:  # raised earlier in this batch: written first, so audited as before
+        session.flush()
     alert.state, alert.active_key, alert.resolved_at, alert.resolved_by = (
         AlertState.RESOLVED, None, at, by)  # fmt: skip
-    _note(session, alert, by, "resolved", why, at)
-    _announce(session, topics.RESOLVED, alert, "resolved", by, at, units)
+    _tell(session, alert, topics.RESOLVED, by, "resolved", why, at, batch)
+
+
+def _tell(
+    session: Session, alert: Alert, topic: str, by: str, action: str, text: str | None,
+    at: datetime, batch: Batch | None,
+) -> None:  # fmt: skip
+    """The alert's note and event: now, or when the batch deciding at once writes them."""
+    if batch is None or batch.told is None:
+        if alert.id is None:
+            session.flush()
+        _note(session, alert, by, action, text, at)
+        _announce(session, topic, alert, action, by, at, batch.units if batch else None)
+        return
+    code, name = batch.units.label(alert.unit_id)
+    event = topics.payload(alert, code, name, action, by, at, alert_id=alert.id or 0)
+    batch.told.append((alert, event, topic, by, action, text, at))
+
+
+def _write_told(session: Session, batch: Batch) -> None:
+    """The notes and events of a batch decided at once, after one flush wrote its new alerts."""
+    if not batch.told:
+        return
+    session.flush()
+    for alert, event, topic, by, action, text, at in batch.told:
+        _note(session, alert, by, action, text, at)
+        publish(session, topic, event.model_copy(update={"id": alert.id}),
+                unit_id=alert.unit_id)  # fmt: skip
+    batch.told = []
 
 
 def _forget(session: Session, alert: Alert) -> None:
@@ -408,11 +283,35 @@ def store_rule(session: Session, spec: RuleSpec) -> AlertRule:
 
 
 def evaluate(
-    session: Session, topic: str, payload: dict[str, Any], at: datetime, batch: Batch | None = None
+    session: Session,
+    topic: str,
+    payload: dict[str, Any],
+    at: datetime,
+    batch: Batch | None = None,
+    touched: Touched | None = None,
 ) -> None:
-    """One event through the enabled rules, in the caller's transaction."""
+    """One event through the enabled rules, in the caller's transaction (``touched``: what the
+    event touches, from ``Batch.load_for``)."""
     batch = batch or Batch.start(session)
-    apply(session, batch.engine.evaluate(topic, payload, at, batch.memory), batch)
+    apply(session, batch.engine.evaluate(topic, payload, at, batch.memory, touched), batch)
+
+
+def evaluate_batch(session: Session, events: list[tuple[str, dict[str, Any], datetime]]) -> None:
+    """Events in order through the enabled rules, as ``evaluate`` one by one would. The engine
+    reads and changes only the memory, ``apply`` only the alerts: so the whole batch is decided
+    first, then the active alerts are loaded for just the subjects decided on (few, in a calm
+    hour) and the decisions applied in the events' order."""
+    batch = Batch.start(session)
+    batch.told = []
+    touched = batch.load_for(((topic, payload) for topic, payload, _ in events), alerts=False)
+    decided = [
+        batch.engine.evaluate(topic, payload, at, batch.memory, each)
+        for (topic, payload, at), each in zip(events, touched, strict=True)
+    ]
+    batch.active.load({decision.subject for decisions in decided for decision in decisions})
+    for decisions in decided:
+        apply(session, decisions, batch)
+    _write_told(session, batch)
 
 
 def tick(session: Session, now: datetime) -> int:

@@ -35,10 +35,11 @@ class AlertEvent(BaseModel):
 
 def payload(
     alert: Alert, unit_code: str | None, unit_name: str | None, action: str, by: str,
-    at: datetime,
+    at: datetime, alert_id: int | None = None,
 ) -> AlertEvent:  # fmt: skip
+    """``alert_id``: instead of ``alert.id`` (an alert not written yet, its id filled in later)."""
     return AlertEvent(
-        id=alert.id, rule=alert.rule_code, subject=alert.subject,
+        id=alert.id if alert_id is None else alert_id, rule=alert.rule_code, subject=alert.subject,
         severity=Severity(alert.severity), state=AlertState(alert.state), title=alert.title,
         unit_code=unit_code, unit_name=unit_name, flapping=alert.flaps > 0, action=action, by=by,
         at=at,

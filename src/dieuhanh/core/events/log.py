@@ -90,5 +90,11 @@ def _wake_listeners_at_commit(session: Session) -> None:
     session.info[_NOTIFIED] = session.get_transaction()
 
 
+def forget_wake_up(session: Session) -> None:
+    """A savepoint was rolled back: the ``pg_notify`` it may have queued went with it, so the
+    next publication in this transaction queues one again."""
+    session.info.pop(_NOTIFIED, None)
+
+
 def latest_event_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(EventRecord.id), 0))) or 0)
