@@ -6,6 +6,7 @@ broadcasts as CAP 1.2."""
 from __future__ import annotations
 
 from dieuhanh.alerts import (
+    status,
     cap_routes,
     demo,
     directive_routes,
@@ -20,6 +21,7 @@ from dieuhanh.alerts import (
     topics,
 )
 from dieuhanh.core.capability import Capability
+from dieuhanh.core.status import STATUS_PROVIDERS
 
 CAPABILITY = Capability(
     name="alerts",
@@ -30,6 +32,7 @@ CAPABILITY = Capability(
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
+    contributes={STATUS_PROVIDERS: (status.PROVIDER,)},
     topics=(*topics.TOPICS, *directives.TOPICS),
     subscriptions=lambda runtime: [
         *subscriber.subscriptions(runtime),

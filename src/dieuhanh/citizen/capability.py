@@ -4,6 +4,7 @@ routing to the right unit, handling on time, and Open311 GeoReport v2."""
 from __future__ import annotations
 
 from dieuhanh.citizen import (
+    status,
     demo,
     hotline,
     jobs,
@@ -16,6 +17,7 @@ from dieuhanh.citizen import (
     topics,
 )
 from dieuhanh.core.capability import Capability
+from dieuhanh.core.status import STATUS_PROVIDERS
 
 CAPABILITY = Capability(
     name="citizen",
@@ -26,6 +28,7 @@ CAPABILITY = Capability(
     page_routers=(public_pages.router, pages.router),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
+    contributes={STATUS_PROVIDERS: (status.PROVIDER,)},
     topics=topics.TOPICS,
     subscriptions=lambda runtime: [
         *hotline.subscriptions(runtime),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dieuhanh.core.capability import Capability
+from dieuhanh.core.status import STATUS_PROVIDERS
 from dieuhanh.datahub import (
+    status,
     cli,
     demo,
     jobs,
@@ -29,6 +31,7 @@ CAPABILITY = Capability(
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
+    contributes={STATUS_PROVIDERS: (status.PROVIDER,)},
     topics=topics.TOPICS,
     cli=cli.datahub,
     demo=demo.start,
