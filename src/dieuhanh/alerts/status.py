@@ -21,9 +21,7 @@ def summarize(session: Session, scope: Scope, state: str | None, limit: int) -> 
             select(Alert.state, func.count())
             .where(Alert.state != AlertState.RESOLVED.value, in_scope)
             .group_by(Alert.state)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     wanted = [AlertState.OPEN.value] if state == OPEN else [
         AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value
@@ -34,7 +32,7 @@ def summarize(session: Session, scope: Scope, state: str | None, limit: int) -> 
         .where(Alert.state.in_(wanted), in_scope)
         .order_by(Alert.opened_at.desc())
         .limit(500)
-    ).tuples()
+    )
     ordered = sorted(rows, key=lambda row: SEVERITY_RANK[Severity(row[0].severity)])[:limit]
     items = [
         StatusItem(

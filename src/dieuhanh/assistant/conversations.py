@@ -36,7 +36,8 @@ def open_for(session: Session, principal: Principal, conversation_id: str | None
         last_question="",
         last_answer="",
     )
-    session.add(conversation)
+    # Added when the answer is recorded: one audit entry per question, holding the question
+    # and its answer (added now, a query meanwhile would flush an empty row first).
     return conversation
 
 
@@ -49,7 +50,7 @@ def context(conversation: Conversation) -> Query | None:
         return None  # a context written by an older version: start afresh
 
 
-def record(conversation: Conversation, question: str, reply: object) -> None:
+def record(session: Session, conversation: Conversation, question: str, reply: object) -> None:
     from dieuhanh.assistant.service import Reply
 
     assert isinstance(reply, Reply)
@@ -58,3 +59,4 @@ def record(conversation: Conversation, question: str, reply: object) -> None:
     conversation.last_answer = reply.answer[:KEPT_CHARACTERS]
     if reply.context is not None:
         conversation.context = reply.context.to_json()
+    session.add(conversation)

@@ -326,9 +326,7 @@ class Executor:
                 .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
                 .where(*where)
                 .group_by(status)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         wanted = state or State.DEAD.value
         rows = self.session.execute(
@@ -337,7 +335,7 @@ class Executor:
             .where(*where, status == wanted)
             .order_by(Camera.name)
             .limit(STATUS_LIMIT)
-        ).tuples()
+        )
         items = [
             StatusItem(camera.name, wanted, unit.code, unit.name, since, f"/cameras/{camera.id}")
             for camera, unit, since in rows

@@ -93,6 +93,43 @@ SPLIT_SUPERLATIVE = re.compile(r"\b(cao|nhieu|lon|thap|it|nho)\b(?: \w+){1,8} nh
 FOLLOW_UP = _phrases("con|thi sao|the nao|ra sao|vay|so voi|cung ky|the con|con o")
 DEPARTMENTS = _phrases("so nao|so nganh nao|co quan nao|ban nganh nao|don vi cap tinh nao")
 TYPE_WORDS = {"xa": "commune", "phuong": "ward"}
+# Words after "xã"/"phường" that are not a name ("xã nào", "các xã có", "xã, phường").
+_NOT_A_NAME = frozenset(
+    [
+        "nao",
+        "co",
+        "da",
+        "chua",
+        "dang",
+        "phuong",
+        "xa",
+        "nay",
+        "do",
+        "khac",
+        "trong",
+        "thuoc",
+        "va",
+        "ma",
+        "duoc",
+        "gui",
+        "nop",
+        "cao",
+        "thap",
+        "it",
+        "nhieu",
+        "lon",
+        "nho",
+        "tot",
+        "kem",
+        "cua",
+        "o",
+        "tai",
+        "la",
+        "bi",
+        "can",
+    ]
+)
+_PLURAL = frozenset(["cac", "nhung", "moi", "tung", "may", "bao"])
 
 
 def _find(text: str, phrases: list[str]) -> re.Match[str] | None:
@@ -168,6 +205,9 @@ class _Reader:
             return reporting
         operation, order, limit = self.operation(readings)
         measure, choices = self.measure()
+        unknown = self.unknown_unit()
+        if unknown is not None:
+            return unknown
         follows = self.previous is not None and bool(self.previous.indicator)
         if measure is None and follows and (self.has(FOLLOW_UP) or not self.unread_words()):
             return self.follow_up(operation, order, limit, readings, places)
@@ -295,7 +335,9 @@ class _Reader:
         for code, measure in self.vocabulary.measures.items():
             names = [p for p, codes in self.vocabulary.phrases.items() if code in codes]
             overlap = max((len(asked & set(n.split())) / len(n.split()) for n in names), default=0)
-            if overlap > 0:
+            # Half a name's words; any shared word when the question names a unit or period
+            # (it asks for a figure, just not one we know).
+            if overlap >= (0.01 if self.used else 0.5):
                 scored.append((-overlap, measure.is_element, measure.name, measure))
         scored.sort(key=lambda item: item[:3])
         return [Choice(m.name, f"{m.name} {self.rest()}".strip()) for *_, m in scored[:3]]
@@ -333,6 +375,38 @@ class _Reader:
             else:
                 choices.extend(self.unit_choices(start, end, narrowed))
         return list(dict.fromkeys(chosen)), choices
+
+    def unknown_unit(self) -> Understanding | None:
+        """ "xã Không Tồn Tại": a unit named that the province does not have is said so, with the
+        closest names, rather than answered for the province."""
+        position = 0
+        for index, word in enumerate(self.words[:-1]):
+            start = position
+            position += len(word.folded) + 1
+            after = self.words[index + 1]
+            before = self.words[index - 1].folded if index else ""
+            if (
+                word.folded not in TYPE_WORDS
+                or not self.free(start, start + len(word.folded))
+                or not self.free(position, position + len(after.folded))
+                or after.folded in _NOT_A_NAME
+                or before in _PLURAL
+                or after.folded.isdigit()
+            ):
+                continue
+            typed = " ".join(w.folded for w in self.words[index + 1 : index + 4])
+            end = self.words[min(index + 3, len(self.words) - 1)].end
+            written = self.question[after.start : end]
+            ranked = sorted(
+                (difflib.SequenceMatcher(None, key, typed[: len(key)]).ratio(), key)
+                for key in self.vocabulary.places
+            )
+            closest = [p for _r, key in ranked[-3:][::-1] for p in self.vocabulary.places[key]]
+            choices = self.unit_choices(position, position + len(after.folded), closest[:3])
+            return Understanding(
+                clarify=choices, problem=f"unknown_unit:{written.strip()}", places=[]
+            )
+        return None
 
     def fuzzy_places(self) -> list[tuple[int, int, list[Place]]]:
         """A misspelt name after "xã"/"phường" ("xa lok thanh"): the names closest to the words

@@ -117,7 +117,7 @@ def ask(
     day = today or runtime.today()
     helper = Helper(session, runtime, principal, vocabulary, day, now)
     reply = model.answer(helper, text, previous)
-    conversations.record(conversation, text, reply)
+    conversations.record(session, conversation, text, reply)
     session.commit()
     return reply.to_json(conversation.id)
 
@@ -247,7 +247,7 @@ class Helper:
         return f"{name} của {self.principal.unit_name} {period}".strip()
 
     def clarification(self, reading: Understanding) -> Reply:
-        if reading.problem == "unknown_measure":
+        if reading.problem:
             return self.not_understood(reading)
         return Reply(
             "Có nhiều đơn vị trùng tên với tên trong câu hỏi. Bạn muốn hỏi về đơn vị nào?",
@@ -256,6 +256,14 @@ class Helper:
         )
 
     def not_understood(self, reading: Understanding) -> Reply:
+        if reading.problem and reading.problem.startswith("unknown_unit:"):
+            name = reading.problem.split(":", 1)[1]
+            return Reply(
+                f"Không tìm thấy đơn vị “{name}” trong tỉnh {self.vocabulary.province.name}, nên "
+                "tôi không đưa ra số liệu nào. Có phải bạn muốn hỏi một trong các đơn vị sau?",
+                clarify=reading.clarify,
+                notes=["unknown_unit"],
+            )
         if reading.clarify:
             return Reply(
                 "Tôi không tìm thấy chỉ số nào khớp với câu hỏi. Có phải bạn muốn hỏi một trong "

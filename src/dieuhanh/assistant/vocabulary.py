@@ -118,7 +118,7 @@ def load(session: Session, province_code: str) -> Vocabulary:
     top = Place(province.id, province.code, province.name, province.type, province.parent_id)
     measures, phrases = _measures(session)
     places = _places(session, top)
-    forms = dict(session.execute(select(ReportForm.code, ReportForm.name)).tuples().all())
+    forms = dict(session.execute(select(ReportForm.code, ReportForm.name)).all())
     abbreviations = {fold(k): fold(v) for k, v in shipped()["abbreviations"].items()}
     words = {w for phrase in phrases for w in phrase.split()}
     words.update(w for key in places for w in key.split())

@@ -37,7 +37,7 @@ def summarize(session: Session, scope: Scope, state: str | None, limit: int) -> 
         .where(*wanted)
         .order_by(CitizenReport.due_at, CitizenReport.code)
         .limit(limit)
-    ).tuples()
+    )
     items = [
         StatusItem(
             f"{report.code}: {report.description[:80]}",

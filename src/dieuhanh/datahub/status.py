@@ -18,9 +18,7 @@ def summarize(session: Session, scope: Scope, state: str | None, limit: int) -> 
     if not scope.is_everything:
         return StatusSummary("sources", {}, [], "/datahub")
     counts = dict(
-        session.execute(select(DataSource.state, func.count()).group_by(DataSource.state))
-        .tuples()
-        .all()
+        session.execute(select(DataSource.state, func.count()).group_by(DataSource.state)).all()
     )
     wanted = [state] if state else list(ATTENTION)
     rows = session.scalars(
