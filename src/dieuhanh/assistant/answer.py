@@ -44,7 +44,7 @@ def period_words(code: str, today: date) -> str:
     label = period.label("vi")
     text = label[0].lower() + label[1:]
     if period.start <= today <= period.end and period.type is not PeriodType.DAILY:
-        text += f" (từ {period.start:%d/%m/%Y} đến nay)"
+        text += " (đến nay)"
     return text
 
 
@@ -140,6 +140,10 @@ def _rank(result: Result, today: date, _zone: str) -> str:
         f"Các {level} có {_lower(result.measure.name)} {which} {when} "
         f"(trong {number(result.detail['ranked'])} đơn vị có số liệu): {items}."
     )
+    # Positions and the count of ranked units are derived from the figures: listed as such.
+    result.detail.setdefault("derived", []).extend(
+        [float(result.detail["ranked"]), *(float(p) for p in positions.values())]
+    )
     for f in result.figures:
         if f not in shown:
             value = amount(f.value, f.unit_of_measure, _decimals_of(result))
@@ -198,6 +202,7 @@ def _reporting(result: Result, today: date, _zone: str) -> str:
         )
     names = ", ".join(item["name"] for item in not_sent[:LISTED])
     more = len(not_sent) - LISTED
+    result.detail.setdefault("derived", []).append(float(max(len(not_sent) - LISTED, 0)))
     text = (
         f"{_cap(when)}: {number(figures['NOT_SUBMITTED'] or 0)} trên "
         f"{number(figures['EXPECTED_REPORTS'] or 0)} báo cáo “{detail['form']}” chưa được nộp: "
@@ -219,9 +224,9 @@ def _status(result: Result, today: date, zone: str) -> str:
     if not result.figures:
         return "Trạng thái nguồn dữ liệu chỉ dành cho tài khoản xem được toàn tỉnh."
     parts = [f"{state_name(f.indicator).lower()}: {number(f.value or 0)}" for f in result.figures]
-    text = f"Tình hình {subject} tại {where} lúc {_clock(zone)}: {'; '.join(parts) or 'không có'}."
+    text = f"Tình hình {subject} tại {where} hiện nay: {'; '.join(parts) or 'không có'}."
     if summary.items:
-        listed = "; ".join(_item(item, zone) for item in summary.items[:LISTED])
+        listed = "; ".join(item_text(item, zone) for item in summary.items[:LISTED])
         state = summary.items[0].state
         text += f" Danh sách ({state_name(summary.subject + '.' + state).lower()}): {listed}."
     elif result.query.state:
@@ -229,7 +234,7 @@ def _status(result: Result, today: date, zone: str) -> str:
     return text
 
 
-def _item(item: Any, zone: str) -> str:
+def item_text(item: Any, zone: str) -> str:
     where = f" — {item.unit_name}" if item.unit_name else ""
     since = f", từ {_when(item.since, zone)}" if item.since else ""
     return f"{item.label}{where}{since}"
@@ -237,10 +242,6 @@ def _item(item: Any, zone: str) -> str:
 
 def _when(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M %d/%m/%Y")
-
-
-def _clock(zone: str) -> str:
-    return datetime.now(ZoneInfo(zone)).strftime("%H:%M %d/%m/%Y")
 
 
 def _unit_name(result: Result, code: str) -> str:

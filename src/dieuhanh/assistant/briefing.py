@@ -64,7 +64,10 @@ def brief(helper: Helper, query: Query) -> Reply:
         figures=[f for r in parts for f in r.figures],
         queries=[q for r in parts for q in r.queries],
         links=[link for r in parts for link in r.links][:12],
-        derived=[d for r in parts for d in r.derived],
+        # The briefing's date is stated with it (day, month, year), not a figure.
+        derived=[d for r in parts for d in r.derived]
+        + [float(helper.today.day), float(helper.today.month), float(helper.today.year)],
+        items=[i for r in parts for i in r.items],
         context=None,
     )
 

@@ -120,7 +120,11 @@ class Conversation:
         if not self.results:
             raise ModelFailure("mô hình trả lời mà không chạy truy vấn nào")
         permitted = numbers.allowed(
-            [question, *(self.payload_text(r) for r in self.results)],
+            [
+                question,
+                *(self.payload_text(r) for r in self.results),
+                *(i for r in self.results for i in r.items),
+            ],
             [v for r in self.results for v in [*(f.value for f in r.figures), *r.derived]],
         )
         invented = numbers.invented(content, permitted)

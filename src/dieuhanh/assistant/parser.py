@@ -17,7 +17,7 @@ from datetime import date
 from dieuhanh.assistant.periods import PeriodReading, latest_month, read_periods
 from dieuhanh.assistant.query import Operation, Order, Query
 from dieuhanh.assistant.vocabulary import Place, Vocabulary
-from dieuhanh.assistant.words import Word, correct, joined, split_words, word_index
+from dieuhanh.assistant.words import KEYWORDS, Word, correct, joined, split_words, word_index
 from dieuhanh.core.text import fold
 from dieuhanh.indicators.catalog.periods import Period, PeriodType
 
@@ -82,11 +82,11 @@ TREND = _phrases(
 LAST_YEAR = _phrases(
     "cung ky nam truoc|cung ky nam ngoai|cung ky|so voi nam truoc|so voi nam ngoai|"
     "cung thoi diem nam truoc|"
-    "cung thoi diem nam ngoai|so nam truoc|so nam ngoai"
+    "cung thoi diem nam ngoai"
 )
 PREVIOUS = _phrases(
     "so voi thang truoc|so voi quy truoc|so voi ky truoc|so voi thang lien truoc|"
-    "so thang truoc|so quy truoc|so ky truoc|so voi tuan truoc|so voi lan truoc"
+    "so voi tuan truoc|so voi lan truoc"
 )
 _LOW_WORDS = ("thap", "it", "nho")
 SPLIT_SUPERLATIVE = re.compile(r"\b(cao|nhieu|lon|thap|it|nho)\b(?: \w+){1,8} nhat\b")
@@ -208,6 +208,11 @@ class _Reader:
         unknown = self.unknown_unit()
         if unknown is not None:
             return unknown
+        if not places and measure is not None:
+            for start, end, candidates in self.fuzzy_names():
+                self.used.append((start, end))
+                if len({p.id for p in candidates}) == 1:
+                    places = [candidates[0]]
         follows = self.previous is not None and bool(self.previous.indicator)
         if measure is None and follows and (self.has(FOLLOW_UP) or not self.unread_words()):
             return self.follow_up(operation, order, limit, readings, places)
@@ -311,10 +316,37 @@ class _Reader:
                 if best is None or candidate < best:
                     best = candidate
                     span = (match.start(), match.end())
+        scattered = self.scattered_measure()
+        if scattered is not None and (best is None or scattered[0] > -best[0]):
+            return scattered[1], []
         if best is not None:
             self.used.append(span)
             return best[2], []
         return None, self.closest_measures()
+
+    def scattered_measure(self) -> tuple[int, str] | None:
+        """A name whose words are all in the question, not side by side ("tỷ lệ phản ánh 1022
+        xử lý đúng hạn" for "tỷ lệ phản ánh 1022 đúng hạn"): (its word count, its code), when it
+        is longer than any name found side by side. Only words no other reading used count."""
+        free: dict[str, int] = {}
+        position = 0
+        for word in self.words:
+            start = position
+            position += len(word.folded) + 1
+            if self.free(start, start + len(word.folded)):
+                free.setdefault(word.folded, start)
+        best: tuple[int, str, str] | None = None
+        for phrase, codes in self.vocabulary.phrases.items():
+            words = phrase.split()
+            if len(words) >= 3 and all(w in free for w in words):
+                candidate = (len(words), codes[0], phrase)
+                if best is None or candidate[0] > best[0]:
+                    best = candidate
+        if best is None:
+            return None
+        for w in best[2].split():
+            self.used.append((free[w], free[w] + len(w)))
+        return best[0], best[1]
 
     def unread_words(self) -> list[str]:
         """Words of the question no reading used and that carry meaning."""
@@ -414,8 +446,10 @@ class _Reader:
         found: list[tuple[int, int, list[Place]]] = []
         positions = [m.start() for m in re.finditer(r"\S+", self.text)]
         for index, word in enumerate(self.words[:-1]):
-            if word.folded not in TYPE_WORDS:
-                continue
+            after = self.words[index + 1].folded
+            before = self.words[index - 1].folded if index else ""
+            if word.folded not in TYPE_WORDS or after in KEYWORDS or before in _PLURAL:
+                continue  # "các xã theo …", "xã nào": no name follows
             best: list[tuple[float, str]] = []
             for key in self.vocabulary.places:
                 size = len(key.split())
@@ -436,6 +470,30 @@ class _Reader:
                     found.append((start, end, places))
         return found
 
+    def fuzzy_names(self) -> list[tuple[int, int, list[Place]]]:
+        """A misspelt name anywhere ("Long Thàhn", "Tảng Dài"): unread words side by side whose
+        spelling is within difflib's 0.88 of one name, read after the indicator (whose words
+        are not a name) and without the question's own words ("đang hoạt động")."""
+        starts = [m.start() for m in re.finditer(r"\S+", self.text)]
+        best: tuple[float, int, int, str] | None = None
+        for key in self.vocabulary.places:
+            size = len(key.split())
+            if size < 2:
+                continue
+            for index in range(len(self.words) - size + 1):
+                window = self.words[index : index + size]
+                start = starts[index]
+                end = start + len(joined(window))
+                typed = " ".join(fold(w.original) for w in window)  # before typo correction
+                if not self.free(start, end) or any(w in KEYWORDS for w in typed.split()):
+                    continue
+                ratio = difflib.SequenceMatcher(None, key, typed).ratio()
+                if ratio >= 0.88 and (best is None or ratio > best[0]):
+                    best = (ratio, start, end, key)
+        if best is None:
+            return []
+        return [(best[1], best[2], self.vocabulary.places[best[3]])]
+
     def narrow(self, start: int, end: int, candidates: list[Place]) -> list[Place]:
         first, last = word_index(self.words, start), word_index(self.words, end - 1)
         unique = list({p.id: p for p in candidates}.values())
@@ -444,7 +502,7 @@ class _Reader:
         before = self.words[first - 1].folded if first > 0 else ""
         typed = TYPE_WORDS.get(before)
         if typed:
-            same_type = [p for p in unique if p.type == typed]
+            same_type = [p for p in unique if _type_of(p) == typed]
             unique = same_type or unique
         original = " ".join(w.original for w in self.words[first : last + 1])
         spelled = [p for p in unique if _bare(p.former or p.name) == original]
@@ -557,6 +615,14 @@ def trend_periods(asked: list[Period], today: date) -> list[Period]:
     if len(asked) == 1:
         return [asked[0].offset(-i) for i in range(TREND_MONTHS - 1, -1, -1)]
     return [last.offset(-i) for i in range(TREND_MONTHS - 1, -1, -1)]
+
+
+def _type_of(place: Place) -> str:
+    """A former name's own type ("Xã Phú Thịnh" was a commune, whatever it merged into)."""
+    if place.former:
+        first = fold(place.former).split()[:1]
+        return TYPE_WORDS.get(first[0], place.type) if first else place.type
+    return place.type
 
 
 def _bare(name: str) -> str:

@@ -37,7 +37,10 @@ class Reply:
     chart: dict[str, Any] | None = None
     source: str = "offline"  # offline | model
     notes: list[str] = field(default_factory=list)
-    derived: list[float] = field(default_factory=list)  # differences stated, from the figures
+    # Numbers the answer derives from the figures (differences, positions in a ranking, counts
+    # of units listed): stated with the answer so the number check can see where each comes from.
+    derived: list[float] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)  # records listed (cameras, alerts…), as text
     context: Query | None = None  # what a follow-up builds on
 
     def to_json(self, conversation_id: str) -> dict[str, Any]:
@@ -51,6 +54,8 @@ class Reply:
             "chart": self.chart,
             "source": self.source,
             "notes": self.notes,
+            "derived": self.derived,
+            "items": self.items,
         }
 
 
@@ -179,6 +184,7 @@ class Helper:
             chart=result.detail.get("chart"),
             notes=list(result.query.notes),
             derived=list(result.detail.get("derived", [])),
+            items=_items(result, self.zone),
             context=result.query,
         )
 
@@ -292,3 +298,10 @@ SUGGESTIONS = [
 
 def new_conversation_id() -> str:
     return uuid.uuid4().hex
+
+
+def _items(result: Result, zone: str) -> list[str]:
+    summary = result.detail.get("summary")
+    if summary is None:
+        return [item["name"] for item in result.detail.get("not_sent", [])]
+    return [writer.item_text(item, zone) for item in summary.items]

@@ -66,7 +66,10 @@ def correct(words: list[Word], known: frozenset[str]) -> list[Word]:
     for word in words:
         text = word.folded
         if len(text) >= 3 and not text.isdigit() and text not in vocabulary:
-            match = difflib.get_close_matches(text, _near(vocabulary, len(text)), 1, 0.8)
+            # The question's own words (tháng, quý, nhất…) first: on a tie, "thnag" is "thang",
+            # not the "thanh" of a unit name.
+            match = difflib.get_close_matches(text, _near(KEYWORDS, len(text)), 1, 0.8)
+            match = match or difflib.get_close_matches(text, _near(vocabulary, len(text)), 1, 0.8)
             if match:
                 word = Word(match[0], word.original, word.start, word.end)
         fixed.append(word)
