@@ -28,6 +28,10 @@ def demo_figures(runtime: Runtime) -> Runtime:
 
 @pytest.fixture
 def few_figures(runtime: Runtime) -> dict[str, str]:
+    return put_few_figures(runtime)
+
+
+def put_few_figures(runtime: Runtime) -> dict[str, str]:
     """Processed and overdue dossiers of Lộc Thạnh and Lộc Quang last month, the month before
     and the same month a year earlier; the period codes by name."""
     last = period_of(PeriodType.MONTHLY, runtime.today()).previous()
