@@ -3,7 +3,7 @@ the query that produced them and a link to where they come from — offline by d
 
 from __future__ import annotations
 
-from dieuhanh.assistant import models, pages, routes
+from dieuhanh.assistant import demo, models, pages, routes
 from dieuhanh.core.capability import Capability
 
 CAPABILITY = Capability(
@@ -14,4 +14,5 @@ CAPABILITY = Capability(
     api_routers=(routes.router,),
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
+    demo=demo.start,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -144,6 +145,7 @@ def understand(
     today: date,
     home: str,
     previous: Query | None = None,
+    by_meaning: Callable[[str], tuple[str, float] | None] | None = None,
 ) -> Understanding:
     """``home``: the unit a question without one is about (the asker's, or the province).
     ``previous``: the conversation's last query, for follow-ups."""
@@ -152,6 +154,7 @@ def understand(
     if not text:
         return Understanding(problem="empty")
     reader = _Reader(question, words, text, vocabulary, today, home, previous)
+    reader.by_meaning = by_meaning
     return reader.read()
 
 
@@ -174,6 +177,7 @@ class _Reader:
         self.home = home
         self.previous = previous
         self.used: list[tuple[int, int]] = []  # character spans of ``text`` already read
+        self.by_meaning: Callable[[str], tuple[str, float] | None] | None = None
         self.notes: list[str] = []
 
     def has(self, phrases: list[str]) -> re.Match[str] | None:
@@ -322,6 +326,11 @@ class _Reader:
         if best is not None:
             self.used.append(span)
             return best[2], []
+        if self.by_meaning is not None and not (self.previous and self.has(FOLLOW_UP)):
+            meant = self.by_meaning(self.question)
+            if meant is not None:
+                self.notes.append(f"chỉ số được nhận ra theo nghĩa (độ tương đồng {meant[1]:.2f})")
+                return meant[0], []
         return None, self.closest_measures()
 
     def scattered_measure(self) -> tuple[int, str] | None:

