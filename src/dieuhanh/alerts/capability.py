@@ -6,7 +6,6 @@ broadcasts as CAP 1.2."""
 from __future__ import annotations
 
 from dieuhanh.alerts import (
-    status,
     cap_routes,
     demo,
     directive_routes,
@@ -17,6 +16,7 @@ from dieuhanh.alerts import (
     pages,
     routes,
     scenarios,
+    status,
     subscriber,
     topics,
 )

@@ -4,7 +4,6 @@ routing to the right unit, handling on time, and Open311 GeoReport v2."""
 from __future__ import annotations
 
 from dieuhanh.citizen import (
-    status,
     demo,
     hotline,
     jobs,
@@ -14,6 +13,7 @@ from dieuhanh.citizen import (
     pages,
     public_pages,
     routes,
+    status,
     topics,
 )
 from dieuhanh.core.capability import Capability

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dieuhanh.core.capability import Capability
 from dieuhanh.core.status import STATUS_PROVIDERS
 from dieuhanh.datahub import (
-    status,
     cli,
     demo,
     jobs,
@@ -14,6 +13,7 @@ from dieuhanh.datahub import (
     push_routes,
     reconcile_routes,
     routes,
+    status,
     topics,
 )
 
