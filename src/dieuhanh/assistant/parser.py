@@ -20,7 +20,7 @@ from dieuhanh.assistant.query import Operation, Order, Query
 from dieuhanh.assistant.vocabulary import Place, Vocabulary
 from dieuhanh.assistant.words import KEYWORDS, Word, correct, joined, split_words, word_index
 from dieuhanh.core.text import fold
-from dieuhanh.indicators.catalog.periods import Period, PeriodType
+from dieuhanh.indicators.catalog.periods import Period, PeriodType, parse_period
 
 DEFAULT_LIMIT = 5
 TREND_MONTHS = 12
@@ -92,6 +92,7 @@ PREVIOUS = _phrases(
 _LOW_WORDS = ("thap", "it", "nho")
 SPLIT_SUPERLATIVE = re.compile(r"\b(cao|nhieu|lon|thap|it|nho)\b(?: \w+){1,8} nhat\b")
 FOLLOW_UP = _phrases("con|thi sao|the nao|ra sao|vay|so voi|cung ky|the con|con o")
+BEFORE_THAT = _phrases("thang truoc do|quy truoc do|ky truoc do|nam truoc do|thang lien truoc do")
 DEPARTMENTS = _phrases("so nao|so nganh nao|co quan nao|ban nganh nao|don vi cap tinh nao")
 TYPE_WORDS = {"xa": "commune", "phuong": "ward"}
 # Words after "xã"/"phường" that are not a name ("xã nào", "các xã có", "xã, phường").
@@ -178,6 +179,7 @@ class _Reader:
         self.previous = previous
         self.used: list[tuple[int, int]] = []  # character spans of ``text`` already read
         self.by_meaning: Callable[[str], tuple[str, float] | None] | None = None
+        self.before_that = False
         self.notes: list[str] = []
 
     def has(self, phrases: list[str]) -> re.Match[str] | None:
@@ -225,6 +227,8 @@ class _Reader:
         return self.compose(measure, operation, order, limit, readings, places)
 
     def periods(self) -> list[PeriodReading]:
+        # "tháng trước đó": the period before the one the conversation was about.
+        self.before_that = self.take(self.has(BEFORE_THAT)) is not None
         # "so với tháng trước" names the comparison, not the period asked about.
         for phrases in (PREVIOUS, LAST_YEAR):
             self.take(self.has(phrases))
@@ -592,6 +596,8 @@ class _Reader:
             ):
                 operation = previous.operation
         periods = tuple(p.code for r in readings for p in r.periods)
+        if not periods and self.before_that and previous.periods:
+            periods = tuple(parse_period(code).previous().code for code in previous.periods)
         if not periods:
             periods = previous.periods
             if operation is Operation.TREND and previous.operation is not Operation.TREND:
