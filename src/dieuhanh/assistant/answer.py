@@ -247,6 +247,9 @@ def _when(moment: datetime, zone: str) -> str:
 def _unit_name(result: Result, code: str) -> str:
     for figure in result.figures:
         if figure.unit == code:
+            # The province's stored name has no prefix ("Đồng Nai"): "tỉnh Đồng Nai" reads right.
+            if code == result.detail.get("province"):
+                return f"tỉnh {figure.unit_name}"
             return figure.unit_name
     names: dict[str, str] = result.detail.get("unit_names", {})
     return names.get(code, code)

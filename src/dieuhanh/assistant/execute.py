@@ -96,7 +96,9 @@ class Executor:
             Operation.REPORTING: self.reporting,
             Operation.STATUS: self.status,
         }[query.operation]
-        return handler(query)
+        result = handler(query)
+        result.detail.setdefault("province", self.vocabulary.province.code)
+        return result
 
     # --- figures -------------------------------------------------------------------------
 
