@@ -65,16 +65,18 @@ class Vocabularies:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cached: dict[int, tuple[float, vocab.Vocabulary]] = {}
+        self._cached: dict[tuple[int, str], tuple[float, vocab.Vocabulary]] = {}
 
     def get(self, session: Session, runtime: Runtime) -> vocab.Vocabulary:
-        key = id(runtime)
+        key = (id(runtime), runtime.settings.effective_database_url)
         with self._lock:
             cached = self._cached.get(key)
         if cached and time.monotonic() - cached[0] < VOCABULARY_SECONDS:
             return cached[1]
         loaded = vocab.load(session, runtime.settings.province_code)
         with self._lock:
+            if len(self._cached) >= 8:  # a process has one runtime; tests make many
+                self._cached.clear()
             self._cached[key] = (time.monotonic(), loaded)
         return loaded
 
