@@ -9,6 +9,7 @@ Everything is compared folded (no diacritics, no case): the displayed names keep
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -30,6 +31,7 @@ from dieuhanh.units.service import find_unit
 from dieuhanh.units.types import UnitType
 
 ELEMENT = "#"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,15 @@ def merger_names(province_code: str) -> tuple[tuple[str, str, str, str], ...]:
     """(old commune, old district, old province, new commune) for the communes merged into the
     province on 1 July 2025, from the table inside underthesea's wheel (read once, offline)."""
     with _MERGERS:
-        import underthesea.address as address
+        try:
+            import underthesea.address as address
 
-        path = Path(address.__file__).parent / "data" / "mapping.json"
-        data = json.loads(path.read_text("utf-8"))
+            path = Path(address.__file__).parent / "data" / "mapping.json"
+            data = json.loads(path.read_text("utf-8"))
+        except (ImportError, OSError, ValueError) as exc:
+            # An underthesea without the table: current and recorded former names still work.
+            log.warning("pre-2025 commune names unavailable (%s)", exc)
+            return ()
     keys = {k for k, v in data["province_names"].items() if v["code"] == province_code}
     return tuple(
         (r["old_ward"], r["old_district"], r["old_province"], r["new_ward"])
