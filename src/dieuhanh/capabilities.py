@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from dieuhanh.alerts.capability import CAPABILITY as ALERTS
+from dieuhanh.assistant.capability import CAPABILITY as ASSISTANT
 from dieuhanh.audit.capability import CAPABILITY as AUDIT
 from dieuhanh.auth.capability import CAPABILITY as AUTH
 from dieuhanh.cameras.capability import CAPABILITY as CAMERAS
@@ -44,6 +45,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     CITIZEN,
     ALERTS,
     OPERATIONS,
+    ASSISTANT,
 )
 
 

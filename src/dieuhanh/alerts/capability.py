@@ -18,10 +18,12 @@ from dieuhanh.alerts import (
     pages,
     routes,
     scenarios,
+    status,
     subscriber,
     topics,
 )
 from dieuhanh.core.capability import Capability
+from dieuhanh.core.status import STATUS_PROVIDERS
 from dieuhanh.gis.layers import MAP_LAYERS
 
 CAPABILITY = Capability(
@@ -40,6 +42,10 @@ CAPABILITY = Capability(
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
+    contributes={
+        STATUS_PROVIDERS: (status.PROVIDER,),
+        MAP_LAYERS: (map_layers.ALERTS, map_layers.DIRECTIVES),
+    },
     topics=(*topics.TOPICS, *directives.TOPICS),
     subscriptions=lambda runtime: [
         *subscriber.subscriptions(runtime),
@@ -47,5 +53,4 @@ CAPABILITY = Capability(
         *scenarios.subscriptions(runtime),
     ],
     demo=demo.start,
-    contributes={MAP_LAYERS: (map_layers.ALERTS, map_layers.DIRECTIVES)},
 )

