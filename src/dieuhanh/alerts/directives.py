@@ -226,6 +226,18 @@ def take_step(
     return recipient
 
 
+def late_step(directive: Directive, recipient: DirectiveRecipient, now: datetime) -> str | None:
+    """The step a recipient is late with at ``now``: ``result`` past the deadline,
+    ``acknowledge`` past its time while not yet acknowledged, else None (and None once done)."""
+    if recipient.state == DirectiveState.DONE:
+        return None
+    if now > directive.deadline:
+        return "result"
+    if recipient.state == DirectiveState.SENT and now > directive.acknowledge_by:
+        return "acknowledge"
+    return None
+
+
 def watch(session: Session, settings: Settings, now: datetime) -> str:
     """Mark late steps overdue, escalate those late ``directive_escalate_hours`` more."""
     escalate_after = timedelta(hours=settings.alerts.directive_escalate_hours)
@@ -238,11 +250,9 @@ def watch(session: Session, settings: Settings, now: datetime) -> str:
     ).all()  # fmt: skip
     overdue = escalated = 0
     for recipient, directive, unit in rows:
-        late_step = ("result" if now > directive.deadline else
-                     "acknowledge" if recipient.state == DirectiveState.SENT
-                     and now > directive.acknowledge_by else None)  # fmt: skip
-        if late_step is not None and recipient.overdue_step != late_step:
-            recipient.overdue_step, recipient.overdue_at = late_step, now
+        step = late_step(directive, recipient, now)
+        if step is not None and recipient.overdue_step != step:
+            recipient.overdue_step, recipient.overdue_at = step, now
             _announce(session, OVERDUE, directive, recipient, unit, "overdue", "system", now)
             overdue += 1
         if recipient.overdue_at is not None and now >= recipient.overdue_at + escalate_after:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dieuhanh.alerts.directives import late_step
 from dieuhanh.alerts.models import (
     SEVERITY_RANK,
     Alert,
@@ -90,23 +91,12 @@ WORDS = {
 }  # fmt: skip
 
 
-def _late_step(directive: Directive, recipient: DirectiveRecipient, now: datetime) -> str | None:
-    """The step a recipient is late with now (as the directives job decides it)."""
-    if recipient.state == DirectiveState.DONE:
-        return None
-    if now > directive.deadline:
-        return "result"
-    if recipient.state == DirectiveState.SENT and now > directive.acknowledge_by:
-        return "acknowledge"
-    return None
-
-
 def _mark(directive: Directive, recipient: DirectiveRecipient, now: datetime) -> str:
     if recipient.state == DirectiveState.DONE:
         return DONE
     if recipient.escalated_at is not None:
         return ESCALATED
-    if _late_step(directive, recipient, now):
+    if late_step(directive, recipient, now):
         return LATE
     return WAITING if recipient.state == DirectiveState.SENT else WORKING
 
@@ -143,7 +133,7 @@ def directive_attention(request: LayerRequest) -> list[AttentionItem]:
     now, words = utcnow(), WORDS.get(request.language, WORDS["vi"])
     items = []
     for directive, recipient, unit_code, unit_name in _recipients(request):
-        step = _late_step(directive, recipient, now)
+        step = late_step(directive, recipient, now)
         if step is None:
             continue
         escalated = recipient.escalated_at is not None
