@@ -130,3 +130,37 @@ def test_a_batch_redone_one_by_one_still_wakes_the_listeners(events_runtime: Run
         assert deliver(events_runtime.sessions, sub).delivered == len(ids)
         woken = list(listening.notifies(timeout=10, stop_after=1))
     assert len(woken) == 1
+
+
+def test_a_publication_after_a_rolled_back_savepoint_still_wakes_the_listeners(
+    events_runtime: Runtime,
+) -> None:
+    """PostgreSQL, outside any subscriber: a savepoint that published and was rolled back took
+    its pg_notify with it; the next publication in the transaction queues one again. One that
+    published before a savepoint keeps its own, and a released savepoint's stays queued."""
+    if events_runtime.engine.dialect.name != "postgresql":
+        return  # SQLite's dispatchers poll
+    with psycopg.connect(conninfo(events_runtime.engine.url), autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANNEL}")
+        with events_runtime.sessions() as session:
+            try:
+                with session.begin_nested():
+                    publish(session, "test.ping", {"n": 1})
+                    raise RuntimeError("this part is undone")
+            except RuntimeError:
+                pass
+            publish(session, "test.ping", {"n": 2})
+            session.commit()
+        assert len(list(listening.notifies(timeout=10, stop_after=1))) == 1
+        for inner_fails in (False, True):
+            with events_runtime.sessions() as session:
+                publish(session, "test.ping", {"n": 3})  # queued outside the savepoint
+                try:
+                    with session.begin_nested():
+                        publish(session, "test.ping", {"n": 4})
+                        if inner_fails:
+                            raise RuntimeError("the inner part is undone, not the outer")
+                except RuntimeError:
+                    pass
+                session.commit()
+            assert len(list(listening.notifies(timeout=10, stop_after=1))) == 1

@@ -34,7 +34,7 @@ from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.events.cursors import EventSubscriber, topic_filter
-from dieuhanh.core.events.log import EventRecord, forget_wake_up
+from dieuhanh.core.events.log import EventRecord
 from dieuhanh.core.events.topics import EventError, TopicRegistry
 
 SUBSCRIBER_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
@@ -153,7 +153,6 @@ def _handle(
         except Exception as exc:
             # Which event failed, and which before it to keep, is known only event by event;
             # ``prepare`` runs again since what it built refers to rolled-back rows.
-            forget_wake_up(session)
             _log.warning(
                 "subscriber %s: its batch of %d events failed (%s: %s); handling them one by one",
                 subscription.name, len(events), type(exc).__name__, exc,
@@ -173,14 +172,12 @@ def _handle_each(
             with session.begin_nested():
                 subscription.prepare(session, events)
         except Exception as exc:
-            forget_wake_up(session)
             return handled, (events[0], exc)
     for record in events:
         try:
             with session.begin_nested():
                 subscription.handler(session, record)
         except Exception as exc:  # the handler's bug: recorded on the cursor, retried, parked
-            forget_wake_up(session)
             return handled, (record, exc)
         handled.append(record)
         if time.monotonic() > deadline:

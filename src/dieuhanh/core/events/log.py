@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, String, func, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import ForeignKey, String, event, func, select, text
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column, sessionmaker
 
 from dieuhanh.core.db.base import Base, JSONType, UTCDateTime, utcnow
 from dieuhanh.core.events.topics import EventError, TopicRegistry
@@ -83,17 +83,31 @@ def publish(
 
 def _wake_listeners_at_commit(session: Session) -> None:
     # Once per transaction: PostgreSQL folds identical notifications of one transaction anyway.
-    transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_NOTIFIED) is transaction:
+    # Remembered with the (innermost) transaction that queued it: a savepoint rolled back takes
+    # its pg_notify with it, and the next publication must queue one again.
+    queued = session.info.get(_NOTIFIED)
+    if queued is not None and _root(queued) is session.get_transaction():
         return
     session.execute(_WAKE)
-    session.info[_NOTIFIED] = session.get_transaction()
+    session.info[_NOTIFIED] = session.get_nested_transaction() or session.get_transaction()
+    if not event.contains(session, "after_soft_rollback", _forget_rolled_back_wake_up):
+        event.listen(session, "after_soft_rollback", _forget_rolled_back_wake_up)
 
 
-def forget_wake_up(session: Session) -> None:
-    """A savepoint was rolled back: the ``pg_notify`` it may have queued went with it, so the
-    next publication in this transaction queues one again."""
-    session.info.pop(_NOTIFIED, None)
+def _forget_rolled_back_wake_up(session: Session, rolled_back: SessionTransaction) -> None:
+    """A rollback of the transaction that queued the wake-up, or of one around it, undid it."""
+    transaction = session.info.get(_NOTIFIED)
+    while transaction is not None:
+        if transaction is rolled_back:
+            session.info.pop(_NOTIFIED, None)
+            return
+        transaction = transaction.parent
+
+
+def _root(transaction: SessionTransaction) -> SessionTransaction:
+    while transaction.parent is not None:
+        transaction = transaction.parent
+    return transaction
 
 
 def latest_event_id(session: Session) -> int:
