@@ -3,15 +3,15 @@ attention list within a caller's scope, and which layers a run of events changed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.access import Principal
 from dieuhanh.core.errors import DieuhanhError, InvalidInput, NotFound
-from dieuhanh.core.events import EventRecord
+from dieuhanh.core.events import EventRecord, matches, topic_filter
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gis.layers import (
     MAP_LAYERS,
@@ -122,22 +122,9 @@ def _item_json(item: AttentionItem) -> dict[str, Any]:
 # --- which layers changed -------------------------------------------------------------------
 
 
-def topic_condition(selectors: Iterable[str]) -> ColumnElement[bool]:
-    """Events of these topics (names or ``prefix.*``), as one SQL condition."""
-    selectors = sorted(set(selectors))
-    names = [s for s in selectors if not s.endswith(".*")]
-    prefixes = [s[:-1] for s in selectors if s.endswith(".*")]
-    return or_(
-        EventRecord.topic.in_(names),
-        *(EventRecord.topic.startswith(p, autoescape=True) for p in prefixes),
-    )
-
-
 def layers_changed_by(layers: Sequence[MapLayer], topic: str) -> list[str]:
     return [
-        layer.code
-        for layer in layers
-        if any(topic == s or (s.endswith(".*") and topic.startswith(s[:-1])) for s in layer.topics)
+        layer.code for layer in layers if any(matches(selector, topic) for selector in layer.topics)
     ]
 
 
@@ -146,7 +133,7 @@ def changes_after(
 ) -> tuple[int, set[str], int]:
     """The layers changed by the events after ``after`` (at most ``batch`` read): the last event
     id read, the layer codes, and how many events were read."""
-    condition = topic_condition(topic for layer in layers for topic in layer.topics)
+    condition = topic_filter(sorted({topic for layer in layers for topic in layer.topics}))
     rows = session.execute(
         select(EventRecord.id, EventRecord.topic)
         .where(EventRecord.id > after, condition)

@@ -10,6 +10,7 @@ from dieuhanh.core.events.cursors import (
     SubscriberStatus,
     resume,
     subscriber_statuses,
+    topic_filter,
 )
 from dieuhanh.core.events.delivery import Outcome, Subscription, deliver_batch, run_until_idle
 from dieuhanh.core.events.dispatcher import EventDispatcher, run_dispatcher
@@ -22,6 +23,7 @@ from dieuhanh.core.events.topics import (
     Topic,
     TopicRegistry,
     UnknownTopic,
+    matches,
 )
 
 __all__ = [
@@ -41,10 +43,12 @@ __all__ = [
     "bind_topics",
     "deliver_batch",
     "latest_event_id",
+    "matches",
     "publish",
     "resume",
     "run_dispatcher",
     "run_until_idle",
     "subscriber_statuses",
+    "topic_filter",
     "trim_events",
 ]
