@@ -3,17 +3,15 @@ stream (server-sent events), and the rules (declared, changed, tried on past eve
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from dieuhanh.alerts.backtest import BacktestResult, backtest
 from dieuhanh.alerts.briefing import briefing
@@ -33,8 +31,9 @@ from dieuhanh.alerts.service import take_step as alert_step
 from dieuhanh.core.access import Permission, Principal, require
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import InvalidInput, NotFound
-from dieuhanh.core.events import EventRecord, latest_event_id
+from dieuhanh.core.events import EventRecord
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.eventfeed import event_feed
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.units.models import Unit
 
@@ -135,45 +134,28 @@ def alerts(
             "the caller's unit scope. Resumes after `Last-Event-ID` when the browser reconnects.",
             response_class=EventSourceResponse)  # fmt: skip
 async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceResponse:
-    runtime = get_runtime(request)
     scope = principal.read_scope
-    resume = request.headers.get("last-event-id", "")
 
-    def start() -> int:
-        if resume.isdigit():
-            return int(resume)
-        with runtime.sessions() as session:
-            return latest_event_id(session)
+    def read(session: Session, after: int) -> tuple[int, list[dict[str, str]], bool]:
+        rows = session.scalars(
+            select(EventRecord)
+            .where(
+                EventRecord.id > after,
+                EventRecord.topic.like("alert.%") | EventRecord.topic.like("directive.%"),
+            )
+            .order_by(EventRecord.id)
+            .limit(STREAM_BATCH)
+        ).all()
+        messages = [
+            {"event": row.topic.split(".", 1)[0],  # alert or directive
+             "id": str(row.id), "data": json.dumps({"topic": row.topic, **row.payload})}
+            for row in rows
+            if scope.allows(row.unit_id)
+        ]  # fmt: skip
+        return (rows[-1].id if rows else after), messages, len(rows) == STREAM_BATCH
 
-    def newer(after: int) -> list[EventRecord]:
-        with runtime.sessions() as session:
-            rows = session.scalars(
-                select(EventRecord)
-                .where(
-                    EventRecord.id > after,
-                    EventRecord.topic.like("alert.%") | EventRecord.topic.like("directive.%"),
-                )
-                .order_by(EventRecord.id)
-                .limit(STREAM_BATCH)
-            ).all()
-            session.expunge_all()
-            return list(rows)
-
-    async def events() -> AsyncIterator[dict[str, str]]:
-        last = await run_in_threadpool(start)
-        yield {"event": "ready", "data": "{}", "id": str(last)}
-        while True:
-            rows = await run_in_threadpool(newer, last)
-            for row in rows:
-                last = row.id
-                if scope.allows(row.unit_id):
-                    kind = row.topic.split(".", 1)[0]  # alert or directive
-                    yield {"event": kind, "id": str(row.id),
-                           "data": json.dumps({"topic": row.topic, **row.payload})}  # fmt: skip
-            if len(rows) < STREAM_BATCH:
-                await asyncio.sleep(STREAM_POLL_SECONDS)
-
-    return EventSourceResponse(events(), ping=15)
+    runtime = get_runtime(request)
+    return event_feed(request, runtime.sessions, read, poll_seconds=STREAM_POLL_SECONDS)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, summary="One alert with its history")

@@ -3,18 +3,16 @@ live stream naming the layers that changed (server-sent events)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from dieuhanh.core.access import Principal
-from dieuhanh.core.events import latest_event_id
 from dieuhanh.core.http.deps import CurrentPrincipal, Db, get_runtime
+from dieuhanh.core.http.eventfeed import event_feed
 from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.web.shell import language_of
 from dieuhanh.gis.layers import LayerRequest
@@ -82,30 +80,16 @@ async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceRe
     runtime = get_runtime(request)
     layers = service.layers_of(runtime)
     feeding = {layer.code for layer in layers if layer.attention is not None}
-    resume = request.headers.get("last-event-id", "")
 
-    def start() -> int:
-        if resume.isdigit():
-            return int(resume)
-        with runtime.sessions() as session:
-            return latest_event_id(session)
+    def read(session: Session, after: int) -> tuple[int, list[dict[str, str]], bool]:
+        last, changed, count = service.changes_after(session, layers, after, STREAM_BATCH)
+        more = count == STREAM_BATCH
+        if not changed:
+            return last, [], more
+        data = {"layers": sorted(changed), "attention": bool(changed & feeding)}
+        return last, [{"event": "changed", "id": str(last), "data": json.dumps(data)}], more
 
-    def changes(after: int) -> tuple[int, set[str], int]:
-        with runtime.sessions() as session:
-            return service.changes_after(session, layers, after, STREAM_BATCH)
-
-    async def events() -> AsyncIterator[dict[str, str]]:
-        last = await run_in_threadpool(start)
-        yield {"event": "ready", "data": "{}", "id": str(last)}
-        while True:
-            last, changed, read = await run_in_threadpool(changes, last)
-            if changed:
-                data = {"layers": sorted(changed), "attention": bool(changed & feeding)}
-                yield {"event": "changed", "id": str(last), "data": json.dumps(data)}
-            if read < STREAM_BATCH:
-                await asyncio.sleep(STREAM_POLL_SECONDS)
-
-    return EventSourceResponse(events(), ping=15)
+    return event_feed(request, runtime.sessions, read, poll_seconds=STREAM_POLL_SECONDS)
 
 
 @router.get(
