@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.access import Principal, Scope
+from dieuhanh.core.collector import older_objects_frozen
 from dieuhanh.core.db.actor import get_actor
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.events import publish
@@ -216,12 +217,13 @@ def save_values(
     summary = ImportSummary(dry_run=dry_run)
     units: set[int] = set()
     cells: dict[tuple[int, str], set[int]] = {}
-    for batch in _batches(rows, BATCH):
-        checked = _check_batch(context, batch, summary)
-        plan = _decide(context, checked, _lookup(context, checked), summary, units)
-        _store(context, plan)
-        if not dry_run:
-            _note_cells(plan, cells)
+    with older_objects_frozen():
+        for batch in _batches(rows, BATCH):
+            checked = _check_batch(context, batch, summary)
+            plan = _decide(context, checked, _lookup(context, checked), summary, units)
+            _store(context, plan)
+            if not dry_run:
+                _note_cells(plan, cells)
     if summary.changed and not dry_run:
         if context.source != Source.FORM:
             counts = summary.to_json()["importCount"] | {"conflicts": len(summary.conflicts)}
