@@ -9,7 +9,7 @@ completing or approving call the form's completion and approval routes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,7 +29,7 @@ from dieuhanh.indicators.catalog.models import DataElement, DataValue, ValueType
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
 from dieuhanh.indicators.catalog.valuetypes import INTEGERS
 from dieuhanh.indicators.reporting import service
-from dieuhanh.indicators.reporting.locks import PROVINCE_ZONE
+from dieuhanh.indicators.reporting.locks import last_day, local
 from dieuhanh.indicators.reporting.service import FormStatus
 from dieuhanh.units.models import Unit
 from dieuhanh.units.service import get_unit
@@ -255,15 +255,6 @@ def lock_message(t: Translator, status: FormStatus, period: Period) -> str | Non
     if entry.closes_at is not None:
         return t("entry.locked_expired", date=last_day(entry.closes_at))
     return entry.reason
-
-
-def local(moment: datetime) -> str:
-    return moment.astimezone(PROVINCE_ZONE).strftime("%d/%m/%Y %H:%M")
-
-
-def last_day(exclusive_end: datetime) -> str:
-    """The last day of a window that ends at ``exclusive_end`` (the next midnight)."""
-    return (exclusive_end.astimezone(PROVINCE_ZONE) - timedelta(seconds=1)).strftime("%d/%m/%Y")
 
 
 def status_json(status: FormStatus) -> dict[str, Any]:

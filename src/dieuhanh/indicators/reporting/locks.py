@@ -47,11 +47,13 @@ def entry_closes_at(form: ReportForm, period: Period) -> datetime | None:
     return end_of_day(period.end + timedelta(days=form.expiry_days))
 
 
-def _local(moment: datetime) -> str:
+def local(moment: datetime) -> str:
+    """A moment as the province reads it (dd/mm/yyyy hh:mm)."""
     return moment.astimezone(PROVINCE_ZONE).strftime("%d/%m/%Y %H:%M")
 
 
-def _last_day(exclusive_end: datetime) -> str:
+def last_day(exclusive_end: datetime) -> str:
+    """The last day of a window that ends at ``exclusive_end`` (the next midnight)."""
     return (exclusive_end.astimezone(PROVINCE_ZONE) - timedelta(seconds=1)).strftime("%d/%m/%Y")
 
 
@@ -63,7 +65,7 @@ def approved_state(
         code="approved",
         reason=(
             f"{form.code} of {unit_name} for {period.code} was {approval.state} by "
-            f"{approval.approved_by} on {_local(approval.approved_at)}: its values are locked. "
+            f"{approval.approved_by} on {local(approval.approved_at)}: its values are locked. "
             "Ask the province to unapprove it first."
         ),
     )
@@ -90,7 +92,7 @@ def window_state(
         open=False,
         code="expired",
         closes_at=closes,
-        reason=f"{form.code}: entry for {period.code} closed at the end of {_last_day(closes)} "
+        reason=f"{form.code}: entry for {period.code} closed at the end of {last_day(closes)} "
         f"({form.expiry_days} days after the period ended). Ask an administrator for an "
         "exception.",
     )
