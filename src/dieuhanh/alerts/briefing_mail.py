@@ -1,6 +1,8 @@
 """The daily briefing e-mailed at 7:00 (``alerts.briefing_hour``, province time) to the people
 who asked for it (``briefing: true`` in their alert preferences): the briefing of their own unit,
-as text and HTML, with a link to the page.
+as text and HTML, with a link to the page — the sections other capabilities contribute first
+(``core.briefing_sections``: the assistant's situation in words, each sentence with its query and
+where to check it), then the alerts' own.
 
 Once per person and day across restarts and workers: the job first claims a ``briefing_sends``
 row per person for the day (unique: a second worker's claim fails), commits, and only then
@@ -21,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts.briefing import briefing
+from dieuhanh.alerts.briefing_sections import contributed
 from dieuhanh.alerts.models import AlertPreference, BriefingSend
 from dieuhanh.auth.models import User
 from dieuhanh.auth.service import principal_for
@@ -103,7 +106,8 @@ def _send_one(
         try:
             principal = principal_for(session, user, via="notification")
             found = briefing(session, principal, None, day, settings.timezone)
-            text, html = render(found, link(settings, found["unit"]["code"], day))
+            found["sections"] = contributed(session, runtime, principal, found, now)
+            text, html = render(found, link(settings, found["unit"]["code"], day), _base(settings))
             subject = f"Bản tin điều hành ngày {day:%d/%m/%Y} — {found['unit']['name']}"
             connection.send(new_message(settings.mail, [user.email or ""], subject, text, html))
         except MailError as exc:
@@ -118,9 +122,12 @@ def _send_one(
         return True
 
 
+def _base(settings: Settings) -> str:
+    return settings.alerts.cap_public_url.rstrip("/")
+
+
 def link(settings: Settings, unit_code: str, day: date) -> str:
-    base = settings.alerts.cap_public_url.rstrip("/")
-    return f"{base}/briefing?unit={unit_code}&date={day.isoformat()}"
+    return f"{_base(settings)}/briefing?unit={unit_code}&date={day.isoformat()}"
 
 
 def sections(found: dict[str, Any]) -> list[tuple[str, list[str]]]:
@@ -145,13 +152,19 @@ def sections(found: dict[str, Any]) -> list[tuple[str, list[str]]]:
     ]  # fmt: skip
 
 
-def render(found: dict[str, Any], url: str) -> tuple[str, str]:
-    """(text, HTML) of the e-mail."""
+def render(found: dict[str, Any], url: str, base: str) -> tuple[str, str]:
+    """(text, HTML) of the e-mail: the contributed sections (the situation in words) first, then
+    the alerts' own."""
     start, end = found["start"], found["end"]
     when = f"24 giờ đến {end:%H:%M} ngày {end:%d/%m/%Y} (từ {start:%H:%M} ngày {start:%d/%m/%Y})"
     title = f"Bản tin điều hành — {found['unit']['name']}"
     text = [title, when, ""]
     html = [f"<h1>{escape(title)}</h1>", f"<p>{escape(when)}</p>"]
+    for section in found.get("sections", []):
+        sentences = section["sentences"][:MAIL_LINES]
+        text += [section["title"], *(line for s in sentences for line in _text(s, base)), ""]
+        html.append(f"<h2>{escape(section['title'])}</h2>")
+        html.append("<ul>" + "".join(_html(s, base) for s in sentences) + "</ul>")
     for heading, lines in sections(found):
         more = len(lines) - MAIL_LINES
         shown = lines[:MAIL_LINES] + ([f"… và {more} mục khác"] if more > 0 else [])
@@ -162,3 +175,22 @@ def render(found: dict[str, Any], url: str) -> tuple[str, str]:
     text.append(f"Xem đầy đủ: {url}")
     html.append(f'<p><a href="{escape(url)}">Xem bản tin đầy đủ</a></p>')
     return "\n".join(text) + "\n", "\n".join(html)
+
+
+def _text(sentence: dict[str, Any], base: str) -> list[str]:
+    lines = [f"  - {sentence['text']}", f"    Kiểm tra: {base}{sentence['link']}"]
+    if sentence["query"]:
+        lines.append(f"    Truy vấn: {sentence['query']}")
+    return lines
+
+
+def _html(sentence: dict[str, Any], base: str) -> str:
+    """A contributed sentence: its text, where to check it, and the query that gave it — all
+    the contributor's words escaped (plain data, never HTML)."""
+    check = f'<a href="{escape(base + sentence["link"])}">kiểm tra</a>'
+    query = ""
+    if sentence["query"]:
+        data = sentence["data"]
+        api = f' · <a href="{escape(base + data)}">dữ liệu (API)</a>' if data else ""
+        query = f"<br><small>Truy vấn: {escape(sentence['query'])}{api}</small>"
+    return f"<li>{escape(sentence['text'])} ({check}){query}</li>"

@@ -15,6 +15,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from dieuhanh.alerts.backtest import BacktestResult, backtest
 from dieuhanh.alerts.briefing import briefing
+from dieuhanh.alerts.briefing_sections import contributed
 from dieuhanh.alerts.models import (
     Alert,
     AlertNote,
@@ -408,7 +409,9 @@ def disable_webhook(hook_id: int, db: Db, principal: CurrentPrincipal) -> Webhoo
     description="`unit` (code; default mine, within my scope), `date` (default today, province "
     "time). Alerts raised (by severity) and still open, directive steps late, indicators that "
     "changed band, sources gone stale, citizen reports received / overdue / escalated — each "
-    "line from the product's own records, with a link.",
+    "line from the product's own records, with a link — and the sections other capabilities "
+    "contribute (`sections`: the assistant's situation in words, each sentence with its query "
+    "and link).",
 )
 def daily_briefing(
     request: Request,
@@ -418,4 +421,6 @@ def daily_briefing(
     day: Annotated[date | None, Query(alias="date")] = None,
 ) -> dict[str, Any]:
     runtime = get_runtime(request)
-    return briefing(db, principal, unit, day or runtime.today(), runtime.settings.timezone)
+    found = briefing(db, principal, unit, day or runtime.today(), runtime.settings.timezone)
+    found["sections"] = contributed(db, runtime, principal, found, utcnow())
+    return found

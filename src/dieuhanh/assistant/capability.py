@@ -3,7 +3,8 @@ the query that produced them and a link to where they come from — offline by d
 
 from __future__ import annotations
 
-from dieuhanh.assistant import demo, models, pages, routes
+from dieuhanh.assistant import daily, demo, models, pages, routes
+from dieuhanh.core.briefing import BRIEFING_SECTIONS
 from dieuhanh.core.capability import Capability
 
 CAPABILITY = Capability(
@@ -15,4 +16,5 @@ CAPABILITY = Capability(
     page_routers=(pages.router,),
     nav=tuple(pages.NAV),
     demo=demo.start,
+    contributes={BRIEFING_SECTIONS: (daily.CONTRIBUTOR,)},
 )
