@@ -1,5 +1,6 @@
 """In Debian's headless Chromium: the operations page shows the layers, switching one off hides
-its markers (and is remembered), an alert raised while the page is open appears in the side
+its markers (and is remembered), each layer's things are reachable by keyboard from its list
+(focusing one shows its tooltip on the map), an alert raised while the page is open appears in the side
 panel without a reload, and clicking it opens the alert."""
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ def test_the_operations_page_lives(sqlite_runtime: Runtime, page: Page) -> None:
     )
     expect(cameras.locator(".legend")).to_contain_text("Mất tín hiệu")
     expect(page.locator("#ops-attention")).to_contain_text("Phản ánh")
+    reports = page.locator('#ops-layers li[data-layer="reports"]')
+    reports.locator(".rows summary").focus()
+    page.keyboard.press("Enter")  # the list opens by keyboard
+    expect(reports.locator(".rows ol > li")).to_have_count(30)
+    page.keyboard.press("Tab")
+    focused = reports.locator(".rows ol a").first
+    expect(focused).to_be_focused()
+    expect(focused).to_have_attribute("href", re.compile(r"^/citizen/PA"))
+    expect(page.locator(".leaflet-tooltip.ops-tooltip")).to_have_count(1)
     cameras.get_by_role("checkbox").uncheck()  # by keyboard-reachable control, as a person
     expect(cameras).to_have_attribute("data-drawn", "0")
     page.evaluate("window.loaded = true")  # gone if the page reloads

@@ -17,6 +17,10 @@ const STORE = 'dieuhanh.operations.v1';
 const DEBOUNCE_MS = 400;
 const FULL_REFRESH_MS = 5 * 60 * 1000; // what publishes no event (a report accepted, time passing)
 const NEUTRAL = { color: '#3d4f63', weight: 1, fillColor: '#dfe7d8', fillOpacity: 0.45 };
+// Canvas markers take no keyboard focus (thousands of tab stops would be no better): each
+// layer's things are also listed, as links, the first LISTED of them, and focusing one shows it
+// on the map.
+const LISTED = 100;
 
 const saved = (() => {
   try { return JSON.parse(localStorage.getItem(STORE)) ?? {}; } catch { return {}; }
@@ -82,10 +86,11 @@ function drawPoints(state) {
   const colors = Object.fromEntries(data.classes.map((c) => [c.code, c.color]));
   const group = L.layerGroup();
   const place = placer();
+  state.markers = [];
   let unplaced = 0;
   for (const [id, lat, lon, unit, cls, title] of data.rows) {
     const at = place(lat, lon, unit);
-    if (!at) { unplaced += 1; continue; }
+    if (!at) { unplaced += 1; state.markers.push(null); continue; }
     const marker = L.circleMarker(at, {
       renderer, radius: state.def.code === 'directives' ? 9 : 6, color: '#ffffff', weight: 1,
       fillColor: colors[cls] ?? '#888888', fillOpacity: 0.9,
@@ -93,6 +98,7 @@ function drawPoints(state) {
     marker.bindTooltip(escapeHtml(title), { className: 'ops-tooltip' });
     if (data.link) marker.on('click', () => { window.location.href = linkOf(data.link, id, unit); });
     group.addLayer(marker);
+    state.markers.push(marker);
   }
   return { group, drawn: data.rows.length - unplaced, unplaced };
 }
@@ -116,6 +122,36 @@ function clearFills(code) {
     polygon.setTooltipContent(escapeHtml(polygon.feature.properties.name));
   }
   fills = null;
+}
+
+// Shows a listed thing on the map: its marker (or its commune's polygon) in view, tooltip open.
+function point(state, index) {
+  const marker = state.markers?.[index];
+  if (marker) {
+    map.panTo(marker.getLatLng());
+    marker.openTooltip();
+    return;
+  }
+  const polygon = polygons.get(state.data.rows[index][state.def.kind === 'choropleth' ? 0 : 3]);
+  if (polygon) { map.fitBounds(polygon.getBounds(), { maxZoom: 11 }); polygon.openTooltip(); }
+}
+
+function showRows(state) {
+  const { data, def } = state;
+  const list = state.item.querySelector('.rows ol');
+  const place = (unit) => polygons.get(unit)?.feature.properties.name ?? unit ?? '';
+  list.replaceChildren(...data.rows.slice(0, LISTED).map((row, index) => {
+    const [id, unit, title] = def.kind === 'choropleth' ? [null, row[0], row[3]] : [row[0], row[3], row[5]];
+    const text = def.kind === 'choropleth' ? title : `${title} · ${place(unit)}`;
+    const link = data.link
+      ? el('a', { href: linkOf(data.link, id, unit) }, text)
+      : el('span', { tabindex: '0' }, text);
+    link.addEventListener('focus', () => point(state, index));
+    return el('li', {}, link);
+  }));
+  if (data.rows.length > LISTED) {
+    list.append(el('li', { class: 'muted' }, t('js.ops.more', { count: data.rows.length - LISTED })));
+  }
 }
 
 function showLegend(state) {
@@ -143,6 +179,7 @@ async function refresh(code) {
   state.group = drawn.group;
   state.group?.addTo(map);
   showLegend(state);
+  showRows(state);
   state.item.dataset.drawn = String(drawn.drawn);
   state.item.querySelector('.count').textContent = drawn.unplaced
     ? ` (${drawn.drawn}, ${t('js.ops.unplaced', { count: drawn.unplaced })})` : ` (${drawn.drawn})`;
@@ -154,6 +191,8 @@ function switchOff(code) {
   state.group?.remove();
   state.group = null;
   clearFills(code);
+  state.markers = [];
+  state.item.querySelector('.rows ol').replaceChildren();
   state.item.dataset.drawn = '0';
   state.item.querySelector('.count').textContent = '';
 }
@@ -188,7 +227,8 @@ function layerItem(def) {
     paramChooser(def),
     el('div', { class: 'legend' }),
     el('p', { class: 'note muted' }),
-    el('p', { class: 'problem', role: 'status' }));
+    el('p', { class: 'problem', role: 'status' }),
+    el('details', { class: 'rows' }, el('summary', {}, t('js.ops.list')), el('ol', {})));
   return item;
 }
 
