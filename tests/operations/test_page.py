@@ -1,7 +1,7 @@
 """In Debian's headless Chromium: the operations page shows the layers, switching one off hides
 its markers (and is remembered), each layer's things are reachable by keyboard from its list
-(focusing one shows its tooltip on the map), an alert raised while the page is open appears in the side
-panel without a reload, and clicking it opens the alert."""
+(focusing one shows its tooltip on the map), an alert raised while the page is open appears in
+the side panel without a reload, and clicking it opens the alert."""
 
 from __future__ import annotations
 
