@@ -4,9 +4,11 @@ repeat counts, windows, flapping, unit filters; conditions refused with their po
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any
 
 import pytest
+import yaml
 
 from dieuhanh.alerts.engine import CompiledRule, DictMemory, RuleEngine
 from dieuhanh.alerts.expressions import ExpressionError, compile_condition
@@ -156,3 +158,25 @@ def test_durations() -> None:
     assert parse_duration(90) == timedelta(seconds=90)
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("soon")
+
+
+def test_the_shipped_late_report_rules_keep_one_alert_per_report() -> None:
+    """Overdue (minor), then escalated (major): the escalation clears the overdue alert as it
+    raises its own; resolving the report clears that one."""
+    shipped = yaml.safe_load(
+        resources.files("dieuhanh.alerts").joinpath("rules.yaml").read_text("utf-8")
+    )
+    codes = ("citizen_report_overdue", "citizen_report_escalated")
+    specs = [RuleSpec.model_validate(item) for item in shipped if item["code"] in codes]
+    engine = RuleEngine([CompiledRule.build(n, spec) for n, spec in enumerate(specs, start=1)])
+    memory, report = DictMemory(), {"code": "PA2026-000001", "unit": "26734", "status": "new"}
+    seen = []
+    for hour, step in enumerate(("overdue", "escalated", "resolved")):
+        topic = f"citizen_report.{step}"
+        decisions = engine.evaluate(topic, report, T0 + timedelta(hours=hour), memory)
+        seen.append(sorted(f"{d.action}:{d.rule.code}" for d in decisions))
+    assert seen == [
+        ["raise:citizen_report_overdue"],
+        ["clear:citizen_report_overdue", "raise:citizen_report_escalated"],
+        ["clear:citizen_report_escalated"],
+    ]

@@ -30,6 +30,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from dieuhanh.core.text import fold
+
 ENV_PREFIX = "DIEUHANH_"
 CONFIG_FILE_ENV = "DIEUHANH_CONFIG"
 
@@ -445,6 +447,17 @@ class AlertsSettings(_Section):
     )
 
 
+# The report steps a hotline state may bring a case to (citizen.models.Status values).
+HotlineStep = Literal["new", "accepted", "in_progress", "resolved"]
+# The 1022 hotline's state words, as its case system (and the demo's stand-in) writes them.
+HOTLINE_STATES: tuple[tuple[str, HotlineStep], ...] = (
+    ("Mới tiếp nhận", "new"),
+    ("Đã chuyển xử lý", "accepted"),
+    ("Đang xử lý", "accepted"),
+    ("Đã trả lời", "resolved"),
+)
+
+
 class CitizenSettings(_Section):
     days_off: list[date] = Field(
         default_factory=list,
@@ -490,6 +503,43 @@ class CitizenSettings(_Section):
     hotline_time_field: str = Field(
         default="thoi_gian", description="Field of a hotline case holding when it was received."
     )
+    hotline_state_field: str = Field(
+        default="trang_thai",
+        min_length=1,
+        description=(
+            "Field of a hotline case holding its state in the hotline's own system, which keeps "
+            "the record of the case's handling: the report follows it forward "
+            "(`citizen.hotline_states`)."
+        ),
+    )
+    hotline_states: dict[str, HotlineStep] = Field(
+        default_factory=lambda: dict(HOTLINE_STATES),
+        description=(
+            "The hotline's state words → the report's step: `new`, `accepted`, `in_progress` or "
+            "`resolved`, matched without diacritics or case. Default: `Mới tiếp nhận` → new, "
+            "`Đã chuyển xử lý` and `Đang xử lý` → accepted, `Đã trả lời` → resolved. A case is "
+            "filed in its mapped step and moved forward as the hotline moves it, with the "
+            "report's own steps (audited, published), never backwards nor past what an "
+            "operator did; a word not listed leaves the report as it is (logged once). Empty: "
+            "the hotline's state is not followed."
+        ),
+    )
+    hotline_state_time_field: str = Field(
+        default="cap_nhat_luc",
+        description=(
+            "Field of a hotline case holding when its state last changed: the steps taken for "
+            "it are dated then (never before the report's last step nor in the future), so "
+            "resolved-on-time figures stay true; a case without it: when it is read."
+        ),
+    )
+    hotline_answer_field: str = Field(
+        default="ket_qua",
+        description=(
+            "Field of a hotline case holding the answer the hotline gave the citizen: the "
+            "report's public answer when the hotline resolves it (without one, a sentence "
+            "saying that the 1022 hotline answered, with the case number)."
+        ),
+    )
     max_reports_per_hour: int = Field(
         default=20,
         ge=1,
@@ -499,6 +549,20 @@ class CitizenSettings(_Section):
             "in an hour; past it, 429."
         ),
     )
+
+    @field_validator("hotline_states")
+    @classmethod
+    def _state_words(cls, value: dict[str, HotlineStep]) -> dict[str, HotlineStep]:
+        seen: dict[str, str] = {}
+        for word in value:
+            key = fold(word)
+            if not key:
+                raise ValueError(f"{word!r}: a state word must have letters or digits")
+            if key in seen:
+                raise ValueError(f"{seen[key]!r} and {word!r} are the same word once "
+                                 "diacritics and case are ignored")  # fmt: skip
+            seen[key] = word
+        return value
 
 
 class DatahubSettings(_Section):

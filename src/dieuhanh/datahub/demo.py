@@ -1,5 +1,5 @@
-"""The data hub's part of `dieuhanh demo`: stand-ins on loopback for iGate (an API growing as
-time passes), the 1022 hotline (an API) and the Resolution 57 monitoring page (a web page);
+"""The data hub's part of `dieuhanh demo`: stand-ins on loopback for iGate and the 1022 hotline
+(APIs that grow and move on as time passes) and the Resolution 57 monitoring page (a web page);
 simulated sensors on the local MQTT broker when there is one; an Excel upload template; and the
 ready-made sources that read them on schedule."""
 
@@ -34,6 +34,7 @@ from dieuhanh.units.types import COMMUNE_LEVEL
 DEMO_NETWORK = "127.0.0.1/32"
 MQTT_BROKER = ("127.0.0.1", 1883)
 GROW_EVERY_SECONDS = 30
+HOTLINE_GROW_EVERY_SECONDS = 120  # a call arrives and an open case moves on
 
 
 def start(runtime: Runtime) -> DemoPart:
@@ -45,7 +46,8 @@ def start(runtime: Runtime) -> DemoPart:
         communes: list[Unit] = children(session, province, COMMUNE_LEVEL)
         named = [(unit.code, unit.name) for unit in communes]
         igate = IGateStandIn(named, grow_every=GROW_EVERY_SECONDS)
-        nq57, hotline = Nq57StandIn(named), HotlineStandIn(named)
+        nq57 = Nq57StandIn(named)
+        hotline = HotlineStandIn(named, grow_every=HOTLINE_GROW_EVERY_SECONDS)
         igate_url, nq57_url, hotline_url = igate.start(), nq57.start(), hotline.start()
         set_actor(session, SYSTEM)
         declarations = (

@@ -266,45 +266,108 @@ HOTLINE_TOPICS = (
     ("Tiếng ồn kéo dài ban đêm", "An ninh trật tự"),
 )
 HOTLINE_STATES = ("Mới tiếp nhận", "Đã chuyển xử lý", "Đang xử lý", "Đã trả lời")
+ANSWERED = len(HOTLINE_STATES) - 1
+# One case in fifteen stalls with its unit: still open weeks later, late in the IOC as well.
+HOTLINE_STALLED = 1 / 15
 
 
 @dataclass
 class HotlineStandIn(_Served):
     """The 1022 hotline's case system: calls and messages as JSON pages numbered from 1
-    (``?page=&page_size=``, with ``total_pages``), a case's state moving as it is handled."""
+    (``?page=&page_size=``, with ``total_pages``). A case moves through the hotline's states at
+    its own pace, drawn per seed when it arrives — forwarded to the unit within a day and a
+    half, taken up within two days more, answered within six more, or stalled — so its state
+    follows its age: old cases answered (a few stalled: late), the last days' ones new or in
+    progress. With ``grow_every`` time passes: a call arrives, an open case moves on, and every
+    case shows the state its pace has reached (``cap_nhat_luc``: since when)."""
 
     communes: list[tuple[str, str]]
     cases: int = 150
     seed: int = 1022
+    grow_every: float | None = None
+    now: datetime | None = None  # the moment the cases are seen from (tests); default: now
 
     def __post_init__(self) -> None:
-        pick = random.Random(self.seed)
-        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=45)
-        self.records = []
-        for number in range(1, self.cases + 1):
-            code, name = self.communes[pick.randrange(len(self.communes))]
-            topic, field_name = HOTLINE_TOPICS[pick.randrange(len(HOTLINE_TOPICS))]
-            self.records.append(
-                {
-                    "ma_phan_anh": f"1022-{number:06d}",
-                    "tieu_de": f"{topic} tại {name}",
-                    "linh_vuc": field_name,
-                    "kenh": pick.choice(("Tổng đài 1022", "Zalo", "Ứng dụng Đồng Nai S")),
-                    "ma_xa": code,
-                    "thoi_gian": (start + timedelta(hours=number * 7)).isoformat(),
-                    "trang_thai": pick.choice(HOTLINE_STATES),
-                }
-            )
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._last_growth = time.monotonic()
+        self._names = dict(self.communes)
+        # when each case reached (or will reach) each state; None: not at its pace (stalled)
+        self._paces: list[list[datetime | None]] = []
+        self.records: list[dict[str, Any]] = []
+        now = self.now or datetime.now(UTC).replace(microsecond=0)
+        for number in range(1, self.cases + 1):  # one every 7 hours, the last 2 hours ago
+            self._arrive(now - timedelta(hours=2 + (self.cases - number) * 7), now)
+
+    def _arrive(self, received: datetime, now: datetime) -> None:
+        pick = self._random
+        code, name = self.communes[pick.randrange(len(self.communes))]
+        topic, field_name = HOTLINE_TOPICS[pick.randrange(len(HOTLINE_TOPICS))]
+        self.records.append(
+            {
+                "ma_phan_anh": f"1022-{len(self.records) + 1:06d}",
+                "tieu_de": f"{topic} tại {name}",
+                "linh_vuc": field_name,
+                "kenh": pick.choice(("Tổng đài 1022", "Zalo", "Ứng dụng Đồng Nai S")),
+                "ma_xa": code,
+                "thoi_gian": received.isoformat(),
+            }
+        )
+        self._paces.append(self._pace(received))
+        self._show(len(self.records) - 1, now)
+
+    def _pace(self, received: datetime) -> list[datetime | None]:
+        pick = self._random
+        forwarded = received + timedelta(minutes=pick.randint(60, 36 * 60))
+        started = forwarded + timedelta(minutes=pick.randint(60, 48 * 60))
+        answered = started + timedelta(minutes=pick.randint(6 * 60, 6 * 24 * 60))
+        stalled = pick.random() < HOTLINE_STALLED
+        return [received, forwarded, started, None if stalled else answered]
+
+    def _reached(self, index: int, now: datetime) -> int:
+        pace = self._paces[index]
+        return max(step for step, at in enumerate(pace) if at is not None and at <= now)
+
+    def _show(self, index: int, now: datetime) -> None:
+        """The case as the hotline shows it at ``now``: the last state its pace reached."""
+        reached = self._reached(index, now)
+        record, at = self.records[index], self._paces[index][reached]
+        assert at is not None
+        record["trang_thai"] = HOTLINE_STATES[reached]
+        record["cap_nhat_luc"] = at.isoformat()
+        if reached == ANSWERED:
+            name = self._names.get(record["ma_xa"], "đơn vị")
+            record["ket_qua"] = f"Đã chuyển {name} kiểm tra, xử lý; đã trả lời người phản ánh."
+
+    def grow(self, arrivals: int = 1, moves: int = 1, now: datetime | None = None) -> None:
+        """Time passes (until ``now``): calls arrive, open cases move one state on (a stalled
+        one too, at last), and every case shows the state its pace has reached."""
+        with self._lock:
+            now = now or datetime.now(UTC).replace(microsecond=0)
+            for _ in range(arrivals):
+                self._arrive(now, now)
+            open_ones = [i for i in range(len(self.records)) if self._reached(i, now) < ANSWERED]
+            for index in self._random.sample(open_ones, min(moves, len(open_ones))):
+                self._paces[index][self._reached(index, now) + 1] = now
+            for index in range(len(self.records)):
+                self._show(index, now)
+
+    def _maybe_grow(self) -> None:
+        if self.grow_every and time.monotonic() - self._last_growth >= self.grow_every:
+            self._last_growth = time.monotonic()
+            self.grow()
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         if parts.path != "/api/cases":
             return _send(handler, 404, {"error": "Không tìm thấy"})
+        self._maybe_grow()
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         size = max(1, min(int(query.get("page_size") or 50), 200))
         page = max(1, int(query.get("page") or 1))
-        chunk = self.records[(page - 1) * size : page * size]
-        total_pages = -(-len(self.records) // size)
+        with self._lock:
+            chunk = [dict(record) for record in self.records[(page - 1) * size : page * size]]
+            total_pages = -(-len(self.records) // size)
         _send(handler, 200, {"items": chunk, "page": page, "total_pages": total_pages})
 
 
