@@ -23,7 +23,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.core.text import fold, name_key
+from dieuhanh.assistant import cues, periods, spelling
+from dieuhanh.assistant.words import respell
+from dieuhanh.core.text import UNIT_PREFIXES, fold, name_key
 from dieuhanh.indicators.catalog.form_models import ReportForm
 from dieuhanh.indicators.catalog.models import DataElement, Indicator, ValueType
 from dieuhanh.units.models import Unit, UnitName
@@ -74,6 +76,10 @@ class Vocabulary:
     forms: dict[str, str]  # report form code → name
     abbreviations: dict[str, str]
     words: frozenset[str] = field(default_factory=frozenset)  # every known folded word
+    variants: dict[str, str] = field(default_factory=dict)  # folded phrase → the one we use
+    lexicon: spelling.Lexicon = field(
+        default_factory=lambda: spelling.Lexicon(frozenset(), frozenset())
+    )
 
     def measure(self, code: str) -> Measure | None:
         return self.measures.get(code)
@@ -123,36 +129,73 @@ def load(session: Session, province_code: str) -> Vocabulary:
     if province is None:
         raise LookupError(f"the operating province {province_code} is not loaded")
     top = Place(province.id, province.code, province.name, province.type, province.parent_id)
-    measures, phrases = _measures(session)
+    variants = {fold(k): fold(v) for k, v in shipped().get("variants", {}).items()}
+    measures, phrases = _measures(session, variants)
     places = _places(session, top)
     forms = dict(session.execute(select(ReportForm.code, ReportForm.name)).all())
     abbreviations = {fold(k): fold(v) for k, v in shipped()["abbreviations"].items()}
     words = {w for phrase in phrases for w in phrase.split()}
     words.update(w for key in places for w in key.split())
-    return Vocabulary(top, measures, phrases, places, forms, abbreviations, frozenset(words))
+    return Vocabulary(
+        top, measures, phrases, places, forms, abbreviations, frozenset(words), variants,
+        spelling.lexicon(_names(phrases, places), cues.every_phrase(), _written(measures, places)),
+    )  # fmt: skip
 
 
-def _measures(session: Session) -> tuple[dict[str, Measure], dict[str, list[str]]]:
+def _written(measures: dict[str, Measure], places: dict[str, list[Place]]) -> list[str]:
+    """Names as written, marks and all."""
+    texts = [m.name for m in measures.values()]
+    texts += [p.former or p.name for ps in places.values() for p in ps]
+    synonyms = shipped()
+    texts += [
+        t for kind in ("indicators", "elements") for ts in synonyms[kind].values() for t in ts
+    ]
+    return texts
+
+
+def _names(phrases: Iterable[str], places: Iterable[str]) -> list[str]:
+    """Every name, with the prefixes units are written with ("xã Lộc Ninh", "thành phố Long
+    Khánh"), and the period expressions: which word follows which in them tells a typo."""
+    known = [*phrases, *periods.PHRASES]
+    for key in places:
+        known += [key, *(f"{prefix} {key}" for prefix in UNIT_PREFIXES)]
+    return known
+
+
+def _measures(
+    session: Session, variants: dict[str, str]
+) -> tuple[dict[str, Measure], dict[str, list[str]]]:
+    """Every name of every measure, folded, with the codes it names: a name the shipped
+    synonyms give a code names that code first (the synonyms say what people mean by it)."""
     measures: dict[str, Measure] = {}
     phrases: dict[str, list[str]] = {}
 
-    def add(code: str, texts: Iterable[str | None]) -> None:
+    def add(code: str, texts: Iterable[str | None], first: bool = False) -> None:
         for text in texts:
-            folded = fold(text or "")
-            if folded and code not in phrases.setdefault(folded, []):
-                phrases[folded].append(code)
+            folded = respell(fold(text or ""), variants)
+            if not folded:
+                continue
+            codes = phrases.setdefault(folded, [])
+            if code in codes and first:
+                codes.remove(code)
+            if code not in codes:
+                codes.insert(0, code) if first else codes.append(code)
 
     synonyms = shipped()
+    numeric = [t.value for t in ValueType if t not in (ValueType.TEXT, ValueType.BOOLEAN)]
+    elements = list(session.scalars(select(DataElement).where(DataElement.value_type.in_(numeric))))
     for ind in session.scalars(select(Indicator)):
         measures[ind.code] = Measure(
             ind.code, ind.name, ind.unit_of_measure or "", ind.decimals, ind.direction
         )
-        add(ind.code, [ind.name, ind.code, *synonyms["indicators"].get(ind.code, [])])
-    numeric = [t.value for t in ValueType if t not in (ValueType.TEXT, ValueType.BOOLEAN)]
-    for el in session.scalars(select(DataElement).where(DataElement.value_type.in_(numeric))):
+        add(ind.code, [ind.name, ind.code])
+    for el in elements:
         code = ELEMENT + el.code
         measures[code] = Measure(code, el.name, el.unit_of_measure or "", None, None)
-        add(code, [el.name, el.short_name, el.code, *synonyms["elements"].get(el.code, [])])
+        add(code, [el.name, el.short_name, el.code])
+    for code in measures:
+        kind = "elements" if code.startswith(ELEMENT) else "indicators"
+        add(code, synonyms[kind].get(code.removeprefix(ELEMENT), []), first=True)
     return measures, phrases
 
 
@@ -172,13 +215,15 @@ def _places(session: Session, province: Place) -> dict[str, list[Place]]:
             UnitName.unit_id.in_(list(by_id)), UnitName.valid_to.is_not(None)
         )
     )
+    # The province's names are current names too: "Đồng Nai" is the province before it is the
+    # former Xã Đồng Nai (which "xã Đồng Nai" still finds).
+    for key in ("tinh", "toan tinh", "ca tinh", "tinh nha", name_key(province.name)):
+        places.setdefault(key, []).append(province)
     for unit_id, old in former:
         _add_former(places, current, by_id[unit_id], old)
     for old, _district, _province, new in merger_names(province.code):
         for target in _named(current, new):
             _add_former(places, current, target, old)
-    for key in ("tinh", "toan tinh", "ca tinh", "tinh nha", name_key(province.name)):
-        places.setdefault(key, []).append(province)
     return places
 
 

@@ -1,0 +1,194 @@
+"""The units a question names: the longest names first; "xã"/"phường" optional; former and
+pre-2025 names; misspelt names by spelling; a name the province does not have said so."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from dieuhanh.assistant import cues
+from dieuhanh.assistant.reading import Choice, Reading, Understanding
+from dieuhanh.assistant.vocabulary import Place
+from dieuhanh.assistant.words import KEYWORDS, joined, word_set
+from dieuhanh.core.text import fold
+
+TYPE_WORDS = {"xa": "commune", "phuong": "ward"}
+# Words after "xã"/"phường" that are not a name ("xã nào", "các xã có", "xã, phường").
+_NOT_A_NAME = word_set(
+    """
+    nao co da chua dang phuong xa nay do khac trong thuoc va ma duoc gui nop cao thap it nhieu
+    lon nho tot kem cua o tai la bi can theo ve dung dan cung voi so hien
+    """
+)
+# "xã mình", "phường ta": the asker's own unit, not a name.
+_PRONOUNS = frozenset(["minh", "ta", "toi", "nha", "em", "anh", "chi", "chung"])
+_PLURAL = frozenset(["cac", "nhung", "moi", "tung", "may", "bao"])
+Found = list[tuple[int, int, list[Place]]]
+
+
+class PlaceReader(Reading):
+    def places(self) -> tuple[list[Place], list[Choice]]:
+        blocked = [
+            (m.start(), m.end())
+            for p in cues.NOT_NAMES
+            for m in cues.pattern(p).finditer(self.text)
+        ]
+        found: Found = []
+        for key in sorted(self.vocabulary.places, key=lambda k: -len(k)):
+            for match in re.finditer(rf"\b{re.escape(key)}\b", self.text):
+                start, end = match.start(), match.end()
+                if not self.free(start, end) or any(s < end and start < e for s, e, _ in found):
+                    continue
+                if any(s < end and start < e for s, e in blocked):
+                    continue
+                found.append((start, end, self.vocabulary.places[key]))
+        if not found:
+            found = self.fuzzy_places()
+        found.sort()
+        chosen: dict[str, Place] = {}  # by code: "Xuân An, Long Khánh" is one unit
+        choices: list[Choice] = []
+        for start, end, candidates in found:
+            narrowed = self.narrow(start, end, candidates)
+            self.used.append((start, end))
+            if len(narrowed) == 1:
+                place = chosen.setdefault(narrowed[0].code, narrowed[0])
+                if narrowed[0].former and place is narrowed[0]:
+                    self.notes.append(f"{narrowed[0].former} → {narrowed[0].name}")
+            else:
+                choices.extend(self.unit_choices(start, end, narrowed))
+        return list(chosen.values()), choices
+
+    def unknown_unit(self) -> Understanding | None:
+        """ "xã Không Tồn Tại": a unit named that the province does not have is said so, with the
+        closest names, rather than answered for the province."""
+        starts = self.starts()
+        first_words = {key.split()[0] for key in self.vocabulary.places}
+        stop = _NOT_A_NAME | (KEYWORDS - first_words)
+        for index, word in enumerate(self.words[:-1]):
+            after = self.words[index + 1]
+            before = self.words[index - 1].folded if index else ""
+            following = self.words[index + 2].folded if index + 2 < len(self.words) else ""
+            if (
+                word.folded not in TYPE_WORDS
+                or not self.free(starts[index], starts[index] + len(word.folded))
+                or not self.free(starts[index + 1], starts[index + 1] + len(after.folded))
+                or after.folded in stop
+                or before in _PLURAL
+                or after.folded.isdigit()
+                or (after.folded in _PRONOUNS and (not following or following in stop))
+            ):
+                continue
+            typed = " ".join(w.folded for w in self.words[index + 1 : index + 4])
+            end = self.words[min(index + 3, len(self.words) - 1)].end
+            written = self.question[after.start : end]
+            ranked = sorted(
+                (difflib.SequenceMatcher(None, key, typed[: len(key)]).ratio(), key)
+                for key in self.vocabulary.places
+            )
+            closest = [p for _r, key in ranked[-3:][::-1] for p in self.vocabulary.places[key]]
+            start = starts[index + 1]
+            choices = self.unit_choices(start, start + len(after.folded), closest[:3])
+            return Understanding(
+                clarify=choices, problem=f"unknown_unit:{written.strip()}", places=[]
+            )
+        return None
+
+    def fuzzy_places(self) -> Found:
+        """A misspelt name after "xã"/"phường" ("xa lok thanh"): the names closest to the words
+        that follow (difflib's ratio ≥ 0.85 on the whole name)."""
+        found: Found = []
+        starts = self.starts()
+        for index, word in enumerate(self.words[:-1]):
+            after = self.words[index + 1].folded
+            before = self.words[index - 1].folded if index else ""
+            if word.folded not in TYPE_WORDS or after in KEYWORDS or before in _PLURAL:
+                continue  # "các xã theo …", "xã nào": no name follows
+            best: list[tuple[float, str]] = []
+            for key in self.vocabulary.places:
+                size = len(key.split())
+                window = self.words[index + 1 : index + 1 + size]
+                if len(window) < size:
+                    continue
+                ratio = difflib.SequenceMatcher(None, key, joined(window)).ratio()
+                if ratio >= 0.85:
+                    best.append((ratio, key))
+            if best:
+                top = max(r for r, _ in best)
+                keys = [k for r, k in best if r == top]
+                size = len(keys[0].split())
+                start = starts[index + 1]
+                end = start + len(joined(self.words[index + 1 : index + 1 + size]))
+                if self.free(start, end):
+                    found.append((start, end, [p for k in keys for p in self.vocabulary.places[k]]))
+        return found
+
+    def fuzzy_names(self) -> Found:
+        """A misspelt name anywhere ("Long Thàhn", "Tảng Dài"): unread words side by side whose
+        spelling is within difflib's 0.88 of one name, read after the indicator (whose words
+        are not a name) and without the question's own words ("đang hoạt động")."""
+        starts = self.starts()
+        best: tuple[float, int, int, str] | None = None
+        for key in self.vocabulary.places:
+            size = len(key.split())
+            if size < 2:
+                continue
+            for index in range(len(self.words) - size + 1):
+                window = self.words[index : index + size]
+                start = starts[index]
+                end = start + len(joined(window))
+                typed = " ".join(fold(w.original) for w in window)  # before typo correction
+                if not self.free(start, end) or any(w in KEYWORDS for w in typed.split()):
+                    continue
+                ratio = difflib.SequenceMatcher(None, key, typed).ratio()
+                if ratio >= 0.88 and (best is None or ratio > best[0]):
+                    best = (ratio, start, end, key)
+        if best is None:
+            return []
+        return [(best[1], best[2], self.vocabulary.places[best[3]])]
+
+    def narrow(self, start: int, end: int, candidates: list[Place]) -> list[Place]:
+        first, last = self.word_at(start), self.word_at(end - 1)
+        unique = list({p.id: p for p in candidates}.values())
+        if len(unique) == 1:
+            return unique
+        before = self.words[first - 1].folded if first > 0 else ""
+        typed = TYPE_WORDS.get(before)
+        if typed:
+            unique = [p for p in unique if _type_of(p) == typed] or unique
+        elif before == "tinh":
+            unique = [p for p in unique if p.type == "province"] or unique
+        else:
+            # Without "xã"/"phường" a current name wins over a former one ("Đồng Nai").
+            unique = [p for p in unique if p.former is None] or unique
+        original = " ".join(w.original for w in self.words[first : last + 1])
+        spelled = [p for p in unique if _bare(p.former or p.name) == original]
+        return spelled if len(spelled) == 1 else unique
+
+    def unit_choices(self, start: int, end: int, places: list[Place]) -> list[Choice]:
+        first, last = self.word_at(start), self.word_at(end - 1)
+        a, b = self.words[first].start, self.words[last].end
+        if first > 0 and self.words[first - 1].folded in TYPE_WORDS:
+            a = self.words[first - 1].start
+        choices = []
+        for place in sorted(places, key=lambda p: p.name):
+            label = f"{place.name} ({place.code})"
+            if place.former:
+                label = f"{place.former} (nay là {place.name}, {place.code})"
+            choices.append(Choice(label, self.question[:a] + place.name + self.question[b:]))
+        return choices
+
+
+def _type_of(place: Place) -> str:
+    """A former name's own type ("Xã Phú Thịnh" was a commune, whatever it merged into)."""
+    if place.former:
+        first = fold(place.former).split()[:1]
+        return TYPE_WORDS.get(first[0], place.type) if first else place.type
+    return place.type
+
+
+def _bare(name: str) -> str:
+    """A unit's name without its prefix, lower-case, as typed words are compared."""
+    words = name.lower().split()
+    if words and fold(words[0]) in ("xa", "phuong", "tinh"):
+        words = words[1:]
+    return " ".join(words)

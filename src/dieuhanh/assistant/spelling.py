@@ -1,0 +1,208 @@
+"""Typos corrected by the company a word keeps, offline.
+
+A question's words are checked against what the assistant knows: the words of its names and
+cue phrases, and which word follows which in them (*quá hạn*, *văn bản*, *tháng 3*, *xã Lộc*).
+Two kinds of slip are fixed:
+
+- a word that is no Vietnamese word at all (*thnág*, *hnạ*, *trựctuyến* typed as *tuyếm*):
+  the known words one edit away (a letter added, dropped, changed or two swapped), or
+  difflib's ratio ≥ 0.8, the one that fits its neighbours first;
+- a real word out of place (*quá hạng*, *văn bảng*, *táng 10*, *phưng Trảng Dài*): replaced
+  only when it fits neither neighbour and a word one edit away does — so *hạng* stays in
+  *xếp hạng*, and the short function words (*của*, *và*, *có*) are never touched.
+
+What is a Vietnamese word comes from the dictionary inside underthesea's wheel (Viet74K; read
+once, offline). Numbers are never touched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import itertools
+import logging
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from dieuhanh.assistant.words import KEYWORDS, Word, word_set
+from dieuhanh.core.text import fold
+
+log = logging.getLogger(__name__)
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Function words a question is full of: real words, never re-spelled to fit a neighbour.
+KEEP = word_set(
+    """
+    cua va co la thi o tai trong cho duoc da dang se cac nhung nay do den tu voi ve theo nao gi
+    bao nhieu minh toi anh chi em oi nhe giup xin hoi biet xem muon can nho hay khong chua roi
+    vay the sao ra len xuong bi lam dat hien nay hom qua nua ma neu khi cung rat hon
+    thang quy nam tuan ngay
+    """
+)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The words the assistant knows, which word follows which in its phrases (``pairs``), and
+    in its names and period expressions only (``strong``: what a real word may be re-spelled
+    to fit — the cue phrases are too short and common to justify it)."""
+
+    known: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+    strong: frozenset[tuple[str, str]] = frozenset()
+    marked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # "trang" → {"trảng"}
+
+    def fits(self, before: str, word: str, after: str, strong: bool = False) -> bool:
+        pairs = self.strong if strong else self.pairs
+        return (_key(before), word) in pairs or (word, _key(after)) in pairs
+
+
+def lexicon(names: Iterable[str], cues: Iterable[str] = (), written: Iterable[str] = ()) -> Lexicon:
+    """``names``: the vocabulary's names and the period expressions; ``cues``: the rest;
+    ``written``: names as written, with their marks (to choose between two corrections)."""
+    known: set[str] = set(KEYWORDS)
+    strong = _pairs(names, known)
+    pairs = strong | _pairs(cues, known)
+    marked: dict[str, set[str]] = {}
+    for name in written:
+        for word in unicodedata.normalize("NFC", name).lower().split():
+            marked.setdefault(fold(word), set()).add(word)
+    frozen = {k: frozenset(v) for k, v in marked.items()}
+    return Lexicon(frozenset(known), frozenset(pairs), frozenset(strong), frozen)
+
+
+def _pairs(phrases: Iterable[str], known: set[str]) -> set[tuple[str, str]]:
+    pairs: set[tuple[str, str]] = set()
+    for phrase in phrases:
+        words = [_key(w) for w in phrase.split()]
+        known.update(w for w in words if w != "#")
+        pairs.update(itertools.pairwise(words))
+    return pairs
+
+
+def _key(word: str) -> str:
+    return "#" if word.isdigit() else word
+
+
+def correct(words: list[Word], lexicon: Lexicon) -> list[Word]:
+    fixed: list[Word] = []
+    for index, word in enumerate(words):
+        before = fixed[-1] if fixed else None
+        after = words[index + 1] if index + 1 < len(words) else None
+        better = _better(word, before, after, lexicon)
+        fixed.append(Word(better, word.original, word.start, word.end) if better else word)
+    return fixed
+
+
+def _better(word: Word, before: Word | None, after: Word | None, lexicon: Lexicon) -> str | None:
+    text = word.folded
+    if len(text) < 3 or text.isdigit() or text in KEEP:
+        return None
+    prev, next_ = before.folded if before else "", after.folded if after else ""
+    close = [w for w in _one_edit(text) if w in lexicon.known and len(w) >= 3]
+    if text in lexicon.known or text in syllables():
+        # A real word: left alone where it fits a neighbour (in our phrases or as a Vietnamese
+        # compound); else re-spelled only to fit one of our names or periods.
+        if lexicon.fits(prev, text, next_) or _compound(before, word) or _compound(word, after):
+            return None
+        return _first(
+            [w for w in close if lexicon.fits(prev, w, next_, strong=True)], word, lexicon
+        )
+    fitting = [w for w in close if lexicon.fits(prev, w, next_)]
+    if not fitting:
+        near = _near(lexicon.known, len(text))
+        fitting = [
+            w for w in difflib.get_close_matches(text, near, 5, 0.8) if lexicon.fits(prev, w, next_)
+        ]
+    if fitting:
+        return _first(fitting, word, lexicon)
+    # Nothing fits: the question's own words (tháng, quý, nhất…) first, so that on a tie
+    # "thnag" is "thang", not the "thanh" of a unit name.
+    keywords = difflib.get_close_matches(text, _near(KEYWORDS, len(text)), 1, 0.8)
+    others = difflib.get_close_matches(text, _near(lexicon.known, len(text)), 1, 0.8)
+    return _first(keywords or close or others, word, lexicon)
+
+
+def _compound(first: Word | None, second: Word | None) -> bool:
+    """Two words that make a Vietnamese word ("địa bàn", "cập nhật"), as typed: with their
+    marks when both were typed with them, folded otherwise."""
+    if first is None or second is None:
+        return False
+    if first.original.isascii() or second.original.isascii():
+        return (first.folded, second.folded) in compounds()[0]
+    return (first.original, second.original) in compounds()[1]
+
+
+def _first(candidates: list[str], typed: Word, lexicon: Lexicon) -> str | None:
+    """The candidate written most like what was typed, marks included ("tảng" is "trảng",
+    not "tổng"); then question words before names, then the alphabet."""
+    if not candidates:
+        return None
+
+    def likeness(candidate: str) -> float:
+        forms = lexicon.marked.get(candidate, frozenset())
+        ratios = [difflib.SequenceMatcher(None, typed.original, f).ratio() for f in forms]
+        return max(ratios, default=0.0)
+
+    marks = not typed.original.isascii()
+    return sorted(
+        set(candidates), key=lambda w: (-likeness(w) if marks else 0.0, w not in KEYWORDS, w)
+    )[0]
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one edit away: a letter dropped, swapped with the next, changed, added."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    dropped = {a + b[1:] for a, b in splits if b}
+    swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changed = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    added = {a + c + b for a, b in splits for c in _LETTERS}
+    return (dropped | swapped | changed | added) - {word}
+
+
+@lru_cache(maxsize=64)
+def _by_length(vocabulary: frozenset[str]) -> dict[int, tuple[str, ...]]:
+    groups: dict[int, list[str]] = {}
+    for item in vocabulary:
+        groups.setdefault(len(item), []).append(item)
+    return {length: tuple(sorted(items)) for length, items in groups.items()}
+
+
+def _near(vocabulary: frozenset[str], length: int) -> list[str]:
+    groups = _by_length(vocabulary)
+    return [w for n in range(length - 1, length + 2) for w in groups.get(n, ())]
+
+
+def syllables() -> frozenset[str]:
+    """Every Vietnamese syllable, folded."""
+    return _dictionary()[0]
+
+
+def compounds() -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """Syllables that follow each other inside a Vietnamese word: folded, and as written."""
+    return _dictionary()[1], _dictionary()[2]
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> tuple[frozenset[str], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """The dictionary inside underthesea's wheel (Viet74K: one word a line), read once."""
+    spec = importlib.util.find_spec("underthesea")
+    for folder in list(spec.submodule_search_locations or []) if spec else []:
+        try:
+            lines = (Path(folder) / "corpus" / "data" / "Viet74K.txt").read_text("utf-8")
+        except OSError:
+            continue
+        written = [
+            line.lower().split() for line in unicodedata.normalize("NFC", lines).splitlines()
+        ]
+        folded = [fold(" ".join(words)).split() for words in written]
+        return (
+            frozenset(w for words in folded for w in words),
+            frozenset(p for words in folded for p in itertools.pairwise(words)),
+            frozenset(p for words in written for p in itertools.pairwise(words)),
+        )
+    # Without it, every word not in the vocabulary is taken for a typo, as before.
+    log.warning("underthesea's dictionary is unavailable: typos judged by the vocabulary only")
+    return frozenset(), frozenset(), frozenset()
