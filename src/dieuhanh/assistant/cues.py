@@ -47,7 +47,7 @@ def find(text: str, candidates: list[str]) -> re.Match[str] | None:
 BRIEFING = phrases(
     "tom tat tinh hinh|tom tat|tinh hinh tuan|ban tin|diem tin|tong quan tinh hinh|"
     "tinh hinh chung|bao cao nhanh|co gi noi bat|noi bat|tom luoc|diem bao|tong hop tinh hinh|"
-    "tinh hinh hom nay|tinh hinh dieu hanh"
+    "tinh hinh hom nay|tinh hinh dieu hanh|can chu y|can luu y|dang chu y|diem qua tinh hinh"
 )
 CAMERA = phrases("camera|cameras|may quay|mat camera|luong camera|luong video")
 SOURCES = phrases(
@@ -63,12 +63,12 @@ REPORT_STATUS = phrases(
 _DEAD = (
     "khong con hoat dong|mat tin hieu|mat ket noi|khong hoat dong|ngung hoat dong|hong|offline|"
     "mat song|khong co tin hieu|khong xem duoc|chet|dead|loi|mat luong|khong len hinh|"
-    "khong co hinh|mat hinh|hu hong|hu|ngat ket noi|khong ket noi|tat"
+    "khong co hinh|mat hinh|hu hong|hu|ngat ket noi|khong ket noi|gian doan"
 )
-_LIVE = "dang hoat dong|hoat dong binh thuong|online|con song|live|con hoat dong|dang chay|song"
+_LIVE = "dang hoat dong|hoat dong binh thuong|online|con song|live|con hoat dong|dang chay"
 _FAILING = (
     "loi|that bai|hong|khong chay|failing|khong dong bo|khong ket noi|mat ket noi|ngung|"
-    "dong bo loi|ket noi loi"
+    "dong bo loi|ket noi loi|gian doan"
 )
 _LATE = "cham|tre|khong cap nhat|cu|qua han|late|lau chua cap nhat|chua cap nhat|khong moi"
 STATES = {
@@ -89,8 +89,13 @@ STATES = {
 REPORTING = phrases(
     "chua nop bao cao|chua gui bao cao|chua bao cao|chua nop|chua gui|nop bao cao|gui bao cao|"
     "nop muon|nop tre|tinh hinh bao cao|da nop bao cao|chua hoan thanh bao cao|bao cao tre|"
-    "bao cao muon|cham bao cao|chua co bao cao|thieu bao cao|ty le nop bao cao dung han"
+    "bao cao muon|cham bao cao|chua co bao cao|thieu bao cao|chua nhap so lieu|"
+    "chua cap nhat so lieu|chua nhap lieu|chua co so lieu|cham nop|cham gui"
 )
+# "Báo cáo tháng 3 còn thiếu xã nào?", "đã báo cáo tháng 3 chưa?": a report and a word of
+# its state anywhere in a question that names no figure.
+REPORT = phrases("bao cao")
+REPORT_STATE = phrases("chua|thieu|nop|gui|muon|cham")
 HIGHEST = phrases(
     "cao nhat|nhieu nhat|lon nhat|dung dau|dan dau|top|xep hang|bang xep hang|nhat tinh"
 )
@@ -120,7 +125,7 @@ BEFORE_THAT = phrases("thang truoc do|quy truoc do|ky truoc do|nam truoc do|than
 DEPARTMENTS = re.compile(
     r"\b(?:so|so nganh|so ban nganh|co quan|ban nganh|don vi cap tinh) nao\b"
     r"|\b(?:cac|nhung) (?:so|co quan)\b(?! (?:lieu|ho|van|phan|luong|thu))"
-    r"|\bso (?:ban )?nganh\b|\bco quan cap tinh\b|\bcap so\b"
+    r"|\bso (?:ban )?nganh\b|\bco quan cap tinh\b|\bcap so\b|\b[0-9]{1,2} (?:so|co quan)\b"
 )
 # Words that ask for a share rather than a count: "%", "bao nhiêu phần trăm", "tiến độ".
 RATE = phrases("phan tram|ty le|tien do|dat bao nhieu phan tram")

@@ -158,7 +158,14 @@ class _Reader(PlaceReader, MeasureReader):
         )
 
     def reporting(self, readings: list[PeriodReading], places: list[Place]) -> Understanding | None:
-        if self.has(cues.phrases("ty le")) or not self.has(cues.REPORTING):
+        if self.has(cues.phrases("ty le")):
+            return None
+        said = self.has(cues.REPORTING) is not None
+        if not said and not (
+            self.has(cues.REPORT)
+            and self.has_free(cues.REPORT_STATE)
+            and self.longest(self.vocabulary.phrases) is None
+        ):
             return None
         departments = cues.DEPARTMENTS.search(self.text) is not None
         form = "DEPARTMENT_MONTHLY" if departments else "COMMUNE_MONTHLY"

@@ -81,7 +81,7 @@ def _quarter(match: re.Match[str], today: date) -> tuple[list[Period], bool, boo
 
 
 def _half(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
-    first = match["half"] == "dau"
+    first = match["half"] in ("dau", "")
     year = _year(_said(match), today)
     if not _named_year(match) and not first and today.month < 7:
         year -= 1  # "6 tháng cuối năm" asked in April: last year's second half
@@ -92,7 +92,7 @@ def _quarters_of_year(match: re.Match[str], today: date) -> tuple[list[Period], 
     """ "3 tháng đầu năm" is the first quarter, "9 tháng đầu năm" the first three quarters (as
     many periods), "3 tháng cuối năm" the fourth; a part not begun yet is last year's."""
     count = int(match["count"]) // 3
-    first = match["half"] == "dau"
+    first = match["half"] in ("dau", "")
     year = _year(_said(match), today)
     quarters = list(range(1, count + 1)) if first else list(range(5 - count, 5))
     if not _named_year(match) and quarters[0] * 3 - 2 > today.month:
@@ -171,6 +171,11 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(r"\b(?P<count>3|9) thang (?P<half>dau|cuoi) nam" + _OF_YEAR + r"\b"),
      _quarters_of_year),
     (re.compile(r"\b6 thang (?P<half>dau|cuoi) nam" + _OF_YEAR + r"\b"), _half),
+    # "6 tháng năm 2025", "9 tháng năm nay": the reports named by their length, from January.
+    (re.compile(r"\b(?P<count>3|9) thang(?P<half>) nam(?: (?P<year>(?:19|20)[0-9]{2})| "
+                r"(?P<year_said>nay|ngoai|truoc|kia))\b"), _quarters_of_year),
+    (re.compile(r"\b6 thang(?P<half>) nam(?: (?P<year>(?:19|20)[0-9]{2})| "
+                r"(?P<year_said>nay|ngoai|truoc|kia))\b"), _half),
     (re.compile(r"\bnua (?P<half>dau|cuoi) nam" + _OF_YEAR + r"\b"), _half),
     (re.compile(r"\b(?:luy ke )?(?:(?:tu|trong) )?dau nam" + _OF_YEAR +
                 r"(?: (?:den|toi) (?:nay|hien tai|gio))?\b"), _year_to_date),
@@ -189,6 +194,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(r"\bt(?P<month>[0-9]{1,2}) (?P<year>(?:19|20)[0-9]{2})\b"), _month),
     (re.compile(r"\bthang (?:truoc|vua qua|vua roi|roi|qua) nua\b"), _fixed(_this(_M, 2))),
     (re.compile(r"\bquy (?:truoc|vua qua|vua roi|roi|qua) nua\b"), _fixed(_this(_Q, 2))),
+    # "tháng gần nhất", "kỳ báo cáo gần nhất": the last month reported.
+    (re.compile(r"\b(?:thang|ky|ky bao cao) (?:gan nhat|moi nhat|gan day nhat)\b"),
+     _fixed(_this(_M, 1))),
+    (re.compile(r"\bquy (?:gan nhat|moi nhat|gan day nhat)\b"), _fixed(_this(_Q, 1))),
     (re.compile(r"\bthang (?:nay|hien tai)\b"), _fixed(_this(_M))),
     (re.compile(r"\bthang (?:truoc|vua qua|vua roi|roi|qua)\b"), _fixed(_this(_M, 1))),
     (re.compile(r"\bquy (?:nay|hien tai)\b"), _fixed(_this(_Q))),
@@ -211,7 +220,7 @@ PHRASES = [
     "# thang cuoi nam", "nua dau nam", "nua cuoi nam", "# thang qua", "# thang gan day",
     "# thang gan nhat", "cac thang nam", "tung thang", "tuan nay", "tuan truoc", "ca nam #",
     "tu thang # den thang #", "thang # vua qua", "hien tai", "hien nay", "quy i", "quy ii",
-    "quy iii", "quy iv",
+    "quy iii", "quy iv", "thang gan nhat", "ky gan nhat", "# thang nam",
 ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from dieuhanh.assistant import cues
 from dieuhanh.assistant.reading import Choice, Reading, Understanding
 from dieuhanh.assistant.vocabulary import Place
 from dieuhanh.assistant.words import KEYWORDS, joined, word_set
-from dieuhanh.core.text import fold
+from dieuhanh.core.text import fold, name_key
 
 TYPE_WORDS = {"xa": "commune", "phuong": "ward"}
 # Words after "xã"/"phường" that are not a name ("xã nào", "các xã có", "xã, phường").
@@ -23,28 +23,14 @@ _NOT_A_NAME = word_set(
 # "xã mình", "phường ta": the asker's own unit, not a name.
 _PRONOUNS = frozenset(["minh", "ta", "toi", "nha", "em", "anh", "chi", "chung"])
 _PLURAL = frozenset(["cac", "nhung", "moi", "tung", "may", "bao"])
+# Words between a pre-2025 name and its district: "xã X, huyện Y", "phường X thuộc TP. Y cũ".
+_DISTRICT_WORDS = word_set("huyen thanh pho thi xa cu thuoc truoc day tp tx")
 Found = list[tuple[int, int, list[Place]]]
 
 
 class PlaceReader(Reading):
     def places(self) -> tuple[list[Place], list[Choice]]:
-        blocked = [
-            (m.start(), m.end())
-            for p in cues.NOT_NAMES
-            for m in cues.pattern(p).finditer(self.text)
-        ]
-        found: Found = []
-        for key in sorted(self.vocabulary.places, key=lambda k: -len(k)):
-            for match in re.finditer(rf"\b{re.escape(key)}\b", self.text):
-                start, end = match.start(), match.end()
-                if not self.free(start, end) or any(s < end and start < e for s, e, _ in found):
-                    continue
-                if any(s < end and start < e for s, e in blocked):
-                    continue
-                found.append((start, end, self.vocabulary.places[key]))
-        if not found:
-            found = self.fuzzy_places()
-        found.sort()
+        found = self.without_districts(self.named_places() or self.fuzzy_places())
         chosen: dict[str, Place] = {}  # by code: "Xuân An, Long Khánh" is one unit
         choices: list[Choice] = []
         for start, end, candidates in found:
@@ -57,6 +43,54 @@ class PlaceReader(Reading):
             else:
                 choices.extend(self.unit_choices(start, end, narrowed))
         return list(chosen.values()), choices
+
+    def named_places(self) -> Found:
+        """Every name found, without overlaps: names spelt as typed first (in "Long Bình tháng
+        gần nhất", Long Bình, not Bình Thắng), then the longer, then the earlier."""
+        blocked = [
+            (m.start(), m.end())
+            for p in cues.NOT_NAMES
+            for m in cues.pattern(p).finditer(self.text)
+        ]
+        matches = []
+        for key, candidates in self.vocabulary.places.items():
+            for match in re.finditer(rf"\b{re.escape(key)}\b", self.text):
+                start, end = match.start(), match.end()
+                if self.free(start, end) and not any(s < end and start < e for s, e in blocked):
+                    spelled = self.spelled_as_typed(start, end, candidates)
+                    matches.append((not spelled, -len(key.split()), start, end, candidates))
+        found: Found = []
+        for _unlike, _size, start, end, candidates in sorted(matches, key=lambda m: m[:3]):
+            if not any(s < end and start < e for s, e, _ in found):
+                found.append((start, end, candidates))
+        return sorted(found, key=lambda f: f[0])
+
+    def spelled_as_typed(self, start: int, end: int, candidates: list[Place]) -> bool:
+        first, last = self.word_at(start), self.word_at(end - 1)
+        typed = " ".join(w.original for w in self.words[first : last + 1])
+        return typed.isascii() or any(_bare(p.former or p.name) == typed for p in candidates)
+
+    def without_districts(self, found: Found) -> Found:
+        """ "xã Xuân Hiệp, huyện Xuân Lộc", "phường Tân Hiệp (Biên Hòa cũ)": a district named
+        after a pre-2025 name says which one is meant; it is not a unit asked about."""
+        kept: Found = []
+        for start, end, candidates in found:
+            if any(s < end and start < e for s, e in self.used):
+                continue  # the district of the name before
+            words = self.text[end:].split()
+            while words and words[0] in _DISTRICT_WORDS:
+                words.pop(0)
+            after = " ".join(words)
+            of_district = [
+                p for p in candidates if p.district and _starts(after, name_key(p.district))
+            ]
+            if of_district:
+                key = name_key(of_district[0].district or "")
+                district_start = end + self.text[end:].index(key, 0)
+                self.used.append((district_start, district_start + len(key)))
+                candidates = of_district
+            kept.append((start, end, candidates))
+        return kept
 
     def unknown_unit(self) -> Understanding | None:
         """ "xã Không Tồn Tại": a unit named that the province does not have is said so, with the
@@ -176,6 +210,10 @@ class PlaceReader(Reading):
                 label = f"{place.former} (nay là {place.name}, {place.code})"
             choices.append(Choice(label, self.question[:a] + place.name + self.question[b:]))
         return choices
+
+
+def _starts(text: str, words: str) -> bool:
+    return bool(words) and (text == words or text.startswith(words + " "))
 
 
 def _type_of(place: Place) -> str:

@@ -61,6 +61,7 @@ class Place:
     type: str
     parent_id: int | None
     former: str | None = None  # the former name this entry is for ("Xã Lộc Hưng (cũ)")
+    district: str | None = None  # a pre-2025 name's district ("Huyện Xuân Lộc")
 
     @property
     def key(self) -> str:
@@ -196,7 +197,34 @@ def _measures(
     for code in measures:
         kind = "elements" if code.startswith(ELEMENT) else "indicators"
         add(code, synonyms[kind].get(code.removeprefix(ELEMENT), []), first=True)
-    return measures, phrases
+    swaps = [(_folded(a), _folded(b)) for a, b in synonyms.get("interchangeable", [])]
+    return measures, _interchanged(phrases, swaps)
+
+
+def _folded(words: str) -> str:
+    """Folded, keeping a leading "^" (at the start of a name only)."""
+    return "^" + fold(words[1:]) if words.startswith("^") else fold(words)
+
+
+def _interchanged(
+    phrases: dict[str, list[str]], swaps: list[tuple[str, str]]
+) -> dict[str, list[str]]:
+    """Each name also with words people use for one another ("trễ hạn" for "quá hạn",
+    "xử lý" for "giải quyết"; "số lượng" for "số" at the start); a name given explicitly keeps
+    its own codes."""
+    more: dict[str, list[str]] = {}
+    for phrase, codes in phrases.items():
+        padded = f" {phrase} "
+        for a, b in swaps + [(b, a) for a, b in swaps]:
+            if a.startswith("^"):
+                other = b[1:] + phrase[len(a) - 1 :] if phrase.startswith(a[1:] + " ") else None
+            else:
+                other = (
+                    padded.replace(f" {a} ", f" {b} ", 1).strip() if f" {a} " in padded else None
+                )
+            if other and other not in phrases:
+                more.setdefault(other, list(codes))
+    return phrases | more
 
 
 def _places(session: Session, province: Place) -> dict[str, list[Place]]:
@@ -221,9 +249,9 @@ def _places(session: Session, province: Place) -> dict[str, list[Place]]:
         places.setdefault(key, []).append(province)
     for unit_id, old in former:
         _add_former(places, current, by_id[unit_id], old)
-    for old, _district, _province, new in merger_names(province.code):
+    for old, district, _province, new in merger_names(province.code):
         for target in _named(current, new):
-            _add_former(places, current, target, old)
+            _add_former(places, current, target, old, district)
     return places
 
 
@@ -240,12 +268,16 @@ def same_spelling(a: str, b: str) -> bool:
 
 
 def _add_former(
-    places: dict[str, list[Place]], current: dict[str, list[Place]], unit: Place, old: str
+    places: dict[str, list[Place]],
+    current: dict[str, list[Place]],
+    unit: Place,
+    old: str,
+    district: str | None = None,
 ) -> None:
     key = name_key(old)
     if not key or key in current:  # a current name always wins over a former one
         return
-    entry = Place(unit.id, unit.code, unit.name, unit.type, unit.parent_id, former=old)
+    entry = Place(unit.id, unit.code, unit.name, unit.type, unit.parent_id, old, district)
     if all(p.id != unit.id for p in places.setdefault(key, [])):
         places[key].append(entry)
 

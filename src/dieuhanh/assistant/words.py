@@ -113,6 +113,8 @@ def spoken_numbers(words: list[Word]) -> list[Word]:
         word = words[index]
         before = out[-1].folded if out else ""
         value, size = _number_at(words, index)
+        if value is not None and not _said_as_number(word, before):
+            value = None
         wanted = (
             (before == "thang" and word.folded in _MONTH_WORDS and _a_month(words, index))
             or (before == "quy" and word.folded in _QUARTER_WORDS)
@@ -128,6 +130,22 @@ def spoken_numbers(words: list[Word]) -> list[Word]:
         out.append(Word(str(value), span, word.start, last.end))
         index += size
     return out
+
+
+# How number words are written: "tâm" (Đồng Tâm) is no "tám".
+_WRITTEN = {
+    "mot": ("một", "mốt"), "hai": ("hai",), "ba": ("ba",), "bon": ("bốn",), "tu": ("tư",),
+    "nam": ("năm", "lăm"), "sau": ("sáu",), "bay": ("bảy", "bẩy"), "tam": ("tám",),
+    "chin": ("chín",), "muoi": ("mười", "mươi"), "gieng": ("giêng",), "chap": ("chạp",),
+}  # fmt: skip
+
+
+def _said_as_number(word: Word, before: str) -> bool:
+    """Typed with marks, a number word must carry a number's marks; typed without, "tam" (Tâm
+    of many names) counts only after "tháng" or "top"."""
+    if not word.original.isascii():
+        return word.original in _WRITTEN.get(word.folded, ())
+    return word.folded != "tam" or before in ("thang", "top")
 
 
 def _a_month(words: list[Word], index: int) -> bool:
