@@ -32,10 +32,17 @@ def pattern(phrase: str) -> re.Pattern[str]:
     return re.compile(rf"\b{body}\b")
 
 
+# Words of a name that ask rather than name ("bao nhiêu hồ sơ" names dossiers, 2 words).
+ASKING = frozenset(["bao", "nhieu", "may"])
+
+
 def size(phrase: str) -> int:
-    """How many words of a phrase count (glue inside it does not)."""
-    words = phrase.split()
-    return len(words) - sum(1 for w in words[1:-1] if w in GLUE)
+    """How many different words of a name say what it is: not glue, not question words."""
+    return len(content(phrase))
+
+
+def content(phrase: str) -> list[str]:
+    return list(dict.fromkeys(w for w in phrase.split() if w not in GLUE and w not in ASKING))
 
 
 def find(text: str, candidates: list[str]) -> re.Match[str] | None:
@@ -75,7 +82,7 @@ STATES = {
     "cameras": [("dead", phrases(_DEAD)), ("live", phrases(_LIVE))],
     "sources": [("failing", phrases(_FAILING)), ("late", phrases(_LATE))],
     "alerts": [
-        ("open", phrases("dang mo|chua xu ly|chua tiep nhan|con mo|moi|cho tiep nhan")),
+        ("open", phrases("dang mo|chua xu ly|chua tiep nhan|con mo|moi|cho tiep nhan|cho xu ly")),
         ("acknowledged", phrases("da tiep nhan|dang xu ly|chua xu ly xong|dang giai quyet")),
     ],
     "reports": [
@@ -144,3 +151,9 @@ def every_phrase() -> list[str]:
         "xa phuong nao", "so nao", "so nganh nao", "cac so ban nganh", "don vi nao",
         "dia phuong nao", "xa nao", "phuong nao", "top #", "# xa", "# phuong", "# don vi",
     ]  # fmt: skip
+
+
+# The words of ranking and trend cues: after "xã"/"phường" they start no name ("xã yếu nhất").
+ORDER_WORDS = frozenset(
+    w for ps in (HIGHEST, LOWEST, BEST, WORST, TREND) for p in ps for w in p.split()
+)

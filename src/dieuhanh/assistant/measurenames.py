@@ -34,7 +34,7 @@ class MeasureReader(Reading):
             rate = self.rate_of(code, _extent(spans), share or self.asks_share())
             self.used.extend(spans)
             return rate or code, []
-        if self.asks_share():
+        if share or self.asks_share():
             rate_only = self.rate_named(None)
             if rate_only is not None:
                 self.used.append(rate_only[1])
@@ -99,7 +99,7 @@ class MeasureReader(Reading):
                 free.setdefault(word.folded, start)
         best: tuple[int, str, list[str]] | None = None
         for phrase, codes in self.vocabulary.phrases.items():
-            words = [w for w in phrase.split() if w not in cues.GLUE]
+            words = cues.content(phrase)
             longer = best is None or len(words) > best[0]
             if len(words) >= 3 and longer and all(w in free for w in words):
                 best = (len(words), codes[0], words)

@@ -73,7 +73,7 @@ def _month(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]
 
 def _quarter(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool] | None:
     text = match["quarter"]
-    quarter = _ROMAN[text] if text in _ROMAN else int(text)
+    quarter = _ROMAN[text] if text in _ROMAN else int(text)  # "quý 01" is the first
     year = _year(_said(match), today)
     if not _named_year(match) and quarter * 3 - 2 > today.month:
         year -= 1
@@ -98,6 +98,21 @@ def _quarters_of_year(match: re.Match[str], today: date) -> tuple[list[Period], 
     if not _named_year(match) and quarters[0] * 3 - 2 > today.month:
         year -= 1
     return [period_of(_Q, date(year, q * 3 - 2, 1)) for q in quarters], False, False
+
+
+def _months_since(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool] | None:
+    """ "từ tháng 10/2025 đến nay": the months from then to the last one reported."""
+    month = int(match["m1"])
+    if not 1 <= month <= 12:
+        return None
+    year = _year(match["y1"], today)
+    if match["y1"] is None and month > today.month:
+        year -= 1
+    first, last = period_of(_M, date(year, month, 1)), period_of(_M, today).previous()
+    months = [first]
+    while months[-1] < last and len(months) < 36:
+        months.append(months[-1].next())
+    return (months, True, False) if first <= last else None
 
 
 def _month_range(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool] | None:
@@ -150,6 +165,18 @@ def _months_of_year(match: re.Match[str], today: date) -> tuple[list[Period], bo
     return [m for m in months if m.start <= today], True, False
 
 
+def _quarters_of(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
+    """ "các quý năm 2025": its quarters, as a series (those begun, this year)."""
+    text = match["which"]
+    year = (
+        today.year - 1
+        if text in ("ngoai", "truoc", "qua")
+        else _year(text if text and text.isdigit() else None, today)
+    )
+    quarters = period_of(_Y, date(year, 1, 1)).split(_Q)
+    return [q for q in quarters if q.start <= today], True, False
+
+
 def _whole_year(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
     return [period_of(_Y, date(int(match["year"]), 1, 1))], False, False
 
@@ -161,13 +188,18 @@ def _fixed(make: Callable[[date], list[Period]]) -> Handler:
 _YEAR_WORD = r"(?:19|20)[0-9]{2}"
 # A year after a month, quarter or half: "2025", "năm 2025", "năm nay", "năm ngoái", "năm kia".
 _SAID = r"(?P<year_said>nay|hien tai|ngoai|truoc|kia)"
-_YEAR = rf"(?: (?:nam )?(?P<year>{_YEAR_WORD})| nam {_SAID})?"
+# "T3/26", "quý 1/26": a year written with two digits right after the number.
+_YEAR = (
+    rf"(?: (?:nam )?(?P<year>{_YEAR_WORD})| nam {_SAID}| (?P<year_short>[23][0-9])\b(?! [a-z]))?"
+)
 # The same after an expression that ends in "năm" ("6 tháng đầu năm nay").
 _OF_YEAR = rf"(?: (?:nam )?(?P<year>{_YEAR_WORD})| {_SAID})?"
 _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(r"\btu (?:thang )?(?P<m1>[0-9]{1,2})(?: (?:nam )?(?P<y1>(?:19|20)[0-9]{2}))? "
                 r"(?:den|toi) (?:het )?thang (?P<m2>[0-9]{1,2})"
                 r"(?: (?:nam )?(?P<y2>(?:19|20)[0-9]{2}))?\b"), _month_range),
+    (re.compile(r"\btu thang (?P<m1>[0-9]{1,2})(?: (?:nam )?(?P<y1>(?:19|20)[0-9]{2}))? "
+                r"(?:den|toi) (?:nay|hien tai|gio)\b"), _months_since),
     (re.compile(r"\b(?P<count>3|9) thang (?P<half>dau|cuoi) nam" + _OF_YEAR + r"\b"),
      _quarters_of_year),
     (re.compile(r"\b6 thang (?P<half>dau|cuoi) nam" + _OF_YEAR + r"\b"), _half),
@@ -188,7 +220,9 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
      _last_quarters),
     (re.compile(r"\b(?:cac|tung) thang (?:trong |cua )?nam (?P<which>nay|ngoai|truoc|qua|"
                 r"(?:19|20)[0-9]{2})\b"), _months_of_year),
-    (re.compile(r"\bquy (?P<quarter>iv|i{1,3}|[1-4])" + _YEAR + r"\b"), _quarter),
+    (re.compile(r"\b(?:cac|tung|theo) quy (?:trong |cua )?nam (?P<which>nay|ngoai|truoc|qua|"
+                r"(?:19|20)[0-9]{2})\b"), _quarters_of),
+    (re.compile(r"\bquy (?P<quarter>iv|i{1,3}|0?[1-4])" + _YEAR + r"\b"), _quarter),
     (re.compile(r"\bq(?P<quarter>[1-4])" + _YEAR + r"\b"), _quarter),
     (re.compile(r"\bthang (?P<month>[0-9]{1,2})" + _YEAR + r"\b"), _month),
     (re.compile(r"\bt(?P<month>[0-9]{1,2}) (?P<year>(?:19|20)[0-9]{2})\b"), _month),

@@ -4,10 +4,12 @@ pre-2025 names; misspelt names by spelling; a name the province does not have sa
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 
 from dieuhanh.assistant import cues
 from dieuhanh.assistant.reading import Choice, Reading, Understanding
+from dieuhanh.assistant.spelling import compound
 from dieuhanh.assistant.vocabulary import Place
 from dieuhanh.assistant.words import KEYWORDS, joined, word_set
 from dieuhanh.core.text import fold, name_key
@@ -23,6 +25,9 @@ _NOT_A_NAME = word_set(
 # "xã mình", "phường ta": the asker's own unit, not a name.
 _PRONOUNS = frozenset(["minh", "ta", "toi", "nha", "em", "anh", "chi", "chung"])
 _PLURAL = frozenset(["cac", "nhung", "moi", "tung", "may", "bao"])
+_PROVINCE_WORDS = frozenset(["tinh", "toan tinh", "ca tinh", "tinh nha"])
+_TINH = frozenset(["tỉnh", "toàn tỉnh", "cả tỉnh", "tỉnh nhà"])
+_WHOLE_PROVINCE = frozenset(["toan tinh", "ca tinh"])
 # Words between a pre-2025 name and its district: "xã X, huyện Y", "phường X thuộc TP. Y cũ".
 _DISTRICT_WORDS = word_set("huyen thanh pho thi xa cu thuoc truoc day tp tx")
 Found = list[tuple[int, int, list[Place]]]
@@ -31,6 +36,7 @@ Found = list[tuple[int, int, list[Place]]]
 class PlaceReader(Reading):
     def places(self) -> tuple[list[Place], list[Choice]]:
         found = self.without_districts(self.named_places() or self.fuzzy_places())
+        found = self.without_context(found)
         chosen: dict[str, Place] = {}  # by code: "Xuân An, Long Khánh" is one unit
         choices: list[Choice] = []
         for start, end, candidates in found:
@@ -44,6 +50,19 @@ class PlaceReader(Reading):
                 choices.extend(self.unit_choices(start, end, narrowed))
         return list(chosen.values()), choices
 
+    def without_context(self, found: Found) -> Found:
+        """ "… của phường Biên Hòa để báo cáo UBND tỉnh": beside a unit, the province said in
+        passing is context; "toàn tỉnh", "cả tỉnh" beside a unit are asked about."""
+        province = self.vocabulary.province.id
+        others = [f for f in found if any(p.id != province for p in f[2])]
+        if not others:
+            return found
+        return [
+            f
+            for f in found
+            if any(p.id != province for p in f[2]) or self.text[f[0] : f[1]] in _WHOLE_PROVINCE
+        ]
+
     def named_places(self) -> Found:
         """Every name found, without overlaps: names spelt as typed first (in "Long Bình tháng
         gần nhất", Long Bình, not Bình Thắng), then the longer, then the earlier."""
@@ -56,18 +75,24 @@ class PlaceReader(Reading):
         for key, candidates in self.vocabulary.places.items():
             for match in re.finditer(rf"\b{re.escape(key)}\b", self.text):
                 start, end = match.start(), match.end()
-                if self.free(start, end) and not any(s < end and start < e for s, e in blocked):
-                    spelled = self.spelled_as_typed(start, end, candidates)
-                    matches.append((not spelled, -len(key.split()), start, end, candidates))
+                if not self.free(start, end) or any(s < end and start < e for s, e in blocked):
+                    continue
+                spelled = self.spelled_as_typed(start, end, candidates)
+                if key in _PROVINCE_WORDS and not (spelled or self.typed(start, end) in _TINH):
+                    continue  # "tính đến nay" is no "tỉnh"
+                matches.append((not spelled, -len(key.split()), start, end, candidates))
         found: Found = []
         for _unlike, _size, start, end, candidates in sorted(matches, key=lambda m: m[:3]):
             if not any(s < end and start < e for s, e, _ in found):
                 found.append((start, end, candidates))
         return sorted(found, key=lambda f: f[0])
 
-    def spelled_as_typed(self, start: int, end: int, candidates: list[Place]) -> bool:
+    def typed(self, start: int, end: int) -> str:
         first, last = self.word_at(start), self.word_at(end - 1)
-        typed = " ".join(w.original for w in self.words[first : last + 1])
+        return " ".join(w.original for w in self.words[first : last + 1])
+
+    def spelled_as_typed(self, start: int, end: int, candidates: list[Place]) -> bool:
+        typed = self.typed(start, end)
         return typed.isascii() or any(_bare(p.former or p.name) == typed for p in candidates)
 
     def without_districts(self, found: Found) -> Found:
@@ -97,7 +122,7 @@ class PlaceReader(Reading):
         closest names, rather than answered for the province."""
         starts = self.starts()
         first_words = {key.split()[0] for key in self.vocabulary.places}
-        stop = _NOT_A_NAME | (KEYWORDS - first_words)
+        stop = _NOT_A_NAME | ((KEYWORDS | cues.ORDER_WORDS) - first_words)
         for index, word in enumerate(self.words[:-1]):
             after = self.words[index + 1]
             before = self.words[index - 1].folded if index else ""
@@ -173,6 +198,8 @@ class PlaceReader(Reading):
                 typed = " ".join(fold(w.original) for w in window)  # before typo correction
                 if not self.free(start, end) or any(w in KEYWORDS for w in typed.split()):
                     continue
+                if any(compound(a, b) for a, b in itertools.pairwise(window)):
+                    continue  # "bình quân" is a word, not a misspelt "Định Quán"
                 ratio = difflib.SequenceMatcher(None, key, typed).ratio()
                 if ratio >= 0.88 and (best is None or ratio > best[0]):
                     best = (ratio, start, end, key)

@@ -38,7 +38,7 @@ KEEP = word_set(
     cua va co la thi o tai trong cho duoc da dang se cac nhung nay do den tu voi ve theo nao gi
     bao nhieu minh toi anh chi em oi nhe giup xin hoi biet xem muon can nho hay khong chua roi
     vay the sao ra len xuong bi lam dat hien nay hom qua nua ma neu khi cung rat hon
-    thang quy nam tuan ngay
+    thang quy nam tuan ngay nhat cao thap nhieu voi cung ky top xa phuong tinh don vi
     """
 )
 
@@ -102,10 +102,12 @@ def _better(word: Word, before: Word | None, after: Word | None, lexicon: Lexico
         return None
     prev, next_ = before.folded if before else "", after.folded if after else ""
     close = [w for w in _one_edit(text) if w in lexicon.known and len(w) >= 3]
+    if text in lexicon.known and text not in syllables() and text not in KEYWORDS:
+        return None  # an acronym or code of ours ("cpi", "online"): never a slip
     if text in lexicon.known or text in syllables():
         # A real word: left alone where it fits a neighbour (in our phrases or as a Vietnamese
         # compound); else re-spelled only to fit one of our names or periods.
-        if lexicon.fits(prev, text, next_) or _compound(before, word) or _compound(word, after):
+        if lexicon.fits(prev, text, next_) or compound(before, word) or compound(word, after):
             return None
         return _first(
             [w for w in close if lexicon.fits(prev, w, next_, strong=True)], word, lexicon
@@ -125,7 +127,7 @@ def _better(word: Word, before: Word | None, after: Word | None, lexicon: Lexico
     return _first(keywords or close or others, word, lexicon)
 
 
-def _compound(first: Word | None, second: Word | None) -> bool:
+def compound(first: Word | None, second: Word | None) -> bool:
     """Two words that make a Vietnamese word ("địa bàn", "cập nhật"), as typed: with their
     marks when both were typed with them, folded otherwise."""
     if first is None or second is None:

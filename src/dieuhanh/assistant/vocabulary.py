@@ -137,6 +137,7 @@ def load(session: Session, province_code: str) -> Vocabulary:
     abbreviations = {fold(k): fold(v) for k, v in shipped()["abbreviations"].items()}
     words = {w for phrase in phrases for w in phrase.split()}
     words.update(w for key in places for w in key.split())
+    spelling.syllables()  # underthesea's dictionary, read once here rather than by a question
     return Vocabulary(
         top, measures, phrases, places, forms, abbreviations, frozenset(words), variants,
         spelling.lexicon(_names(phrases, places), cues.every_phrase(), _written(measures, places)),
@@ -237,6 +238,8 @@ def _places(session: Session, province: Place) -> dict[str, list[Place]]:
         current.setdefault(place.key, []).append(place)
         if unit.short_name:
             places.setdefault(fold(unit.short_name), []).append(place)
+        for key in _initials(unit.name) if unit.type == UnitType.DEPARTMENT.value else []:
+            places.setdefault(key, []).append(place)
     by_id = {p.id: p for ps in current.values() for p in ps}
     former = session.execute(
         select(UnitName.unit_id, UnitName.name).where(
@@ -253,6 +256,16 @@ def _places(session: Session, province: Place) -> dict[str, list[Place]]:
         for target in _named(current, new):
             _add_former(places, current, target, old, district)
     return places
+
+
+def _initials(name: str) -> list[str]:
+    """How a department is written short: "Sở KH&CN", "Sở GD&ĐT", "Sở VHTTDL" — the initials
+    of each part of its name ("Khoa học" | "Công nghệ"), apart and together."""
+    if not fold(name).startswith("so "):
+        return []
+    parts = [p for p in (fold(part) for part in name[3:].replace(" và ", ",").split(",")) if p]
+    initials = ["".join(w[0] for w in part.split()) for part in parts]
+    return list(dict.fromkeys(["so " + " ".join(initials), "so " + "".join(initials)]))
 
 
 def _named(current: dict[str, list[Place]], name: str) -> list[Place]:

@@ -68,9 +68,18 @@ def split_words(
         if not folded:
             continue
         expansion = abbreviations.get(folded) or _month_code(folded) or folded
+        if _short_year(text, match):
+            expansion = "20" + folded
         for part in expansion.split():
             words.append(Word(part, original, match.start(), match.end()))
     return spoken_numbers(_variants(words, variants or {}))
+
+
+def _short_year(text: str, match: re.Match[str]) -> bool:
+    """The "26" of "T3/26": two digits after a month or quarter number and a slash."""
+    before = text[: match.start()]
+    number = re.search(r"(?:^|[^\w/])(?:[tTqQ])?(?:0?[1-9]|1[0-2])/$", before)
+    return bool(number) and re.fullmatch(r"[23][0-9]", match.group()) is not None
 
 
 def _month_code(folded: str) -> str | None:
