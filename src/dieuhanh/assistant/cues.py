@@ -104,7 +104,8 @@ REPORTING = phrases(
 REPORT = phrases("bao cao")
 REPORT_STATE = phrases("chua|thieu|nop|gui|muon|cham")
 HIGHEST = phrases(
-    "cao nhat|nhieu nhat|lon nhat|dung dau|dan dau|top|xep hang|bang xep hang|nhat tinh"
+    "cao nhat|nhieu nhat|lon nhat|dung dau|dan dau|top|xep hang|bang xep hang|xep thu nhat|"
+    "dung thu nhat|hang nhat|xep dau|thu hang"
 )
 LOWEST = phrases("thap nhat|it nhat|nho nhat|dung cuoi|cuoi bang|xep cuoi|bet bang|chot bang")
 BEST = phrases("tot nhat|xuat sac nhat|nhanh nhat|hieu qua nhat|tich cuc nhat|cao diem")

@@ -33,8 +33,10 @@ _LIMIT = re.compile(
     r"\btop ([0-9]{1,2})\b"
     r"|\b([0-9]{1,2}) (?:xa|phuong|don vi|dia phuong|so|so nganh|co quan|noi)\b"
 )
-# The words just before a second period that make it the base of a comparison.
-_AGAINST = re.compile(r"\b(?:so voi|voi|cung ky|cung ky nam)$")
+# The words just before a second period that make it the base of a comparison ("so với
+# tháng 2", "cùng kỳ năm 2025", "nhiều hơn tháng 2"); "và" too after "so sánh".
+_AGAINST = re.compile(r"\b(?:so voi|voi|cung ky|cung ky nam|hon|kem|so)$")
+_AGAINST_AND = re.compile(r"\bva$")
 
 
 def understand(
@@ -114,7 +116,10 @@ class _Reader(PlaceReader, MeasureReader):
         kept = [found[0]]
         for reading in found[1:]:
             base = reading.periods[0] if len(reading.periods) == 1 else None
-            introduced = _AGAINST.search(self.text[: reading.start].rstrip())
+            before = self.text[: reading.start].rstrip()
+            introduced = _AGAINST.search(before) or (
+                _AGAINST_AND.search(before) if "so sanh" in self.text else None
+            )
             if base is None or introduced is None:
                 kept.append(reading)
             elif base == asked.same_period_last_year() or base.contains(

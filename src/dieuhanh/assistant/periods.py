@@ -162,7 +162,7 @@ def _months_of_year(match: re.Match[str], today: date) -> tuple[list[Period], bo
         else _year(text if text and text.isdigit() else None, today)
     )
     months = period_of(_Y, date(year, 1, 1)).split(_M)
-    return [m for m in months if m.start <= today], True, False
+    return [m for m in months if m <= latest_month(today)], True, False
 
 
 def _quarters_of(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
@@ -174,7 +174,7 @@ def _quarters_of(match: re.Match[str], today: date) -> tuple[list[Period], bool,
         else _year(text if text and text.isdigit() else None, today)
     )
     quarters = period_of(_Y, date(year, 1, 1)).split(_Q)
-    return [q for q in quarters if q.start <= today], True, False
+    return [q for q in quarters if q.start <= latest_month(today).start], True, False
 
 
 def _whole_year(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
@@ -242,6 +242,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(r"\bnam kia\b"), _fixed(_this(_Y, 2))),
     (re.compile(r"\bnam (?:ngoai|truoc|vua qua|roi|qua)\b"), _fixed(_this(_Y, 1))),
     (re.compile(r"\b(?:ca )?nam (?P<year>(?:19|20)[0-9]{2})\b"), _whole_year),
+    # "03/2026" alone: a month; then a year alone ("so với 2024"), after every expression
+    # that holds one.
+    (re.compile(r"\b(?P<month>0?[1-9]|1[0-2]) (?P<year>20[1-3][0-9])\b"), _month),
+    (re.compile(r"\b(?P<year>20[1-3][0-9])\b"), _whole_year),
 ]  # fmt: skip
 
 
