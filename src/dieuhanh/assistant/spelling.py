@@ -86,9 +86,18 @@ def _key(word: str) -> str:
     return "#" if word.isdigit() else word
 
 
+# A question is a few dozen words; past these, words are read as typed (a pasted document or
+# a 1,000-letter "word" must not cost seconds of spelling candidates).
+MAX_WORDS = 60
+MAX_LETTERS = 15
+
+
 def correct(words: list[Word], lexicon: Lexicon) -> list[Word]:
     fixed: list[Word] = []
     for index, word in enumerate(words):
+        if index >= MAX_WORDS or len(word.folded) > MAX_LETTERS:
+            fixed.append(word)
+            continue
         before = fixed[-1] if fixed else None
         after = words[index + 1] if index + 1 < len(words) else None
         better = _better(word, before, after, lexicon)

@@ -77,9 +77,10 @@ def split_words(
 
 def _short_year(text: str, match: re.Match[str]) -> bool:
     """The "26" of "T3/26": two digits after a month or quarter number and a slash."""
-    before = text[: match.start()]
-    number = re.search(r"(?:^|[^\w/])(?:[tTqQ])?(?:0?[1-9]|1[0-2])/$", before)
-    return bool(number) and re.fullmatch(r"[23][0-9]", match.group()) is not None
+    if re.fullmatch(r"[23][0-9]", match.group()) is None:
+        return False
+    before = text[max(0, match.start() - 5) : match.start()]  # "T12/" at most, and one more
+    return re.search(r"(?:^|[^\w/])(?:[tTqQ])?(?:0?[1-9]|1[0-2])/$", before) is not None
 
 
 def _month_code(folded: str) -> str | None:
