@@ -11,7 +11,7 @@ from dieuhanh.assistant.words import word_set
 
 RATE_PREFIX = "ty le "
 Span = tuple[int, int]
-Found = tuple[int, list[Span], str]  # (words of the name, where they are, code)
+Found = tuple[int, list[Span], str, str]  # (words of the name, where they are, code, name)
 # Words a question may hold besides its names, periods and cues (for follow-ups and choices).
 FILLER = word_set(
     """
@@ -30,8 +30,8 @@ class MeasureReader(Reading):
         if scattered is not None and (found is None or scattered[0] > found[0]):
             found = scattered
         if found is not None:
-            _words, spans, code = found
-            rate = self.rate_of(code, _extent(spans), share or self.asks_share())
+            _words, spans, code, phrase = found
+            rate = self.rate_of(code, phrase, _extent(spans), share or self.asks_share())
             self.used.extend(spans)
             return rate or code, []
         if share or self.asks_share():
@@ -48,27 +48,31 @@ class MeasureReader(Reading):
 
     def longest(self, phrases: dict[str, list[str]]) -> Found | None:
         """The longest name found side by side (then the first): (its words, span, code)."""
-        best: tuple[int, int, str] | None = None  # (-words, start, code)
+        best: tuple[int, int, str, str] | None = None  # (-words, start, code, name)
         span = (0, 0)
         for phrase, codes in phrases.items():
             for match in cues.pattern(phrase).finditer(self.text):
                 if not self.free(match.start(), match.end()):
                     continue
-                candidate = (-cues.size(phrase), match.start(), codes[0])
-                if best is None or candidate < best:
+                candidate = (-cues.size(phrase), match.start(), codes[0], phrase)
+                if best is None or candidate[:3] < best[:3]:
                     best, span = candidate, (match.start(), match.end())
-        return (-best[0], [span], best[2]) if best else None
+        return (-best[0], [span], best[2], best[3]) if best else None
 
     def asks_share(self) -> bool:
         match = self.has(cues.RATE)
         return match is not None and self.free(match.start(), match.end())
 
-    def rate_of(self, code: str, span: Span, share: bool) -> str | None:
+    def rate_of(self, code: str, phrase: str, span: Span, share: bool) -> str | None:
         """The rate named by the same words as the count found ("hồ sơ trễ hạn … bao nhiêu
-        phần trăm" is the rate of overdue dossiers), when the question asks for a share."""
+        phần trăm" is the rate of overdue dossiers), when the question asks for a share: "tỷ
+        lệ" + that name, else a rate's name found among those words."""
         measure = self.vocabulary.measures[code]
         if not share or measure.unit_of_measure == "%":
             return None
+        same = self.vocabulary.phrases.get(RATE_PREFIX + phrase.removeprefix("so "))
+        if same:
+            return same[0]
         named = self.rate_named(span)
         return named[0] if named else None
 
@@ -83,7 +87,7 @@ class MeasureReader(Reading):
         found = self.longest(tails)
         if found is None:
             return None
-        _words, spans, code = found
+        _words, spans, code, _phrase = found
         span = _extent(spans)
         if within is not None and not (span[0] < within[1] and within[0] < span[1]):
             return None
@@ -97,15 +101,15 @@ class MeasureReader(Reading):
         for start, word in zip(self.starts(), self.words, strict=True):
             if self.free(start, start + len(word.folded)):
                 free.setdefault(word.folded, start)
-        best: tuple[int, str, list[str]] | None = None
+        best: tuple[int, str, list[str], str] | None = None
         for phrase, codes in self.vocabulary.phrases.items():
             words = cues.content(phrase)
             longer = best is None or len(words) > best[0]
             if len(words) >= 3 and longer and all(w in free for w in words):
-                best = (len(words), codes[0], words)
+                best = (len(words), codes[0], words, phrase)
         if best is None:
             return None
-        return best[0], [(free[w], free[w] + len(w)) for w in best[2]], best[1]
+        return best[0], [(free[w], free[w] + len(w)) for w in best[2]], best[1], best[3]
 
     def unread_words(self) -> list[str]:
         """Words of the question no reading used and that carry meaning."""

@@ -110,17 +110,15 @@ class _Reader(PlaceReader, MeasureReader):
         """ "tháng 3 so với tháng 2", "quý 1 năm nay so với quý 1 năm ngoái", "6 tháng đầu năm
         2025 so với cùng kỳ năm 2024": the second period is what the first is compared with —
         the period before it or the same period a year earlier — not a period asked about."""
+        if len(found) == 2 and self.introduced(found[0]) and not self.introduced(found[1]):
+            found = [found[1], found[0]]  # "so với tháng 2, … tháng 3": the base said first
         if len(found) < 2 or len(found[0].periods) != 1:
-            return found
+            return sorted(found, key=lambda r: r.start)
         asked = found[0].periods[0]
         kept = [found[0]]
         for reading in found[1:]:
             base = reading.periods[0] if len(reading.periods) == 1 else None
-            before = self.text[: reading.start].rstrip()
-            introduced = _AGAINST.search(before) or (
-                _AGAINST_AND.search(before) if "so sanh" in self.text else None
-            )
-            if base is None or introduced is None:
+            if base is None or not self.introduced(reading):
                 kept.append(reading)
             elif base == asked.same_period_last_year() or base.contains(
                 asked.same_period_last_year()
@@ -130,7 +128,14 @@ class _Reader(PlaceReader, MeasureReader):
                 self.against = Operation.COMPARE_PREVIOUS
             else:
                 kept.append(reading)
-        return kept
+        return sorted(kept, key=lambda r: r.start)
+
+    def introduced(self, reading: PeriodReading) -> bool:
+        """Said as what something is compared with ("so với tháng 2", "và quý 1/2025" after
+        "so sánh")."""
+        before = self.text[: reading.start].rstrip()
+        against = _AGAINST_AND if "so sanh" in self.text else None
+        return bool(_AGAINST.search(before) or (against and against.search(before)))
 
     def status(self, readings: list[PeriodReading]) -> Query | None:
         subject = None

@@ -223,7 +223,13 @@ class PlaceReader(Reading):
             unique = [p for p in unique if p.former is None] or unique
         original = " ".join(w.original for w in self.words[first : last + 1])
         spelled = [p for p in unique if _bare(p.former or p.name) == original]
-        return spelled if len(spelled) == 1 else unique
+        if len(spelled) == 1 or original.isascii():
+            return spelled if len(spelled) == 1 else unique
+        # Typed with marks that fit none exactly ("Lôc Thạnh"): the one written most alike.
+        likeness = {p.id: _likeness(original, _bare(p.former or p.name)) for p in unique}
+        best = max(likeness.values())
+        closest = [p for p in unique if likeness[p.id] == best]
+        return closest if len(closest) == 1 else unique
 
     def unit_choices(self, start: int, end: int, places: list[Place]) -> list[Choice]:
         first, last = self.word_at(start), self.word_at(end - 1)
@@ -237,6 +243,10 @@ class PlaceReader(Reading):
                 label = f"{place.former} (nay là {place.name}, {place.code})"
             choices.append(Choice(label, self.question[:a] + place.name + self.question[b:]))
         return choices
+
+
+def _likeness(typed: str, name: str) -> float:
+    return difflib.SequenceMatcher(None, typed, name).ratio()
 
 
 def _starts(text: str, words: str) -> bool:

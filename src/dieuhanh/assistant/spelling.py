@@ -137,11 +137,11 @@ def _better(word: Word, before: Word | None, after: Word | None, lexicon: Lexico
 
 
 def compound(first: Word | None, second: Word | None) -> bool:
-    """Two words that make a Vietnamese word ("địa bàn", "cập nhật"), as typed: with their
-    marks when both were typed with them, folded otherwise."""
+    """Two words that make a Vietnamese word ("địa bàn", "cập nhật"), as typed: folded when
+    both were typed without marks, else with their marks ("đung hanh" is no "dung hạnh")."""
     if first is None or second is None:
         return False
-    if first.original.isascii() or second.original.isascii():
+    if first.original.isascii() and second.original.isascii():
         return (first.folded, second.folded) in compounds()[0]
     return (first.original, second.original) in compounds()[1]
 
