@@ -131,6 +131,10 @@ FAMILIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
          query("status", units=["26206"], subject="alerts", state="open")),
         ("Có bao nhiêu phản ánh hiện trường đang xử lý?",
          query("status", units=["75"], subject="reports", state="open")),
+        ("Camera nào chưa rõ trạng thái",
+         query("status", units=["75"], subject="cameras", state="unknown")),
+        ("Nguồn dữ liệu nào chưa chạy lần nào",
+         query("status", units=["75"], subject="sources", state="never")),
         ("Có gì cần chú ý hôm nay không", query("briefing", units=["75"])),
     ],
     "units": [
@@ -175,3 +179,6 @@ def test_bad_input_reads_safely(vocabulary: Vocabulary) -> None:
     assert injected.query is not None and injected.query.units == ("25292",)
     unknown = understand("Tỷ lệ ký số xã Không Có Thật", vocabulary, today=TODAY, home="75")
     assert unknown.query is None and unknown.problem == "unknown_unit:Không Có Thật"
+    # A pre-2025 district that is no unit today is said so, not answered for the province.
+    district = understand("Tỷ lệ ký số huyện Vĩnh Cửu tháng 3", vocabulary, today=TODAY, home="75")
+    assert district.query is None and district.problem == "unknown_unit:Vĩnh Cửu"

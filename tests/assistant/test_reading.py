@@ -56,6 +56,9 @@ TODAY = date(2026, 4, 15)
         ("từ tháng 1 đến nay", ["202601", "202602", "202603"]),
         ("các tháng năm nay", ["202601", "202602", "202603"]),
         ("các quý năm 2025", ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]),
+        ("hôm nay", ["20260415"]),
+        ("ngày 10/3", ["20260310"]),
+        ("ngày 20/5", ["20250520"]),  # not come yet this year
     ],
 )
 def test_period_expressions(words: str, codes: list[str]) -> None:

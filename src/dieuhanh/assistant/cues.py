@@ -54,7 +54,8 @@ def find(text: str, candidates: list[str]) -> re.Match[str] | None:
 BRIEFING = phrases(
     "tom tat tinh hinh|tom tat|tinh hinh tuan|ban tin|diem tin|tong quan tinh hinh|"
     "tinh hinh chung|bao cao nhanh|co gi noi bat|noi bat|tom luoc|diem bao|tong hop tinh hinh|"
-    "tinh hinh hom nay|tinh hinh dieu hanh|can chu y|can luu y|dang chu y|diem qua tinh hinh"
+    "tinh hinh hom nay|tinh hinh dieu hanh|can chu y|can luu y|dang chu y|diem qua tinh hinh|"
+    "co gi moi|tinh hinh tuan qua"
 )
 CAMERA = phrases("camera|cameras|may quay|mat camera|luong camera|luong video")
 SOURCES = phrases(
@@ -78,9 +79,15 @@ _FAILING = (
     "dong bo loi|ket noi loi|gian doan"
 )
 _LATE = "cham|tre|khong cap nhat|cu|qua han|late|lau chua cap nhat|chua cap nhat|khong moi"
+_UNKNOWN = "chua ro trang thai|khong ro trang thai|chua xac dinh|chua ro|khong ro|unknown"
+_NEVER = "chua chay lan nao|chua dong bo lan nao|chua tung|chua bao gio|chua ket noi"
+_UP = "dang hoat dong|hoat dong binh thuong|binh thuong|cap nhat dung han|on dinh|live"
 STATES = {
-    "cameras": [("dead", phrases(_DEAD)), ("live", phrases(_LIVE))],
-    "sources": [("failing", phrases(_FAILING)), ("late", phrases(_LATE))],
+    "cameras": [("dead", phrases(_DEAD)), ("unknown", phrases(_UNKNOWN)), ("live", phrases(_LIVE))],
+    "sources": [
+        ("never", phrases(_NEVER)), ("failing", phrases(_FAILING)), ("late", phrases(_LATE)),
+        ("live", phrases(_UP)),
+    ],
     "alerts": [
         ("open", phrases("dang mo|chua xu ly|chua tiep nhan|con mo|moi|cho tiep nhan|cho xu ly")),
         ("acknowledged", phrases("da tiep nhan|dang xu ly|chua xu ly xong|dang giai quyet")),

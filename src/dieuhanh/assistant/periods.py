@@ -15,12 +15,13 @@ from datetime import date
 
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
 
-_M, _Q, _S, _Y, _W = (
+_M, _Q, _S, _Y, _W, _D = (
     PeriodType.MONTHLY,
     PeriodType.QUARTERLY,
     PeriodType.SIXMONTHLY,
     PeriodType.YEARLY,
     PeriodType.WEEKLY,
+    PeriodType.DAILY,
 )
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
@@ -177,6 +178,19 @@ def _quarters_of(match: re.Match[str], today: date) -> tuple[list[Period], bool,
     return [q for q in quarters if q.start <= latest_month(today).start], True, False
 
 
+def _day(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool] | None:
+    """ "ngày 10/3", "ngày 10/3/2026": that day (a day not come yet this year is last year's)."""
+    day, month = int(match["day"]), int(match["month"])
+    year = _year(match["year"], today)
+    try:
+        asked = date(year, month, day)
+        if match["year"] is None and asked > today:
+            asked = date(year - 1, month, day)
+    except ValueError:
+        return None
+    return [period_of(_D, asked)], False, False
+
+
 def _whole_year(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
     return [period_of(_Y, date(int(match["year"]), 1, 1))], False, False
 
@@ -236,6 +250,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(r"\bthang (?:truoc|vua qua|vua roi|roi|qua)\b"), _fixed(_this(_M, 1))),
     (re.compile(r"\bquy (?:nay|hien tai)\b"), _fixed(_this(_Q))),
     (re.compile(r"\bquy (?:truoc|vua qua|vua roi|roi|qua)\b"), _fixed(_this(_Q, 1))),
+    (re.compile(r"\bngay (?P<day>[0-9]{1,2}) (?:thang )?(?P<month>[0-9]{1,2})"
+                r"(?: (?:nam )?(?P<year>(?:19|20)[0-9]{2}))?\b"), _day),
+    (re.compile(r"\bhom nay\b"), _fixed(_this(_D))),
+    (re.compile(r"\bhom qua\b"), _fixed(_this(_D, 1))),
     (re.compile(r"\btuan (?:nay|hien tai)\b"), _fixed(_this(_W))),
     (re.compile(r"\btuan (?:truoc|vua qua|roi|qua)\b"), _fixed(_this(_W, 1))),
     (re.compile(r"\bnam (?:nay|hien tai)\b"), _fixed(_this(_Y))),
@@ -258,7 +276,8 @@ PHRASES = [
     "# thang cuoi nam", "nua dau nam", "nua cuoi nam", "# thang qua", "# thang gan day",
     "# thang gan nhat", "cac thang nam", "tung thang", "tuan nay", "tuan truoc", "ca nam #",
     "tu thang # den thang #", "thang # vua qua", "hien tai", "hien nay", "quy i", "quy ii",
-    "quy iii", "quy iv", "thang gan nhat", "ky gan nhat", "# thang nam",
+    "quy iii", "quy iv", "thang gan nhat", "ky gan nhat", "# thang nam", "hom nay", "hom qua",
+    "ngay # thang #", "ngay #",
 ]  # fmt: skip
 
 

@@ -15,6 +15,8 @@ from dieuhanh.assistant.words import KEYWORDS, joined, word_set
 from dieuhanh.core.text import fold, name_key
 
 TYPE_WORDS = {"xa": "commune", "phuong": "ward"}
+# Words before a unit's name, today's or a pre-2025 one ("huyện Vĩnh Cửu": no unit of ours).
+_UNIT_WORDS = frozenset([*TYPE_WORDS, "huyen"])
 # Words after "xã"/"phường" that are not a name ("xã nào", "các xã có", "xã, phường").
 _NOT_A_NAME = word_set(
     """
@@ -25,6 +27,7 @@ _NOT_A_NAME = word_set(
 # "xã mình", "phường ta": the asker's own unit, not a name.
 _PRONOUNS = frozenset(["minh", "ta", "toi", "nha", "em", "anh", "chi", "chung"])
 _PLURAL = frozenset(["cac", "nhung", "moi", "tung", "may", "bao"])
+_PERIOD_WORDS = frozenset(["thang", "quy", "nam", "tuan", "ngay", "tu", "den", "hom", "so"])
 _PROVINCE_WORDS = frozenset(["tinh", "toan tinh", "ca tinh", "tinh nha"])
 _TINH = frozenset(["tỉnh", "toàn tỉnh", "cả tỉnh", "tỉnh nhà"])
 _WHOLE_PROVINCE = frozenset(["toan tinh", "ca tinh"])
@@ -128,7 +131,7 @@ class PlaceReader(Reading):
             before = self.words[index - 1].folded if index else ""
             following = self.words[index + 2].folded if index + 2 < len(self.words) else ""
             if (
-                word.folded not in TYPE_WORDS
+                word.folded not in _UNIT_WORDS
                 or not self.free(starts[index], starts[index] + len(word.folded))
                 or not self.free(starts[index + 1], starts[index + 1] + len(after.folded))
                 or after.folded in stop
@@ -137,9 +140,13 @@ class PlaceReader(Reading):
                 or (after.folded in _PRONOUNS and (not following or following in stop))
             ):
                 continue
-            typed = " ".join(w.folded for w in self.words[index + 1 : index + 4])
-            end = self.words[min(index + 3, len(self.words) - 1)].end
-            written = self.question[after.start : end]
+            name = self.words[index + 1 : index + 4]
+            for size, w in enumerate(name):
+                if size and (w.folded in _PERIOD_WORDS or w.folded.isdigit()):
+                    name = name[:size]  # "xã Không Tồn Tại tháng trước": the name ends here
+                    break
+            typed = " ".join(w.folded for w in name)
+            written = self.question[after.start : name[-1].end]
             ranked = sorted(
                 (difflib.SequenceMatcher(None, key, typed[: len(key)]).ratio(), key)
                 for key in self.vocabulary.places
