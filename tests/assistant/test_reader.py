@@ -68,6 +68,17 @@ FAMILIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("Tỷ lệ ký số Tảng Dài quý trước", value("DIGITAL_SIGNATURE_RATE", "25993", "2026Q1")),
         ("Số phản ánh 1022 của xã Đồng Tâm quý vừa qua", value("#REPORTS_1022", "25390", "2026Q1")),
     ],
+    "southern speech": [
+        ("Tỷ lệ trễ hạn Long Thành tháng rồi nhiêu?",
+         value("OVERDUE_DOSSIER_RATE", "26368", "202603")),
+        ("Mấy camera ở Nhơn Trạch còn chạy hông",  # "hông" is "không", no "hỏng"
+         query("status", units=["26485"], subject="cameras", state="live")),
+        ("camera long binh hong",
+         query("status", units=["26020"], subject="cameras", state="dead")),
+        ("Xã nào đứng chót về tỷ lệ ký số",
+         ranked("DIGITAL_SIGNATURE_RATE", "lowest", 5, "202603")),
+        ("Bữa nay có gì nổi bật hông em", query("briefing", units=["75"])),
+    ],
     "periods said": [
         ("Kim ngạch nhập khẩu 6 tháng cuối năm ngoái", value("#IMPORT_TURNOVER", "75", "2025S2")),
         ("Tỷ lệ hồ sơ trực tuyến xã Phước An 9 tháng đầu năm 2025",
@@ -75,6 +86,11 @@ FAMILIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("Số văn bản đến của phường Bảo Vinh năm kia", value("#DOCS_INCOMING", "26098", "2024")),
         ("Tỷ lệ hồ sơ trễ hạn phường Long Bình tháng gần nhất",
          value("OVERDUE_DOSSIER_RATE", "26020", "202603")),
+        ("Tỷ lệ hồ sơ đúng hạn xã Xuân Bắc tháng 10, 11, 12 năm 2025",
+         value("ON_TIME_DOSSIER_RATE", "26428", "202510", "202511", "202512")),
+        ("Biến động tỷ lệ ký số phường Biên Hòa từ đầu năm 2025 đến nay",
+         query("trend", "DIGITAL_SIGNATURE_RATE", units=["26068"],
+               periods=[f"2025{m:02d}" for m in range(1, 13)] + LAST_12[-3:])),
     ],
     "the base of a comparison": [
         ("Tỷ lệ hồ sơ trực tuyến xã Gia Kiệm tháng 2 so với tháng 1",
@@ -135,6 +151,8 @@ FAMILIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
          query("status", units=["75"], subject="cameras", state="unknown")),
         ("Nguồn dữ liệu nào chưa chạy lần nào",
          query("status", units=["75"], subject="sources", state="never")),
+        ("Kết nối với iGate có bị chậm không",
+         query("status", units=["75"], subject="sources", state="late")),
         ("Có gì cần chú ý hôm nay không", query("briefing", units=["75"])),
     ],
     "units": [

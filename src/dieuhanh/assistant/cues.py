@@ -60,7 +60,7 @@ BRIEFING = phrases(
 CAMERA = phrases("camera|cameras|may quay|mat camera|luong camera|luong video")
 SOURCES = phrases(
     "nguon du lieu|ket noi du lieu|dong bo du lieu|nguon ket noi|nguon nao|cac nguon|"
-    "he thong nguon|ket noi lien thong"
+    "he thong nguon|ket noi lien thong|ket noi|igate|dnis|lgsp|ndxp"
 )
 ALERTS = phrases("canh bao")
 CITIZEN = phrases("phan anh hien truong|phan anh cua nguoi dan|phan anh nguoi dan")
@@ -73,7 +73,7 @@ _DEAD = (
     "mat song|khong co tin hieu|khong xem duoc|chet|dead|loi|mat luong|khong len hinh|"
     "khong co hinh|mat hinh|hu hong|hu|ngat ket noi|khong ket noi|gian doan"
 )
-_LIVE = "dang hoat dong|hoat dong binh thuong|online|con song|live|con hoat dong|dang chay"
+_LIVE = "dang hoat dong|hoat dong binh thuong|online|con song|live|con hoat dong|dang chay|con chay"
 _FAILING = (
     "loi|that bai|hong|khong chay|failing|khong dong bo|khong ket noi|mat ket noi|ngung|"
     "dong bo loi|ket noi loi|gian doan"
@@ -112,9 +112,11 @@ REPORT = phrases("bao cao")
 REPORT_STATE = phrases("chua|thieu|nop|gui|muon|cham")
 HIGHEST = phrases(
     "cao nhat|nhieu nhat|lon nhat|dung dau|dan dau|top|xep hang|bang xep hang|xep thu nhat|"
-    "dung thu nhat|hang nhat|xep dau|thu hang"
+    "dung thu nhat|hang nhat|xep dau|thu hang|dung nhat|xep nhat"
 )
-LOWEST = phrases("thap nhat|it nhat|nho nhat|dung cuoi|cuoi bang|xep cuoi|bet bang|chot bang")
+LOWEST = phrases(
+    "thap nhat|it nhat|nho nhat|dung cuoi|cuoi bang|xep cuoi|bet bang|chot bang|cuoi cung"
+)
 BEST = phrases("tot nhat|xuat sac nhat|nhanh nhat|hieu qua nhat|tich cuc nhat|cao diem")
 WORST = phrases("kem nhat|te nhat|cham nhat|yeu nhat|xau nhat|toi nhat|keo nhat")
 TREND = phrases(

@@ -136,7 +136,30 @@ def _month_range(match: re.Match[str], today: date) -> tuple[list[Period], bool,
 
 
 def _year_to_date(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
-    return [period_of(_Y, date(_year(_said(match), today), 1, 1))], False, True
+    year = _year(_said(match), today)
+    if year < today.year and match.groupdict().get("until_now"):
+        # "từ đầu năm 2025 đến nay": every month since, as a series.
+        first, last = period_of(_M, date(year, 1, 1)), latest_month(today)
+        return [first.offset(i) for i in range(_months_between(first, last) + 1)], True, False
+    return [period_of(_Y, date(year, 1, 1))], False, True
+
+
+def _months_between(first: Period, last: Period) -> int:
+    return (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
+
+
+def _months_listed(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool] | None:
+    """ "tháng 10, 11, 12 năm 2025": those months (several figures, not a series)."""
+    months = [int(m) for m in match["months"].replace("va ", "").split()]
+    if not all(1 <= m <= 12 for m in months) or len(set(months)) != len(months):
+        return None
+    year = _year(_said(match), today)
+    named = _named_year(match)
+    return (
+        [period_of(_M, date(year - (not named and m > today.month), m, 1)) for m in months],
+        False,
+        False,
+    )
 
 
 def _last_months(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool] | None:
@@ -224,7 +247,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
                 r"(?P<year_said>nay|ngoai|truoc|kia))\b"), _half),
     (re.compile(r"\bnua (?P<half>dau|cuoi) nam" + _OF_YEAR + r"\b"), _half),
     (re.compile(r"\b(?:luy ke )?(?:(?:tu|trong) )?dau nam" + _OF_YEAR +
-                r"(?: (?:den|toi) (?:nay|hien tai|gio))?\b"), _year_to_date),
+                r"(?P<until_now> (?:den|toi) (?:nay|hien tai|gio))?\b"), _year_to_date),
     # "lũy kế" alone is the year to date; before a period ("lũy kế 6 tháng…") it says nothing.
     (re.compile(r"\bluy ke(?: nam (?P<year>(?:19|20)[0-9]{2}))?\b"
                 r"(?! (?:[0-9]|thang|quy|nua|tu|den|dau))"), _year_to_date),
@@ -238,6 +261,9 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
                 r"(?:19|20)[0-9]{2})\b"), _quarters_of),
     (re.compile(r"\bquy (?P<quarter>iv|i{1,3}|0?[1-4])" + _YEAR + r"\b"), _quarter),
     (re.compile(r"\bq(?P<quarter>[1-4])" + _YEAR + r"\b"), _quarter),
+    (re.compile(r"\bthang (?P<months>[0-9]{1,2}(?: (?:va )?[0-9]{1,2}\b"
+                r"(?! (?:xa|phuong|don vi|dia phuong|so|co quan)\b))+)" + _YEAR + r"\b"),
+     _months_listed),
     (re.compile(r"\bthang (?P<month>[0-9]{1,2})" + _YEAR + r"\b"), _month),
     (re.compile(r"\bt(?P<month>[0-9]{1,2}) (?P<year>(?:19|20)[0-9]{2})\b"), _month),
     (re.compile(r"\bthang (?:truoc|vua qua|vua roi|roi|qua) nua\b"), _fixed(_this(_M, 2))),

@@ -22,7 +22,7 @@ import importlib.util
 import itertools
 import logging
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,13 +53,16 @@ class Lexicon:
     pairs: frozenset[tuple[str, str]]
     strong: frozenset[tuple[str, str]] = frozenset()
     marked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # "trang" → {"trảng"}
+    single: frozenset[str] = frozenset()  # cues of one word ("hỏng", "chậm"): never re-spelled
 
     def fits(self, before: str, word: str, after: str, strong: bool = False) -> bool:
         pairs = self.strong if strong else self.pairs
         return (_key(before), word) in pairs or (word, _key(after)) in pairs
 
 
-def lexicon(names: Iterable[str], cues: Iterable[str] = (), written: Iterable[str] = ()) -> Lexicon:
+def lexicon(
+    names: Iterable[str], cues: Collection[str] = (), written: Iterable[str] = ()
+) -> Lexicon:
     """``names``: the vocabulary's names and the period expressions; ``cues``: the rest;
     ``written``: names as written, with their marks (to choose between two corrections)."""
     known: set[str] = set(KEYWORDS)
@@ -70,7 +73,8 @@ def lexicon(names: Iterable[str], cues: Iterable[str] = (), written: Iterable[st
         for word in unicodedata.normalize("NFC", name).lower().split():
             marked.setdefault(fold(word), set()).add(word)
     frozen = {k: frozenset(v) for k, v in marked.items()}
-    return Lexicon(frozenset(known), frozenset(pairs), frozenset(strong), frozen)
+    single = frozenset(p for p in cues if " " not in p)
+    return Lexicon(frozenset(known), frozenset(pairs), frozenset(strong), frozen, single)
 
 
 def _pairs(phrases: Iterable[str], known: set[str]) -> set[tuple[str, str]]:
@@ -116,7 +120,9 @@ def _better(word: Word, before: Word | None, after: Word | None, lexicon: Lexico
     if text in lexicon.known or text in syllables():
         # A real word: left alone where it fits a neighbour (in our phrases or as a Vietnamese
         # compound); else re-spelled only to fit one of our names or periods.
-        if lexicon.fits(prev, text, next_) or compound(before, word) or compound(word, after):
+        if text in lexicon.single or lexicon.fits(prev, text, next_):
+            return None
+        if compound(before, word) or compound(word, after):
             return None
         return _first(
             [w for w in close if lexicon.fits(prev, w, next_, strong=True)], word, lexicon

@@ -35,6 +35,11 @@ KEYWORDS = word_set(
     phan tram
     """
 )
+# Southern speech, told apart by its marks (folded, "hông" would be "hỏng": broken).
+_SPOKEN = {
+    "hông": "khong", "hổng": "khong", "hok": "khong", "hem": "khong", "nhiêu": "bao nhieu",
+    "dzậy": "vay", "dậy": "vay", "zậy": "vay", "bữa": "hom", "chót": "cuoi",
+}  # fmt: skip
 # Numbers said in words, by what may follow or precede them.
 _DIGITS = {
     "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8,
@@ -67,6 +72,9 @@ def split_words(
         folded = "phan tram" if original == "%" else fold(original).replace(" ", "")
         if not folded:
             continue
+        spoken = _SPOKEN.get(original)
+        if spoken and not (spoken == "bao nhieu" and words and words[-1].folded == "bao"):
+            folded = spoken  # "hông" is "không" (and no "hỏng"), "nhiêu" is "bao nhiêu"
         expansion = abbreviations.get(folded) or _month_code(folded) or folded
         if _short_year(text, match):
             expansion = "20" + folded
