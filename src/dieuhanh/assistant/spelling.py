@@ -4,12 +4,14 @@ A question's words are checked against what the assistant knows: the words of it
 cue phrases, and which word follows which in them (*quá hạn*, *văn bản*, *tháng 3*, *xã Lộc*).
 Two kinds of slip are fixed:
 
-- a word that is no Vietnamese word at all (*thnág*, *hnạ*, *trựctuyến* typed as *tuyếm*):
-  the known words one edit away (a letter added, dropped, changed or two swapped), or
-  difflib's ratio ≥ 0.8, the one that fits its neighbours first;
+- a word that is no Vietnamese word at all (*thnág*, *hnạ*, *trực tuyếm*): the known words
+  one edit away (a letter added, dropped, changed or two swapped), or difflib's ratio ≥ 0.8,
+  the one that fits its neighbours first, then the one written most like what was typed;
 - a real word out of place (*quá hạng*, *văn bảng*, *táng 10*, *phưng Trảng Dài*): replaced
-  only when it fits neither neighbour and a word one edit away does — so *hạng* stays in
-  *xếp hạng*, and the short function words (*của*, *và*, *có*) are never touched.
+  only when it fits neither neighbour, in our phrases or as a Vietnamese compound, and a word
+  one edit away fits one of our names or periods — so *hạng* stays in *xếp hạng*, and function
+  words (*của*, *có*, *tháng*), our acronyms (*CPI*) and one-word cues (*hỏng*) are never
+  touched.
 
 What is a Vietnamese word comes from the dictionary inside underthesea's wheel (Viet74K; read
 once, offline). Numbers are never touched.
@@ -113,26 +115,36 @@ def _better(word: Word, before: Word | None, after: Word | None, lexicon: Lexico
     text = word.folded
     if len(text) < 3 or text.isdigit() or text in KEEP:
         return None
-    prev, next_ = before.folded if before else "", after.folded if after else ""
-    close = [w for w in _one_edit(text) if w in lexicon.known and len(w) >= 3]
     if text in lexicon.known and text not in syllables() and text not in KEYWORDS:
         return None  # an acronym or code of ours ("cpi", "online"): never a slip
     if text in lexicon.known or text in syllables():
-        # A real word: left alone where it fits a neighbour (in our phrases or as a Vietnamese
-        # compound); else re-spelled only to fit one of our names or periods.
-        if text in lexicon.single or lexicon.fits(prev, text, next_):
-            return None
-        if compound(before, word) or compound(word, after):
-            return None
-        return _first(
-            [w for w in close if lexicon.fits(prev, w, next_, strong=True)], word, lexicon
-        )
+        return _out_of_place(word, before, after, lexicon)
+    return _typo(word, before, after, lexicon)
+
+
+def _out_of_place(
+    word: Word, before: Word | None, after: Word | None, lexicon: Lexicon
+) -> str | None:
+    """A real word: left alone where it fits a neighbour (in our phrases or as a Vietnamese
+    compound) or is a cue of its own; else re-spelled only to fit one of our names or periods."""
+    prev, next_ = before.folded if before else "", after.folded if after else ""
+    if word.folded in lexicon.single or lexicon.fits(prev, word.folded, next_):
+        return None
+    if compound(before, word) or compound(word, after):
+        return None
+    close = _close(word.folded, lexicon)
+    return _first([w for w in close if lexicon.fits(prev, w, next_, strong=True)], word, lexicon)
+
+
+def _typo(word: Word, before: Word | None, after: Word | None, lexicon: Lexicon) -> str | None:
+    """No word at all: the close known word that fits a neighbour, else the closest."""
+    prev, next_ = before.folded if before else "", after.folded if after else ""
+    text = word.folded
+    close = _close(text, lexicon)
     fitting = [w for w in close if lexicon.fits(prev, w, next_)]
     if not fitting:
-        near = _near(lexicon.known, len(text))
-        fitting = [
-            w for w in difflib.get_close_matches(text, near, 5, 0.8) if lexicon.fits(prev, w, next_)
-        ]
+        similar = difflib.get_close_matches(text, _near(lexicon.known, len(text)), 5, 0.8)
+        fitting = [w for w in similar if lexicon.fits(prev, w, next_)]
     if fitting:
         return _first(fitting, word, lexicon)
     # Nothing fits: the question's own words (tháng, quý, nhất…) first, so that on a tie
@@ -140,6 +152,11 @@ def _better(word: Word, before: Word | None, after: Word | None, lexicon: Lexico
     keywords = difflib.get_close_matches(text, _near(KEYWORDS, len(text)), 1, 0.8)
     others = difflib.get_close_matches(text, _near(lexicon.known, len(text)), 1, 0.8)
     return _first(keywords or close or others, word, lexicon)
+
+
+def _close(text: str, lexicon: Lexicon) -> list[str]:
+    """The known words (of 3 letters or more) one edit away."""
+    return [w for w in _one_edit(text) if w in lexicon.known and len(w) >= 3]
 
 
 def compound(first: Word | None, second: Word | None) -> bool:

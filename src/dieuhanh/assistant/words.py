@@ -92,7 +92,7 @@ def _short_year(text: str, match: re.Match[str]) -> bool:
 
 
 def _month_code(folded: str) -> str | None:
-    """ "t3" (tháng 3), "q1" stays a word the periods read; "t3" is written out here."""
+    """ "T3" is "tháng 3" ("Q1" stays one word: the periods read it as it is)."""
     match = re.fullmatch(r"t(1[0-2]|0?[1-9])", folded)
     return f"thang {int(match[1])}" if match else None
 
@@ -102,7 +102,7 @@ def _variants(words: list[Word], variants: Mapping[str, str]) -> list[Word]:
     the new words keep the span of what was typed."""
     if not variants:
         return words
-    longest = max(len(v.split()) for v in variants)
+    longest = max(len(typed.split()) for typed in variants)
     out: list[Word] = []
     index = 0
     while index < len(words):
