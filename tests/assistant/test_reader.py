@@ -164,6 +164,8 @@ FAMILIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
          value("OVERDUE_DOSSIER_RATE", "26068", "202603")),
         ("Tính đến nay tỷ lệ hồ sơ trực tuyến của xã Tân Lợi năm nay đạt bao nhiêu",
          value("ONLINE_DOSSIER_RATE", "25378", "2026")),
+        ("Số hồ sơ tiếp nhận xã Xuân Phú huyện Xuân Lộc tháng 3",  # where it was, no unit
+         value("#DOSSIERS_RECEIVED", "26458", "202603")),
         ("Tỷ lệ trễ hạn tỉnh Đồng Nai tháng 3", value("OVERDUE_DOSSIER_RATE", "75", "202603")),
         ("Tỷ lệ ký số xã Đồng Nai cũ tháng 3", value("DIGITAL_SIGNATURE_RATE", "25402", "202603")),
         ("Xã mình có bao nhiêu hồ sơ tiếp nhận trong tháng 3 vậy, xã Thống Nhất",
@@ -200,3 +202,6 @@ def test_bad_input_reads_safely(vocabulary: Vocabulary) -> None:
     # A pre-2025 district that is no unit today is said so, not answered for the province.
     district = understand("Tỷ lệ ký số huyện Vĩnh Cửu tháng 3", vocabulary, today=TODAY, home="75")
     assert district.query is None and district.problem == "unknown_unit:Vĩnh Cửu"
+    # A name of no unit whose first word is also a word ("Hiếu" as in "hiệu quả") is asked back.
+    hieu = understand("Tỷ lệ ký số xã Hiếu Liêm tháng 3", vocabulary, today=TODAY, home="75")
+    assert hieu.query is None and hieu.problem == "unknown_unit:Hiếu Liêm"

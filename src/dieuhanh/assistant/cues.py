@@ -163,7 +163,10 @@ def every_phrase() -> list[str]:
     ]  # fmt: skip
 
 
-# The words of ranking and trend cues: after "xã"/"phường" they start no name ("xã yếu nhất").
-ORDER_WORDS = frozenset(
-    w for ps in (HIGHEST, LOWEST, BEST, WORST, TREND) for p in ps for w in p.split()
-)
+# Ranking and trend cues: right after "xã"/"phường" they start no name ("xã yếu nhất").
+ORDERS = [p for ps in (HIGHEST, LOWEST, BEST, WORST, TREND) for p in ps]
+
+
+def starts_with(text: str, candidates: list[str]) -> bool:
+    found = find(text, candidates)
+    return found is not None and found.start() == 0

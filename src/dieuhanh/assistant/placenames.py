@@ -21,7 +21,8 @@ _UNIT_WORDS = frozenset([*TYPE_WORDS, "huyen"])
 _NOT_A_NAME = word_set(
     """
     nao co da chua dang phuong xa nay do khac trong thuoc va ma duoc gui nop cao thap it nhieu
-    lon nho tot kem cua o tai la bi can theo ve dung dan cung voi so hien
+    lon nho tot kem cua o tai la bi can theo ve dung dan cung voi so hien thang quy nam tuan
+    top xep con thi sao vay the ra nhung cac tren duoi bao
     """
 )
 # "xã mình", "phường ta": the asker's own unit, not a name.
@@ -102,9 +103,19 @@ class PlaceReader(Reading):
         """ "xã Xuân Hiệp, huyện Xuân Lộc", "phường Tân Hiệp (Biên Hòa cũ)": a district named
         after a pre-2025 name says which one is meant; it is not a unit asked about."""
         kept: Found = []
+        districts = self.vocabulary.districts
         for start, end, candidates in found:
             if any(s < end and start < e for s, e in self.used):
                 continue  # the district of the name before
+            if kept and self.text[start:end] in districts:
+                between = self.text[kept[-1][1] : start].split()
+                if (
+                    between
+                    and between[0] in ("huyen", "thi", "thanh")
+                    and set(between) <= _DISTRICT_WORDS
+                ):
+                    self.used.append((start, end))  # "xã Xuân Phú, huyện Xuân Lộc": where it was
+                    continue
             words = self.text[end:].split()
             while words and words[0] in _DISTRICT_WORDS:
                 words.pop(0)
@@ -124,8 +135,6 @@ class PlaceReader(Reading):
         """ "xã Không Tồn Tại": a unit named that the province does not have is said so, with the
         closest names, rather than answered for the province."""
         starts = self.starts()
-        first_words = {key.split()[0] for key in self.vocabulary.places}
-        stop = _NOT_A_NAME | ((KEYWORDS | cues.ORDER_WORDS) - first_words)
         for index, word in enumerate(self.words[:-1]):
             after = self.words[index + 1]
             before = self.words[index - 1].folded if index else ""
@@ -134,10 +143,11 @@ class PlaceReader(Reading):
                 word.folded not in _UNIT_WORDS
                 or not self.free(starts[index], starts[index] + len(word.folded))
                 or not self.free(starts[index + 1], starts[index + 1] + len(after.folded))
-                or after.folded in stop
+                or after.folded in _NOT_A_NAME
+                or cues.starts_with(self.text[starts[index + 1] :], cues.ORDERS)
                 or before in _PLURAL
                 or after.folded.isdigit()
-                or (after.folded in _PRONOUNS and (not following or following in stop))
+                or (after.folded in _PRONOUNS and (not following or following in _NOT_A_NAME))
             ):
                 continue
             name = self.words[index + 1 : index + 4]

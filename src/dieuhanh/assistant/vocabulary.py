@@ -14,7 +14,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,13 @@ class Vocabulary:
 
     def measure(self, code: str) -> Measure | None:
         return self.measures.get(code)
+
+    @cached_property
+    def districts(self) -> frozenset[str]:
+        """The pre-2025 districts the merged communes were in, folded ("xuan loc")."""
+        return frozenset(
+            name_key(p.district) for ps in self.places.values() for p in ps if p.district
+        )
 
     def place(self, code: str) -> Place | None:
         for places in self.places.values():
