@@ -11,7 +11,12 @@ tune the reader) over the demo's two years of figures —
   audit entry, commit) p50/p95, offline (goal p95 < 300 ms), against the bare analytics call for
   the same expected query measured in the same run.
 
-    .venv/bin/python bench/assistant.py [--backend sqlite|postgresql] [--split test|dev]
+Each held-out split is measured and reported on its own: ``test`` (the quarter of
+labelled_questions.jsonl) and ``test2`` (heldout_questions.jsonl, written independently, when
+present). Only figures are printed, never a held-out question or its reading.
+
+    .venv/bin/python bench/assistant.py [--backend sqlite|postgresql]
+                                        [--split held-out|test|test2|dev]
 """
 
 from __future__ import annotations
@@ -112,14 +117,23 @@ def truth(session: Any, figures: list[dict[str, Any]]) -> dict[tuple[str, str, s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--split", choices=("test", "dev"), default="test")
+    parser.add_argument(
+        "--split", choices=("held-out", *evaluation.HELD_OUT, "dev"), default="held-out"
+    )
     args = parser.parse_args()
+    present = evaluation.splits()
+    wanted = (
+        [s for s in evaluation.HELD_OUT if s in present]
+        if args.split == "held-out"
+        else [args.split]
+    )
     with tempfile.TemporaryDirectory() as folder:
         url = database_url(args.backend, Path(folder), DATABASE)
         say(f"{args.backend}: setting up the province and the demo's figures…")
         runtime = make_runtime(url, Path(folder))
         try:
-            measure(runtime, args.split)
+            for split in wanted:
+                measure(runtime, split)
         finally:
             runtime.close()
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from dieuhanh.indicators.catalog.periods import parse_period
 from tests.assistant.conftest import LOC_QUANG, LOC_THANH, LOC_THANH_2, Ask
 
 
@@ -27,6 +28,9 @@ def test_follow_ups_keep_the_context(few_figures: dict[str, str], ask: Ask) -> N
     values = {f["period"]: f["value"] for f in compared["figures"]}
     assert values == {few_figures["last"]: 2.5, few_figures["year_ago"]: 10.0}
     assert "giảm 7,5 điểm phần trăm" in compared["answer"]
+    # The period compared with is named in the query shown, as in the answer.
+    year_ago = parse_period(few_figures["year_ago"]).label("vi")
+    assert f"so với kỳ: {year_ago}" in compared["queries"][0]["text"]
 
     earlier = ask("operator", "còn tháng trước đó?", conversation)
     assert earlier["queries"][0]["periods"] == [few_figures["before"]]

@@ -274,14 +274,26 @@ def describe(query: Query, names: dict[str, str], measure_name: str | None) -> s
         parts.append("cấp: " + ("sở, ngành" if query.level == "department" else "xã, phường"))
     if query.periods:
         labels = [parse_period(p).label("vi") for p in query.periods]
-        parts.append(
-            "kỳ: " + (", ".join(labels) if len(labels) <= 3 else f"{labels[0]} – {labels[-1]}")
-        )
+        parts.append("kỳ: " + _spread(labels))
+        bases = [_base(parse_period(p), query.operation) for p in query.periods]
+        if any(bases):
+            # The period compared with is named too: the answer states it.
+            parts.append("so với kỳ: " + _spread([b.label("vi") for b in bases if b]))
     if query.subject:
         parts.append(f"đối tượng: {_SUBJECTS.get(query.subject, query.subject)}")
     if query.limit:
         parts.append(f"số đơn vị: {query.limit}")
     return "; ".join(parts)
+
+
+def _spread(labels: list[str]) -> str:
+    return ", ".join(labels) if len(labels) <= 3 else f"{labels[0]} – {labels[-1]}"
+
+
+def _base(period: Period, operation: Operation) -> Period | None:
+    if operation is Operation.COMPARE_LAST_YEAR:
+        return period.same_period_last_year()
+    return period.previous() if operation is Operation.COMPARE_PREVIOUS else None
 
 
 _OPERATIONS = {
