@@ -156,7 +156,8 @@ def assert_movers(
         assert f"là {then}%" in sentence["text"]
         code = mover["code"]
         assert sentence["check"] == f"{PAGE}/indicators/dashboard?unit={unit}&indicator={code}"
-        assert f"({code}); đơn vị: " in sentence["query"] and sentence["query"].endswith(month)
+        assert f"({code}); đơn vị: " in sentence["query"]
+        assert f"; kỳ: {month}; so với kỳ: " in sentence["query"]  # the base period named too
 
 
 def alerts_sentence(said: list[dict[str, str]]) -> dict[str, int]:
