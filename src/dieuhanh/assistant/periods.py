@@ -178,26 +178,25 @@ def _last_quarters(match: re.Match[str], today: date) -> tuple[list[Period], boo
     return [current.offset(-i) for i in range(count, 0, -1)], True, False
 
 
-def _months_of_year(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
+def _year_named(match: re.Match[str], today: date) -> Period:
+    """The year of "các tháng/quý năm …": ngoái, trước, qua are last year's; a number, that one."""
     text = match["which"]
     year = (
         today.year - 1
         if text in ("ngoai", "truoc", "qua")
         else _year(text if text and text.isdigit() else None, today)
     )
-    months = period_of(_Y, date(year, 1, 1)).split(_M)
+    return period_of(_Y, date(year, 1, 1))
+
+
+def _months_of_year(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
+    months = _year_named(match, today).split(_M)
     return [m for m in months if m <= latest_month(today)], True, False
 
 
 def _quarters_of(match: re.Match[str], today: date) -> tuple[list[Period], bool, bool]:
     """ "các quý năm 2025": its quarters, as a series (those begun, this year)."""
-    text = match["which"]
-    year = (
-        today.year - 1
-        if text in ("ngoai", "truoc", "qua")
-        else _year(text if text and text.isdigit() else None, today)
-    )
-    quarters = period_of(_Y, date(year, 1, 1)).split(_Q)
+    quarters = _year_named(match, today).split(_Q)
     return [q for q in quarters if q.start <= latest_month(today).start], True, False
 
 
