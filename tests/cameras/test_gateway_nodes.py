@@ -134,6 +134,13 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()
+    except OSError:
+        return "?"
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -166,7 +173,8 @@ def test_transcoding_node_leaves_no_orphan_when_killed(shared_database: str, mak
         deadline = time.monotonic() + 10
         while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(alive(pid) for pid in workers), "a worker outlived the killed gateway"
+        survivors = {pid: command_of(pid) for pid in workers if alive(pid)}
+        assert not survivors, f"outlived the killed gateway: {survivors}"
 
 
 def test_cameras_are_spread_and_rebalanced_when_a_node_leaves(
