@@ -80,7 +80,7 @@ class ExitCode(IntEnum):
     NETWORK_REFUSED = 15  # the camera's address is outside --allowed-networks
 
 
-PARENT_POLL_S = 0.5  # the fallback parent check; PDEATHSIG is the prompt path
+PARENT_POLL_S = 0.2  # how soon the main loop sees a signal noted or the parent gone
 STOP_GRACE_S = 1.0  # time the pipeline gets to notice a stop before the process just exits
 FALLBACK_FPS = 15  # when neither --fps nor the SDP gives a frame rate
 MAX_PTS_STEP_S = 10.0  # a larger jump (camera clock reset) is replaced by one frame's duration
@@ -414,7 +414,8 @@ class StopSignal:
         self.event = threading.Event()
         self.code = ExitCode.OK
         self.reason = ""
-        self.running = False  # once the pipeline runs, signals only set the event
+        self.running = False  # once the pipeline runs, a signal is only noted (see on_signal)
+        self.signalled: int | None = None
         self._lock = threading.Lock()
 
     def set(self, code: ExitCode, reason: str) -> None:
@@ -424,9 +425,21 @@ class StopSignal:
                 self.event.set()
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.set(ExitCode.OK, f"signal {signal.Signals(signum).name}")
+        """Notes the signal and takes no lock. The handler runs in the main thread between two
+        of its bytecodes, and the gateway's death sends SIGTERM (PDEATHSIG) just as that thread
+        sees the parent gone and calls :meth:`set`: taking this object's lock, or the event's,
+        a second time there deadlocked the worker for good (a test saw it outlive the gateway,
+        all threads waiting on a futex). The main loop turns the note into :meth:`set`."""
+        self.signalled = signum
         if not self.running:  # still reading stdin or checking the encoder: leave at once
             raise SystemExit(ExitCode.OK)
+
+    def check(self, parent: int) -> None:
+        """The main loop's poll: a signal noted, or the parent gone (re-parented)."""
+        if self.signalled is not None:
+            self.set(ExitCode.OK, f"signal {signal.Signals(self.signalled).name}")
+        elif os.getppid() != parent:
+            self.set(ExitCode.OK, "parent process gone")
 
 
 def run_pipeline(url: str, options: Options, stop: StopSignal) -> None:
@@ -502,8 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         pipeline.start()
         while not stop.event.wait(PARENT_POLL_S):
-            if os.getppid() != parent:  # re-parented: the gateway is gone
-                stop.set(ExitCode.OK, "parent process gone")
+            stop.check(parent)
         pipeline.join(STOP_GRACE_S)
     level = logging.INFO if stop.code == ExitCode.OK else logging.ERROR
     log.log(level, "exit %d (%s): %s", stop.code, stop.code.name.lower(), stop.reason)
