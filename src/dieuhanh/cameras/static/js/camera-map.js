@@ -1,7 +1,7 @@
 // The camera map: the province's commune polygons (no tile server needed), a marker per camera
 // with coordinates coloured by state, clustered when zoomed out; a marker's pop-up shows the
 // latest picture and the state in words, and opens the live player beside the map.
-import { api, el, escapeHtml, t } from './app.js';
+import { addBaseTiles, api, el, escapeHtml, t } from './app.js';
 import { CameraPlayer, fmtSince, offlineText, stateLabel } from './player.js';
 
 const container = document.getElementById('camera-map');
@@ -102,13 +102,7 @@ async function drawCommunes(map) {
 }
 
 const map = L.map(container, { zoomSnap: 0.25, maxZoom: 18 }); // clustering needs a maxZoom
-if (container.dataset.tileUrl) {
-  L.tileLayer(container.dataset.tileUrl, {
-    maxZoom: Number(container.dataset.tileMaxZoom || 18), attribution: container.dataset.tileAttribution,
-  }).addTo(map);
-} else {
-  container.classList.add('no-tiles');
-}
+addBaseTiles(map, container);
 try {
   const shapes = await drawCommunes(map);
   if (!shapes.getLayers().length) throw new Error('no boundaries');

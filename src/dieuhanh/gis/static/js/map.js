@@ -1,5 +1,5 @@
 // The province map: commune/ward polygons from the imported boundaries, tiles only if configured.
-import { api, debounce, el, escapeHtml, searchUnits, t } from './app.js';
+import { addBaseTiles, api, debounce, el, escapeHtml, searchUnits, t } from './app.js';
 
 const container = document.getElementById('province-map');
 const summary = document.getElementById('map-summary');
@@ -27,15 +27,7 @@ function highlight(layer, on) {
 
 async function draw() {
   const map = L.map(container, { zoomSnap: 0.25, preferCanvas: false });
-  const tileUrl = container.dataset.tileUrl;
-  if (tileUrl) {
-    L.tileLayer(tileUrl, {
-      maxZoom: Number(container.dataset.tileMaxZoom || 18),
-      attribution: container.dataset.tileAttribution,
-    }).addTo(map);
-  } else {
-    container.classList.add('no-tiles');
-  }
+  addBaseTiles(map, container);
   const data = await api(`/api/v1/boundaries?parent=${encodeURIComponent(container.dataset.province)}`);
   const labels = L.layerGroup();
   const shapes = L.geoJSON(data, {

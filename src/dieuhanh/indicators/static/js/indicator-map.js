@@ -1,7 +1,7 @@
 // The choropleth: the province's commune polygons from the imported boundaries (no tile server
 // needed), each filled by its figure for one period: the indicator's legend band when it has
 // one, else the quantile of the figure among the communes'. Clicking a commune selects it.
-import { api, el, escapeHtml, t } from './app.js';
+import { addBaseTiles, api, el, escapeHtml, t } from './app.js';
 
 export const BAND_FILL = { green: '#5cb85c', yellow: '#f0c419', red: '#e0453a' };
 export const QUANTILE_FILL = ['#eef4fb', '#c0d8ee', '#7fb0dc', '#3b82c4', '#12508f'];
@@ -32,13 +32,7 @@ export class IndicatorMap {
     this.fills = new Map(); // unit code → {fill, band, text}
     this.selected = null;
     this.map = L.map(container, { zoomSnap: 0.25, attributionControl: true });
-    if (container.dataset.tileUrl) {
-      L.tileLayer(container.dataset.tileUrl, {
-        maxZoom: Number(container.dataset.tileMaxZoom || 18), attribution: container.dataset.tileAttribution,
-      }).addTo(this.map);
-    } else {
-      container.classList.add('no-tiles');
-    }
+    addBaseTiles(this.map, container);
   }
 
   async load() {

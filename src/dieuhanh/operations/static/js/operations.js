@@ -3,7 +3,7 @@
 // fills of the polygons, and the panel of what needs attention now. The stream
 // (/api/v1/operations/stream) names the layers that changed: just those are fetched again,
 // debounced, so a burst of events costs one fetch. Layer choices are kept in localStorage.
-import { api, el, escapeHtml, t } from './app.js';
+import { addBaseTiles, api, el, escapeHtml, t } from './app.js';
 
 const container = document.getElementById('ops-map');
 const layerList = document.getElementById('ops-layers');
@@ -42,13 +42,7 @@ function linkOf(template, id, unit) {
 }
 
 async function drawBoundaries() {
-  if (container.dataset.tileUrl) {
-    L.tileLayer(container.dataset.tileUrl, {
-      maxZoom: Number(container.dataset.tileMaxZoom || 18), attribution: container.dataset.tileAttribution,
-    }).addTo(map);
-  } else {
-    container.classList.add('no-tiles');
-  }
+  addBaseTiles(map, container);
   const data = await api(`/api/v1/boundaries?parent=${encodeURIComponent(container.dataset.province)}`);
   const shapes = L.geoJSON(data, {
     renderer, style: () => NEUTRAL,

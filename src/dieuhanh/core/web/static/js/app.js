@@ -81,3 +81,16 @@ export async function searchUnits(text, within, types, signal) {
   if (types) params.set('type', types);
   return api(`/api/v1/units?${params}`, { signal });
 }
+
+// The map pages' base layer: the tile server the province configured (data-tile-url and its
+// max zoom and attribution on the map's container), or none — the product runs offline and
+// draws the communes' polygons on a plain background (.no-tiles). Leaflet (L) is loaded by
+// the map pages only, so it is looked up when called.
+export function addBaseTiles(map, container) {
+  const { tileUrl, tileMaxZoom, tileAttribution } = container.dataset;
+  if (!tileUrl) {
+    container.classList.add('no-tiles');
+    return;
+  }
+  L.tileLayer(tileUrl, { maxZoom: Number(tileMaxZoom || 18), attribution: tileAttribution }).addTo(map);
+}
