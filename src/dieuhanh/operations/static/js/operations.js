@@ -118,15 +118,15 @@ function clearFills(code) {
   fills = null;
 }
 
-// Shows a listed thing on the map: its marker (or its commune's polygon) in view, tooltip open.
-function point(state, index) {
+// Shows a listed thing on the map: its marker (or its unit's polygon) in view, tooltip open.
+function point(state, index, unit) {
   const marker = state.markers?.[index];
   if (marker) {
     map.panTo(marker.getLatLng());
     marker.openTooltip();
     return;
   }
-  const polygon = polygons.get(state.data.rows[index][state.def.kind === 'choropleth' ? 0 : 3]);
+  const polygon = polygons.get(unit);
   if (polygon) { map.fitBounds(polygon.getBounds(), { maxZoom: 11 }); polygon.openTooltip(); }
 }
 
@@ -140,7 +140,7 @@ function showRows(state) {
     const link = data.link
       ? el('a', { href: linkOf(data.link, id, unit) }, text)
       : el('span', { tabindex: '0' }, text);
-    link.addEventListener('focus', () => point(state, index));
+    link.addEventListener('focus', () => point(state, index, unit));
     return el('li', {}, link);
   }));
   if (data.rows.length > LISTED) {
