@@ -72,8 +72,24 @@ class _Served:
         raise NotImplementedError
 
 
+class _Growing(_Served):
+    """A stand-in whose data moves as time passes: ``grow`` at most once every ``grow_every``
+    seconds (None: never), checked when a request comes in."""
+
+    grow_every: float | None
+    _last_growth: float
+
+    def grow(self) -> None:
+        raise NotImplementedError
+
+    def _maybe_grow(self) -> None:
+        if self.grow_every and time.monotonic() - self._last_growth >= self.grow_every:
+            self._last_growth = time.monotonic()
+            self.grow()
+
+
 @dataclass
-class IGateStandIn(_Served):
+class IGateStandIn(_Growing):
     """``communes``: (official code, name) of the units dossiers are filed in."""
 
     communes: list[tuple[str, str]]
@@ -139,11 +155,6 @@ class IGateStandIn(_Served):
                 record["trang_thai"] = self._status(
                     datetime.fromisoformat(record["han_xu_ly"]), now
                 )
-
-    def _maybe_grow(self) -> None:
-        if self.grow_every and time.monotonic() - self._last_growth >= self.grow_every:
-            self._last_growth = time.monotonic()
-            self.grow()
 
     def dossier_page(self, query: dict[str, str]) -> dict[str, Any]:
         since = query.get("updated_since")
@@ -272,7 +283,7 @@ HOTLINE_STALLED = 1 / 15
 
 
 @dataclass
-class HotlineStandIn(_Served):
+class HotlineStandIn(_Growing):
     """The 1022 hotline's case system: calls and messages as JSON pages numbered from 1
     (``?page=&page_size=``, with ``total_pages``). A case moves through the hotline's states at
     its own pace, drawn per seed when it arrives — forwarded to the unit within a day and a
@@ -351,11 +362,6 @@ class HotlineStandIn(_Served):
                 self._paces[index][self._reached(index, now) + 1] = now
             for index in range(len(self.records)):
                 self._show(index, now)
-
-    def _maybe_grow(self) -> None:
-        if self.grow_every and time.monotonic() - self._last_growth >= self.grow_every:
-            self._last_growth = time.monotonic()
-            self.grow()
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
