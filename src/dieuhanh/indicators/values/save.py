@@ -14,7 +14,7 @@ complete in data_value_changes and one audit row per keystroke-save would bury o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -22,6 +22,7 @@ from functools import cached_property
 from itertools import islice
 from typing import Any
 
+from sqlalchemy import Dialect, Row
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.access import Principal, Scope
@@ -34,18 +35,21 @@ from dieuhanh.indicators.catalog.form_models import ReportForm
 from dieuhanh.indicators.catalog.models import Source
 from dieuhanh.indicators.catalog.periods import Period, PeriodError, PeriodType, parse_period
 from dieuhanh.indicators.catalog.valuetypes import MAX_COMMENT, ValueTypeError, normalize
+from dieuhanh.indicators.values.bulkwrite import Write, no_write
 from dieuhanh.indicators.values.form_index import FormIndex
 from dieuhanh.indicators.values.hooks import EntryGate, reporting_of
+from dieuhanh.indicators.values.overlap import Overlap
 from dieuhanh.indicators.values.topics import MAX_CELLS, VALUES_CHANGED
 from dieuhanh.indicators.values.valuestore import (
+    Change,
     Checked,
     Key,
     Stamp,
     Stored,
+    StoredLookup,
     audit_import,
     change_row,
-    fetch_stored,
-    write,
+    prepare_write,
 )
 
 BATCH = 5000
@@ -217,13 +221,38 @@ def save_values(
     summary = ImportSummary(dry_run=dry_run)
     units: set[int] = set()
     cells: dict[tuple[int, str], set[int]] = {}
-    with older_objects_frozen():
-        for batch in _batches(rows, BATCH):
-            checked = _check_batch(context, batch, summary)
-            plan = _decide(context, checked, _lookup(context, checked), summary, units)
-            _store(context, plan)
+    batches = (_check_batch(context, batch, summary) for batch in _batches(rows, BATCH))
+    dialect = session.get_bind().dialect
+    connection = session.connection()
+    with older_objects_frozen(), Overlap(session) as database:
+        checked = next(batches, None)
+        if checked is not None:
+            lookup = StoredLookup(dialect, checked)
+            stored = lookup.found(_read(context, lookup))
+            following = next(batches, None)
+        while checked is not None:
+            plan = _decide(context, checked, stored, summary, units)
             if not dry_run:
                 _note_cells(plan, cells)
+            write = _prepared_write(context, dialect, plan)
+            if following is None:  # the last batch: nothing left to check meanwhile
+                database.submit(write, connection)
+                break
+            # The next batch is read first, then this one written; this thread decides the
+            # next batch and checks the one after while the database writes: two CPUs busy
+            # instead of one. What the database thread runs is prepared here, so that it
+            # needs the interpreter the least.
+            lookup = StoredLookup(dialect, following)
+            if lookup.names_any(plan.latest):  # … unless the next names a key this one changes
+                read = database.submit(_write_then_read, context, write, lookup)
+            else:
+                read = database.submit(_read, context, lookup)
+                database.submit(write, connection)
+            after = database.meanwhile(lambda: next(batches, None))
+            checked, following, stored = following, after, lookup.found(database.result(read))
+        database.settle()
+    # Checking runs a batch ahead of deciding: the conflicts in the order of the rows again.
+    summary.conflicts.sort(key=lambda conflict: conflict.row)
     if summary.changed and not dry_run:
         if context.source != Source.FORM:
             counts = summary.to_json()["importCount"] | {"conflicts": len(summary.conflicts)}
@@ -273,10 +302,17 @@ def _check_batch(context: Context, batch: list[ValueRow], summary: ImportSummary
     return checked
 
 
-def _lookup(context: Context, checked: list[Checked]) -> dict[Key, Stored | None]:
-    """The database reads of one batch: its stored values and its periods' locks."""
-    context.gate.prefetch({(item.key[1], item.key[2]) for item in checked})
-    return fetch_stored(context.session, checked)
+def _read(context: Context, lookup: StoredLookup) -> Sequence[Row[Any]]:
+    """The database reads of one batch: its periods' locks and its stored values."""
+    context.gate.prefetch(lookup.pairs)
+    return lookup.run(context.session.connection())
+
+
+def _write_then_read(context: Context, write: Write, lookup: StoredLookup) -> Sequence[Row[Any]]:
+    """Write a batch, then read what the next needs: in this order, on the one connection, so
+    that a key written by this batch is found stored by the next."""
+    write(context.session.connection())
+    return _read(context, lookup)
 
 
 def _open_for_entry(
@@ -436,7 +472,7 @@ class Plan:
     original: dict[Key, Stored | None]
     final: dict[Key, Stored | None] = field(default_factory=dict)
     latest: dict[Key, Checked] = field(default_factory=dict)
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
 
 def _decide(
@@ -451,7 +487,6 @@ def _decide(
     # What this batch has changed so far, over ``original`` (a key named twice in one batch is
     # decided against its first change).
     current = plan.final
-    stamp = context.stamp
     for item in _open_for_entry(context, checked, summary):
         key = item.key
         units.add(key[1])
@@ -463,7 +498,7 @@ def _decide(
         after = _after(item, before) if action != "delete" else None
         current[key] = after
         plan.latest[key] = item
-        plan.changes.append(change_row(stamp, item, action, before, after))
+        plan.changes.append(change_row(item, action, before, after))
         if action == "create":
             summary.imported += 1
         elif action == "update":
@@ -473,9 +508,12 @@ def _decide(
     return plan
 
 
-def _store(context: Context, plan: Plan) -> None:
-    if not context.dry_run and plan.changes:
-        write(context.session, context.stamp, plan.original, plan.final, plan.latest, plan.changes)
+def _prepared_write(context: Context, dialect: Dialect, plan: Plan) -> Write:
+    if context.dry_run or not plan.changes:
+        return no_write
+    return prepare_write(
+        dialect, context.stamp, plan.original, plan.final, plan.latest, plan.changes
+    )
 
 
 def _action(strategy: Strategy, item: Checked, stored: Stored | None) -> str | None:

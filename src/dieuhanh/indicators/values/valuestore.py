@@ -7,24 +7,50 @@ writes it, fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Executable,
+    Row,
+    Table,
+    column,
+    delete,
+    insert,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from dieuhanh.audit.models import AuditEntry
 from dieuhanh.core.db.actor import get_actor
+from dieuhanh.core.errors import Conflict
 from dieuhanh.indicators.catalog.catalog import ElementInfo
 from dieuhanh.indicators.catalog.models import DataValue, DataValueChange
 from dieuhanh.indicators.catalog.periods import Period
-from dieuhanh.indicators.values.bulkwrite import insert_rows, update_values
+from dieuhanh.indicators.values.bulkwrite import (
+    Write,
+    array_literal,
+    insert_rows,
+    no_write,
+    update_values,
+)
 
 VALUES = cast(Table, DataValue.__table__)
 CHANGES = cast(Table, DataValueChange.__table__)
 # (element id, unit id, period code, option)
 Key = tuple[int, int, str, str]
+KEY_COLUMNS = ("element_id", "unit_id", "period_code", "option")
+INSERT_COLUMNS = (*KEY_COLUMNS, "period_type", "period_start", "period_end", "value", "numeric",
+                  "comment")  # fmt: skip
+CHANGE_COLUMNS = (*KEY_COLUMNS, "action", "old_value", "new_value")
+# A history row as the write path makes it, in the order of CHANGE_COLUMNS.
+Change = tuple[int, int, str, str, str, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -55,94 +81,81 @@ class Stored:
     comment: str | None
 
 
-def fetch_stored(session: Session, checked: list[Checked]) -> dict[Key, Stored | None]:
-    """The stored value of each checked key (None: none stored), in one query.
+class StoredLookup:
+    """The stored value of each checked key of a batch, in one query: prepared here, run by
+    :meth:`run` (the database's part, nothing else), read back by :meth:`found`.
 
     PostgreSQL joins the exact keys as arrays (``unnest``); SQLite takes one IN list per key
     column and the exact keys are picked here. A row-value IN of thousands of tuples is a scan of
     the whole table on SQLite and a thousands-term OR on PostgreSQL (measured with
     bench/indicators.py: 443 values/s on PostgreSQL with 2 M values stored, 6,900 with IN lists).
     """
-    found: dict[Key, Stored | None] = dict.fromkeys([item.key for item in checked])
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        keys = list(found)
-        rows = connection.execute(
-            _STORED_BY_KEYS,
-            {
-                "elements": _array_text([str(key[0]) for key in keys]),
-                "units": _array_text([str(key[1]) for key in keys]),
-                "periods": _array_text([_quoted(key[2]) for key in keys]),
-                "options": _array_text([_quoted(key[3]) for key in keys]),
-            },
-        )
-    else:
-        rows = connection.execute(
-            select(
+
+    def __init__(self, dialect: Dialect, checked: list[Checked]) -> None:
+        self.keys: list[Key] = list(dict.fromkeys([item.key for item in checked]))
+        # The (unit, period) pairs, for the reporting part's locks read beside the values.
+        self.pairs = {(key[1], key[2]) for key in self.keys}
+        self.statement: Executable
+        if dialect.name == "postgresql":
+            self.statement = _STORED_BY_KEYS
+            self.params = {
+                name: array_literal(VALUES.c[name].type, [key[n] for key in self.keys])
+                for n, name in enumerate(KEY_COLUMNS)
+            }
+        else:
+            self.statement = select(
                 DataValue.element_id, DataValue.unit_id, DataValue.period_code, DataValue.option,
                 DataValue.id, DataValue.value, DataValue.comment,
             ).where(
-                DataValue.element_id.in_(sorted({key[0] for key in found})),
-                DataValue.unit_id.in_(sorted({key[1] for key in found})),
-                DataValue.period_code.in_(sorted({key[2] for key in found})),
-            )
-        )  # fmt: skip
-    for element_id, unit_id, period_code, option, value_id, value, comment in rows:
-        key = (element_id, unit_id, period_code, option)
-        if key in found:
-            found[key] = Stored(value_id, value, comment)
-    return found
+                DataValue.element_id.in_(sorted({key[0] for key in self.keys})),
+                DataValue.unit_id.in_(sorted({key[1] for key in self.keys})),
+                DataValue.period_code.in_(sorted({key[2] for key in self.keys})),
+            )  # fmt: skip
+            self.params = {}
 
+    def names_any(self, keys: dict[Key, Any]) -> bool:
+        return any(key in keys for key in self.keys)
 
-def _array_text(items: list[str]) -> str:
-    """A PostgreSQL array literal: psycopg adapts a list item by item (0.4 s per 100,000 keys
-    of 4 columns), this one string is parsed by the server."""
-    return "{" + ",".join(items) + "}"
+    def run(self, connection: Connection) -> Sequence[Row[Any]]:
+        return connection.execute(self.statement, self.params).all()
 
-
-def _quoted(item: str) -> str:
-    return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    def found(self, rows: Sequence[Row[Any]]) -> dict[Key, Stored | None]:
+        """Each key's stored value, None where none is."""
+        found: dict[Key, Stored | None] = dict.fromkeys(self.keys)
+        for element_id, unit_id, period_code, option, value_id, value, comment in map(tuple, rows):
+            key = (element_id, unit_id, period_code, option)
+            if key in found:
+                found[key] = Stored(value_id, value, comment)
+        return found
 
 
 _STORED_BY_KEYS = text(
     "SELECT d.element_id, d.unit_id, d.period_code, d.option, d.id, d.value, d.comment "
-    "FROM data_values AS d JOIN unnest(CAST(:elements AS integer[]), CAST(:units AS integer[]), "
-    "CAST(:periods AS text[]), CAST(:options AS text[])) AS k(element_id, unit_id, period_code, "
-    "option) ON d.element_id = k.element_id AND d.unit_id = k.unit_id "
-    "AND d.period_code = k.period_code AND d.option = k.option"
+    "FROM data_values AS d JOIN unnest(CAST(:element_id AS integer[]), "
+    "CAST(:unit_id AS integer[]), CAST(:period_code AS text[]), CAST(:option AS text[])) "
+    "AS k(element_id, unit_id, period_code, option) ON d.element_id = k.element_id "
+    "AND d.unit_id = k.unit_id AND d.period_code = k.period_code AND d.option = k.option"
 )
 
 
-def change_row(
-    stamp: Stamp, item: Checked, action: str, before: Stored | None, after: Stored | None
-) -> dict[str, Any]:
-    element_id, unit_id, period_code, option = item.key
-    return {
-        "element_id": element_id,
-        "unit_id": unit_id,
-        "period_code": period_code,
-        "option": option,
-        "action": action,
-        "old_value": before.value if before else None,
-        "new_value": after.value if after else None,
-        "source": stamp.source,
-        "source_detail": stamp.source_detail,
-        "changed_by": stamp.who,
-        "changed_at": stamp.now,
-    }
+def change_row(item: Checked, action: str, before: Stored | None, after: Stored | None) -> Change:
+    return (
+        *item.key, action, before.value if before else None, after.value if after else None
+    )  # fmt: skip
 
 
-def write(
-    session: Session,
+def prepare_write(
+    dialect: Dialect,
     stamp: Stamp,
     original: dict[Key, Stored | None],
     final: dict[Key, Stored | None],
     latest: dict[Key, Checked],
-    changes: list[dict[str, Any]],
-) -> None:
-    """Bring the table from ``original`` to ``final`` for the keys ``latest`` names, and add the
-    history rows ``changes``."""
-    inserts: list[dict[str, Any]] = []
+    changes: list[Change],
+) -> Write:
+    """What brings the table from ``original`` to ``final`` for the keys ``latest`` names and
+    adds the history rows ``changes``: all Python work done here, the statements run by the
+    returned :data:`Write`, in this order."""
+    inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[int, str, float | None, str | None]] = []
     deletes: list[int | None] = []
     for key, item in latest.items():
@@ -150,42 +163,81 @@ def write(
         if before is not None and after is None:
             deletes.append(before.id)
         elif after is not None and before is None:
-            inserts.append(_insert_row(stamp, item, after))
+            period = item.period
+            inserts.append(
+                (*key, period.type.value, period.start, period.end, after.value, item.numeric,
+                 after.comment)
+            )  # fmt: skip
         elif after is not None and before is not None:
             updates.append(_update_row(item, before, after))
-    connection = session.connection()
-    if deletes:
-        connection.execute(delete(DataValue).where(DataValue.id.in_(deletes)))
-    constants = {
-        "source": stamp.source,
-        "source_detail": stamp.source_detail,
-        "stored_by": stamp.who,
-        "updated_at": stamp.now,
-    }
-    update_values(connection, VALUES, updates, constants)
-    insert_rows(connection, VALUES, inserts)
-    insert_rows(connection, CHANGES, changes)
+    stored = {"source": stamp.source, "source_detail": stamp.source_detail, "stored_by": stamp.who}
+    parents = _parents_held(dialect, inserts)
+    postgres = dialect.name == "postgresql"
+    writes = [
+        _delete(deletes),
+        parents if postgres else no_write,
+        update_values(dialect, VALUES, updates, stored | {"updated_at": stamp.now}),
+        insert_rows(
+            dialect, VALUES, INSERT_COLUMNS, inserts,
+            stored | {"created_at": stamp.now, "updated_at": stamp.now},
+        ),
+        no_write if postgres else parents,
+        insert_rows(
+            dialect, CHANGES, CHANGE_COLUMNS, changes,
+            {"source": stamp.source, "source_detail": stamp.source_detail,
+             "changed_by": stamp.who, "changed_at": stamp.now},
+        ),
+    ]  # fmt: skip
+
+    def run(connection: Connection) -> None:
+        for write in writes:
+            write(connection)
+
+    return run
 
 
-def _insert_row(stamp: Stamp, item: Checked, after: Stored) -> dict[str, Any]:
-    element_id, unit_id, period_code, option = item.key
-    return {
-        "element_id": element_id,
-        "unit_id": unit_id,
-        "period_code": period_code,
-        "period_type": item.period.type.value,
-        "period_start": item.period.start,
-        "period_end": item.period.end,
-        "option": option,
-        "value": after.value,
-        "numeric": item.numeric,
-        "comment": after.comment,
-        "source": stamp.source,
-        "source_detail": stamp.source_detail,
-        "stored_by": stamp.who,
-        "created_at": stamp.now,
-        "updated_at": stamp.now,
-    }
+def _delete(ids: list[int | None]) -> Write:
+    statement = delete(DataValue).where(DataValue.id.in_(ids))
+
+    def run(connection: Connection) -> None:
+        if ids:
+            connection.execute(statement)
+
+    return run
+
+
+# What data_values' foreign keys did for each inserted row (migration 0023), once per distinct
+# parent of a batch.
+_PARENTS = {
+    "element_id": table("data_elements", column("id")),
+    "unit_id": table("units", column("id")),
+}
+
+
+def _parents_held(dialect: Dialect, inserts: list[tuple[Any, ...]]) -> Write:
+    """Check that the elements and units the new rows name exist, and keep them so until this
+    transaction ends; fail (nothing stored) if one was deleted since the catalog was read.
+
+    PostgreSQL: run before the inserts, it locks them FOR KEY SHARE as the foreign keys' checks
+    did, so a delete waits for the import (and the triggers of migration 0023 then refuse it).
+    SQLite: run after the inserts, when this transaction holds the database's one write lock,
+    so no delete can come between; one committed before is seen."""
+    if not inserts:
+        return no_write
+    wanted = {name: sorted({row[n] for row in inserts}) for n, name in enumerate(_PARENTS)}
+
+    def run(connection: Connection) -> None:
+        for name, parent in _PARENTS.items():
+            query = select(parent.c.id).where(parent.c.id.in_(wanted[name]))
+            held = set(connection.scalars(query.with_for_update(read=True, key_share=True)))
+            if missing := set(wanted[name]) - held:
+                raise Conflict(
+                    f"{name.removesuffix('_id')} id(s) {', '.join(map(str, sorted(missing)))} "
+                    "deleted while the values were being stored; nothing was stored",
+                    code="deleted_meanwhile",
+                )
+
+    return run
 
 
 def _update_row(
