@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +25,14 @@ from tests.indicators.reporting.test_reminder_mail import smtp as smtp  # the fi
 PAGE = "https://ioc.dongnai.gov.vn"
 ESCAPED = "Đơn vị &lt;b&gt;thử&lt;/b&gt;"
 SITUATION = "Tình hình nổi bật"  # the assistant's section
+
+
+def next_briefing(runtime: Runtime) -> datetime:
+    """The first 7:30 whose briefing (the 24 hours to 7:00) covers what was made just now: today's
+    before 7:00 in the province, tomorrow's after."""
+    now = datetime.now(runtime.settings.zone)
+    day = now.date() if now.time() < time(7) else now.date() + timedelta(days=1)
+    return datetime.combine(day, time(7, 30), tzinfo=runtime.settings.zone)
 
 
 @pytest.fixture
@@ -47,8 +55,7 @@ def test_a_failing_section_leaves_the_rest_of_the_mail(
     client.put("/api/v1/alerts-preferences", headers=operator, json={"briefing": True})
     alert = {"title": "Sạt lở bờ sông Lộc Thạnh", "severity": "major", "unit_code": LOC_THANH}
     assert client.post("/api/v1/alerts", headers=operator, json=alert).status_code == 201
-    day = runtime.today()
-    at = datetime.combine(day, time(7, 30), tzinfo=runtime.settings.zone)
+    at = next_briefing(runtime)
     with caplog.at_level(logging.ERROR, logger="dieuhanh.alerts.briefing_sections"):
         assert send_briefings(runtime, at) == "1 sent, 0 failed"
     left_out = {r.getMessage().rsplit("section ", 1)[1] for r in caplog.records if r.exc_info}

@@ -8,7 +8,6 @@ check it; for a commune officer their commune's alone. The sentences are the cha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, time
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.text import fold
 from dieuhanh.indicators import demo as indicator_demo
 from dieuhanh.indicators.catalog.periods import PeriodType, period_of
+from tests.alerts.test_briefing_sections import next_briefing
 from tests.alerts.test_notifications import give_emails
 from tests.assistant.test_answers import api_values
 from tests.conftest import LOC_THANH, LONG_THANH, token_for
@@ -55,8 +55,8 @@ def test_the_seven_oclock_mail_says_what_moved_most(
     for unit, title in ((LOC_THANH, "Sạt lở bờ sông Lộc Thạnh"), (LONG_THANH, "Ngập Long Thành")):
         alert = {"title": title, "severity": "major", "unit_code": unit}
         assert client.post("/api/v1/alerts", headers=operator, json=alert).status_code == 201
-    day = runtime.today()
-    at = datetime.combine(day, time(7, 30), tzinfo=runtime.settings.zone)
+    at = next_briefing(runtime)
+    day = at.date()
     assert send_briefings(runtime, at) == "2 sent, 0 failed"
     mails = {m.rcpt_to[0]: m.parsed() for m in smtp.messages}
     month = period_of(PeriodType.MONTHLY, day).previous()
