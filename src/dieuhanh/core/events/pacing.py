@@ -6,8 +6,8 @@ and gives up with "database is locked" after ``busy_timeout`` (the setting
 ``database.lock_timeout_seconds``, 5 s by default). A subscriber working through a backlog (after
 the demo's seed, a restart, a big import) commits a batch and begins the next within a
 millisecond, so a writer asleep in its busy handler almost never finds the lock free: before this
-gate, the demo's first minute had a job, a sync or another subscriber refused about twenty
-times while ``indicators.bands`` worked through the seed's ``data_values.changed`` events.
+gate, the demo's first minute had a job, a sync or another subscriber refused 8 to 23 times
+while ``indicators.bands`` worked through the seed's ``data_values.changed`` events.
 
 So the dispatcher's deliveries on SQLite go through one ``Pacing`` gate:
 
