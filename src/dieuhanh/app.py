@@ -17,7 +17,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
 from dieuhanh import __version__
-from dieuhanh.capabilities import build_runtime, enabled_capabilities
+from dieuhanh.capabilities import build_runtime, enabled_capabilities, subscriptions
 from dieuhanh.core.capability import Capability, PrincipalResolver
 from dieuhanh.core.config import Settings, load_settings
 from dieuhanh.core.db import health as db_health
@@ -63,16 +63,6 @@ def _event_trim_job(runtime: Runtime) -> Job:
         trim,
         description="Removes events older than events.retention_days from the event log.",
     )
-
-
-def subscriptions(runtime: Runtime) -> list[Subscription]:
-    """Every capability's event subscribers."""
-    return [
-        subscription
-        for capability in runtime.capabilities
-        if capability.subscriptions is not None
-        for subscription in capability.subscriptions(runtime)
-    ]
 
 
 @dataclass

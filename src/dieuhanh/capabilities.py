@@ -22,6 +22,7 @@ from dieuhanh.citizen.capability import CAPABILITY as CITIZEN
 from dieuhanh.core.capability import Capability, check_unique
 from dieuhanh.core.config import Settings
 from dieuhanh.core.db.base import Base
+from dieuhanh.core.events import Subscription
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.runtime import build_runtime as build_kernel_runtime
 from dieuhanh.datahub.capability import CAPABILITY as DATAHUB
@@ -63,6 +64,16 @@ def _load_plugin(module_name: str) -> Capability:
     if not isinstance(capability, Capability):
         raise ValueError(f"plugins: {module_name} has no CAPABILITY manifest")
     return capability
+
+
+def subscriptions(runtime: Runtime) -> list[Subscription]:
+    """Every capability's event subscribers."""
+    return [
+        subscription
+        for capability in runtime.capabilities
+        if capability.subscriptions is not None
+        for subscription in capability.subscriptions(runtime)
+    ]
 
 
 def build_runtime(settings: Settings, **options: Any) -> Runtime:

@@ -15,10 +15,12 @@ from importlib import resources
 
 from dieuhanh.auth.service import UserFields, create_user, find_user
 from dieuhanh.bootstrap import SETUP_ACTOR, SetupResult, setup
+from dieuhanh.capabilities import subscriptions
 from dieuhanh.core.access import Role
 from dieuhanh.core.capability import DemoPart
 from dieuhanh.core.db.actor import set_actor
 from dieuhanh.core.db.meta import get_meta, set_meta
+from dieuhanh.core.events.cursors import ensure_subscribers
 from dieuhanh.core.passwords import generate_password
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.gis.importer import ImportOptions, import_boundaries
@@ -81,12 +83,26 @@ def prepare(runtime: Runtime) -> DemoResult:
     result.boundaries_loaded = ensure_boundaries(runtime)
     result.accounts_password = ensure_accounts(runtime)
     result.accounts = list(DEMO_ACCOUNTS)
+    subscribe_first(runtime)
     for capability in runtime.capabilities:
         if capability.demo is not None:
             part = capability.demo(runtime)
             if part is not None:
                 result.parts.append(part)
     return result
+
+
+def subscribe_first(runtime: Runtime) -> None:
+    """Create every subscriber's cursor before the demo parts publish.
+
+    A new subscriber starts at the newest event, so that a deployment's first start does not
+    replay its history; but the demo's parts publish while they seed (sample reports already
+    late, escalated, resolved) before the background starts, and those events would fall
+    before the cursors and never reach the alerts. A cursor that exists is left as it is."""
+    declared = [(s.name, s.topics, s.start) for s in subscriptions(runtime)]
+    with runtime.sessions() as session:
+        ensure_subscribers(session, declared)
+        session.commit()
 
 
 def ensure_boundaries(runtime: Runtime) -> bool:

@@ -18,6 +18,15 @@ A subscriber may also give a ``batch_handler``: the whole batch in one savepoint
 are flushed once per batch rather than once per event. If it raises, that savepoint is rolled
 back and the batch is handled again event by event (``prepare``, then ``handler`` in a savepoint
 each) to keep the good prefix and fail on the same event as without it.
+
+A batch's transaction is bounded in time, not only in events: a backlog of heavy events (a
+``data_values.changed`` of a hundred units after an import) is delivered in slices of about
+``batch_seconds``, each committed with its cursor, so that the write lock (SQLite's only one) is
+let go between them and a stop waits for one slice, not for the backlog. Event by event, a batch
+takes no further event once the slowest so far would carry it past ``batch_seconds``; a batch
+handled at once cannot be cut, so ``run_until_idle`` sizes the next batch from the last one's
+speed. On SQLite the dispatcher also paces the slices (``pacing``) so that other writers get the
+lock between them.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -35,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core.events.cursors import EventSubscriber, topic_filter
 from dieuhanh.core.events.log import EventRecord
+from dieuhanh.core.events.pacing import Pacing
 from dieuhanh.core.events.topics import EventError, TopicRegistry
 
 SUBSCRIBER_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
@@ -61,10 +72,12 @@ class Subscription:
     start: Literal["latest", "earliest"] = "latest"  # where a new subscriber's cursor begins
     prepare: Prepare | None = None
     # Optional, for speed: one savepoint per batch instead of one per event. ``batch_seconds``
-    # does not cut a batch handled this way (``batch_size`` bounds it).
+    # cannot cut a batch handled this way: it sizes the next one (``batch_size`` at most).
     batch_handler: BatchHandler | None = None
     batch_size: int = 100
-    batch_seconds: float = 1.0  # a batch commits after this long even if not full
+    # How long a batch's transaction may hold its locks: a batch commits after about this long
+    # even if not full (longer only by one event slower than every one before it).
+    batch_seconds: float = 1.0
     max_attempts: int = 5
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 300.0
@@ -79,10 +92,15 @@ class Subscription:
             raise EventError(f"subscriber {self.name!r} follows no topic")
         for selector in self.topics:
             registry.resolve(selector)
-        if self.batch_size < 1 or self.max_attempts < 1 or self.backoff_seconds < 0:
+        if (
+            self.batch_size < 1
+            or self.max_attempts < 1
+            or self.backoff_seconds < 0
+            or self.batch_seconds <= 0
+        ):
             raise EventError(
                 f"subscriber {self.name!r}: batch_size and max_attempts must be at least 1, "
-                "backoff_seconds not negative"
+                "backoff_seconds not negative, batch_seconds above 0"
             )
 
     def backoff(self, failures: int) -> timedelta:
@@ -100,9 +118,15 @@ class Outcome:
 
 
 def deliver_batch(
-    session: Session, subscription: Subscription, horizon: int, now: datetime
+    session: Session,
+    subscription: Subscription,
+    horizon: int,
+    now: datetime,
+    limit: int | None = None,
 ) -> Outcome:
-    """Deliver the next events up to id ``horizon``; commits the session's transaction."""
+    """Deliver the next events (``limit``, else ``batch_size``, at most) up to id ``horizon``;
+    commits the session's transaction."""
+    limit = min(limit or subscription.batch_size, subscription.batch_size)
     cursor = _lock(session, subscription.name)
     if cursor is None:
         session.rollback()
@@ -121,10 +145,11 @@ def deliver_batch(
             topic_filter(subscription.topics),
         )
         .order_by(EventRecord.id)
-        .limit(subscription.batch_size)
+        .limit(limit)
     ).all()
     handled, failure = _handle(session, subscription, list(events))
-    outcome = _record(session, subscription, cursor, horizon, events, handled, failure, now)
+    full = len(events) >= limit
+    outcome = _record(session, subscription, cursor, horizon, full, events, handled, failure, now)
     session.commit()
     return outcome
 
@@ -167,6 +192,7 @@ def _handle_each(
 ) -> tuple[list[EventRecord], tuple[EventRecord, Exception] | None]:
     handled: list[EventRecord] = []
     deadline = time.monotonic() + subscription.batch_seconds
+    slowest = 0.0
     if subscription.prepare is not None and events:
         try:
             with session.begin_nested():
@@ -174,13 +200,16 @@ def _handle_each(
         except Exception as exc:
             return handled, (events[0], exc)
     for record in events:
+        started = time.monotonic()
         try:
             with session.begin_nested():
                 subscription.handler(session, record)
         except Exception as exc:  # the handler's bug: recorded on the cursor, retried, parked
             return handled, (record, exc)
         handled.append(record)
-        if time.monotonic() > deadline:
+        finished = time.monotonic()
+        slowest = max(slowest, finished - started)
+        if finished + slowest > deadline:  # the next one may well not fit: commit these
             break
     return handled, None
 
@@ -190,6 +219,7 @@ def _record(
     subscription: Subscription,
     cursor: Row[Any],
     horizon: int,
+    full: bool,
     events: list[EventRecord] | Any,
     handled: list[EventRecord],
     failure: tuple[EventRecord, Exception] | None,
@@ -197,7 +227,6 @@ def _record(
 ) -> Outcome:
     values: dict[str, Any] = {"updated_at": now}
     complete = failure is None and len(handled) == len(events)
-    full = len(events) >= subscription.batch_size
     if handled:
         values.update(last_event_id=handled[-1].id, delivered_at=now)
     if complete and not full and horizon > cursor.last_event_id:
@@ -236,13 +265,26 @@ def run_until_idle(
     subscription: Subscription,
     horizon: int,
     now: Callable[[], datetime],
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+    pacing: Pacing | None = None,
 ) -> Outcome:
-    """Deliver batches until caught up to the horizon, or stopped by a failure or another
-    process."""
+    """Deliver batches until caught up to the horizon, stopped by a failure or another process,
+    or ``stopping()`` (checked before each batch: a stop waits for one batch, not the backlog).
+
+    Each batch is its own transaction. ``pacing`` (the dispatcher's, on SQLite) spaces them so
+    that other writers get the write lock in between."""
     delivered = 0
+    sizing = _Sizing(subscription)
     while True:
-        with session_factory() as session:
-            outcome = deliver_batch(session, subscription, horizon, now())
+        turn: AbstractContextManager[None] = pacing.turn() if pacing else nullcontext()
+        with turn:
+            if stopping():
+                return Outcome(delivered=delivered, more=True)
+            started = time.monotonic()
+            with session_factory() as session:
+                outcome = deliver_batch(session, subscription, horizon, now(), sizing.limit)
+            sizing.took(outcome.delivered, time.monotonic() - started)
         delivered += outcome.delivered
         if not outcome.more:
             return Outcome(
@@ -251,3 +293,23 @@ def run_until_idle(
                 parked=outcome.parked,
                 retry_at=outcome.retry_at,
             )
+
+
+class _Sizing:
+    """How many events the next batch takes. A batch handled event by event stops itself at
+    ``batch_seconds``; one handled at once cannot, so after a batch that overran it the next
+    takes as many events as fitted, then doubles again (up to ``batch_size``) while batches
+    take less than half of it."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self.subscription = subscription
+        self.limit = subscription.batch_size
+
+    def took(self, delivered: int, seconds: float) -> None:
+        budget = self.subscription.batch_seconds
+        if self.subscription.batch_handler is None or not delivered:
+            return
+        if seconds > budget:
+            self.limit = max(1, int(delivered * budget / seconds))
+        elif seconds < budget / 2:
+            self.limit = min(self.subscription.batch_size, self.limit * 2)

@@ -6,8 +6,13 @@ polls every ``events.poll_seconds``. Each subscriber task delivers batches in a 
 (handlers are ordinary blocking code) until it has caught up, waits out a failing handler's
 backoff, or leaves the work to another process that holds its cursor.
 
-Stopping (``stop`` set) lets the batch in progress finish and commit; a killed process loses
-only its uncommitted batch, which the next process delivers again from the cursor.
+On SQLite the subscribers' deliveries take turns through one ``Pacing`` gate, which leaves the
+write lock free now and then while they work through a backlog, so that the web requests and
+jobs of the same file are not refused ("database is locked").
+
+Stopping (``stop`` set) lets the batch in progress finish and commit — a batch is bounded in
+time (``Subscription.batch_seconds``), so a stop does not wait for a backlog; a killed process
+loses only its uncommitted batch, which the next process delivers again from the cursor.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from dieuhanh.core.events.cursors import EventSubscriber, ensure_subscribers
 from dieuhanh.core.events.delivery import Outcome, Subscription, run_until_idle
 from dieuhanh.core.events.horizon import Horizon
 from dieuhanh.core.events.notify import RESUME, Listener
+from dieuhanh.core.events.pacing import Pacing
 from dieuhanh.core.events.topics import EventError, TopicRegistry
 
 if TYPE_CHECKING:
@@ -58,6 +64,7 @@ class EventDispatcher:
         self.poll_seconds = poll_seconds
         self.clock = clock
         self.horizon = Horizon()
+        self.pacing = Pacing() if self.engine.dialect.name == "sqlite" else None
         self.listener: Listener | None = None
         self._refresh = asyncio.Event()
         self._work = {subscription.name: asyncio.Event() for subscription in subscriptions}
@@ -132,7 +139,13 @@ class EventDispatcher:
             work.clear()
             try:
                 outcome = await asyncio.to_thread(
-                    run_until_idle, self.sessions, subscription, self.horizon.settled, self.clock
+                    run_until_idle,
+                    self.sessions,
+                    subscription,
+                    self.horizon.settled,
+                    self.clock,
+                    stopping=stop.is_set,  # a flag read from the worker thread
+                    pacing=self.pacing,
                 )
             except Exception:  # not the handler (that is recorded): the database itself
                 log.exception("delivering events to %s failed", subscription.name)
