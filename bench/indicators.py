@@ -511,7 +511,8 @@ def run_import(runtime: Runtime, path: Path, label: str) -> tuple[int, float]:
 def bare_insert(runtime: Runtime, grid: Grid, units: dict[int, str], count: int) -> float:
     """The floor: the same rows as data_values rows, written by the database's fastest path
     with no checks (PostgreSQL: COPY from psycopg's ``write_row``; SQLite: the driver's
-    executemany), into the same table with its indexes and keys, then rolled back."""
+    executemany), into the same table with its indexes (and, before migration 0023, its two
+    foreign keys), then rolled back."""
     codes = {code: unit_id for unit_id, code in units.items()}
     with runtime.sessions() as session:
         elements = dict(

@@ -5,6 +5,7 @@ threads, and garbage made inside is still collected."""
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import weakref
 
@@ -60,3 +61,26 @@ def test_an_error_inside_unfreezes() -> None:
     except ValueError:
         pass
     assert gc.get_freeze_count() == 0
+
+
+def test_thread_switches_are_quick_inside_and_as_before_after() -> None:
+    from dieuhanh.core.collector import QUICK_SWITCH_SECONDS, quick_thread_switches
+
+    before = sys.getswitchinterval()
+    entered, release = threading.Event(), threading.Event()
+
+    def other_import() -> None:
+        with quick_thread_switches():
+            entered.set()
+            release.wait(timeout=10)
+
+    worker = threading.Thread(target=other_import)
+    with quick_thread_switches():
+        assert sys.getswitchinterval() == QUICK_SWITCH_SECONDS
+        worker.start()
+        assert entered.wait(timeout=10)
+    assert sys.getswitchinterval() == QUICK_SWITCH_SECONDS  # the other import still runs
+    release.set()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert sys.getswitchinterval() == before
