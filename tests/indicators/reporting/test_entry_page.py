@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.catalog import metadata
 from dieuhanh.indicators.catalog.form_models import ReportForm, Submission
-from dieuhanh.indicators.catalog.models import DataElement, DataValue
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, Indicator
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
 from dieuhanh.indicators.catalog.schemas import (
     DataElementIn,
@@ -451,3 +451,45 @@ def test_a_commune_enters_its_month_and_the_province_dashboard_changes(
     page.get_by_role("link", name="EN").click()  # the same figures in English
     expect(tile.locator(".tile-value")).to_have_text("6.0%")
     expect(tile.locator(".tile-period")).to_have_text(month.start.strftime("%B %Y"))
+
+
+@pytest.mark.browser
+def test_an_answer_for_the_indicator_shown_before_does_not_repaint_the_map(
+    page: Page, sqlite_runtime: Runtime
+) -> None:
+    """Choosing an indicator while the one shown first is still loading: the first one's answer,
+    arriving last, must not paint its figures under the chosen indicator's name."""
+    runtime = sqlite_runtime
+    month = last_month(runtime)
+    with runtime.sessions() as session:
+        build(session, month)
+        first = session.scalars(
+            select(Indicator.code).where(Indicator.code != INDICATOR).order_by(Indicator.code)
+        ).first()
+    assert first is not None
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        url = route.request.url
+        if "level=commune" in url and f"indicator={first}&" in url:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/analytics?*", hold_the_first)
+    log_in(page, "operator")
+    page.goto(f"/indicators/dashboard?indicator={first}")
+    for _ in range(100):  # the route handler runs in Playwright's loop: give it turns, 10 s at most
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    page.locator(f'.tile[data-indicator="{INDICATOR}"]').click()
+    other = page.locator(f'path.commune-shape[data-unit="{OTHER}"]')
+    expect(other).to_have_attribute("data-band", "green", timeout=MAP_PAINT_MS)  # 2 of 100
+    assert len(held) == 1
+    with page.expect_response(lambda response: response.url == held[0].request.url):
+        held[0].continue_()
+    page.wait_for_timeout(500)  # bounded: the late answer's handling, had it painted
+    expect(other).to_have_attribute("data-band", "green")
+    expect(page.locator("#indicator-map")).to_have_attribute("data-indicator", INDICATOR)

@@ -122,7 +122,13 @@ const mapReady = map.load().catch((error) => {
   document.getElementById('map-legend').textContent = t('js.map.failed', { message: error.message });
 });
 
+// Choosing an indicator while the last one's figures are still coming starts another load: only
+// the newest may fill the table and paint the map (the older answer could arrive last).
+let detailGeneration = 0;
+
 async function loadDetail() {
+  const generation = ++detailGeneration;
+  const current = () => generation === detailGeneration;
   const definition = definitions.get(selected);
   const format = formatter(definition);
   document.getElementById('yoy-title').textContent = `${t('js.dash.yoy')} · ${definition.name}`;
@@ -130,12 +136,15 @@ async function loadDetail() {
     yoySeries(series.get(selected) ?? new Map()), { target: definition.target, format }));
   const query = (level) => params({ indicator: selected, level, parent: config.province, period: 'LAST_12_MONTHS' });
   const result = await api(`/api/v1/analytics?${query('commune')}`);
+  if (!current()) return;
   communes = { rows: group(result.rows, 'unit'), meta: result.metaData };
   const level = levelSelect?.value ?? 'commune';
   const shown = level === 'commune' ? result : await api(`/api/v1/analytics?${query(level)}`);
+  if (!current()) return;
   fillPeriods(result);
   renderTable(definition, shown, level);
   await mapReady;
+  if (!current()) return;
   paintMap();
   if (selectedUnit) showUnit(selectedUnit);
 }
