@@ -11,6 +11,10 @@ from tests.core.kit import REGISTRY, create_handled_table
 
 @pytest.fixture
 def events_runtime(runtime: Runtime) -> Runtime:
+    return with_test_topics(runtime)
+
+
+def with_test_topics(runtime: Runtime) -> Runtime:
     runtime.topics = REGISTRY
     bind_topics(runtime.sessions, REGISTRY)
     create_handled_table(runtime.engine)

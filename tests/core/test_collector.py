@@ -8,8 +8,14 @@ import gc
 import sys
 import threading
 import weakref
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 
-from dieuhanh.core.collector import older_objects_frozen
+from dieuhanh.core.collector import (
+    QUICK_SWITCH_SECONDS,
+    older_objects_frozen,
+    quick_thread_switches,
+)
 
 
 class Node:
@@ -35,22 +41,33 @@ def test_cycles_made_inside_are_still_collected() -> None:
         assert alive() is None
 
 
-def test_overlapping_blocks_unfreeze_only_when_the_last_leaves() -> None:
+@contextmanager
+def held_in_another_thread(block: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
+    """Another thread (another import) enters ``block`` inside this one's and stays in it until
+    this context ends."""
     entered, release = threading.Event(), threading.Event()
 
     def other_import() -> None:
-        with older_objects_frozen():
+        with block():
             entered.set()
             release.wait(timeout=10)
 
     worker = threading.Thread(target=other_import)
-    with older_objects_frozen():
-        worker.start()
-        assert entered.wait(timeout=10)
-    assert gc.get_freeze_count() > 0  # the other block still runs
-    release.set()
-    worker.join(timeout=10)
+    worker.start()
+    assert entered.wait(timeout=10)
+    try:
+        yield
+    finally:
+        release.set()
+        worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+def test_overlapping_blocks_unfreeze_only_when_the_last_leaves() -> None:
+    with ExitStack() as other:
+        with older_objects_frozen():
+            other.enter_context(held_in_another_thread(older_objects_frozen))
+        assert gc.get_freeze_count() > 0  # the other block still runs
     assert gc.get_freeze_count() == 0
 
 
@@ -64,23 +81,10 @@ def test_an_error_inside_unfreezes() -> None:
 
 
 def test_thread_switches_are_quick_inside_and_as_before_after() -> None:
-    from dieuhanh.core.collector import QUICK_SWITCH_SECONDS, quick_thread_switches
-
     before = sys.getswitchinterval()
-    entered, release = threading.Event(), threading.Event()
-
-    def other_import() -> None:
+    with ExitStack() as other:
         with quick_thread_switches():
-            entered.set()
-            release.wait(timeout=10)
-
-    worker = threading.Thread(target=other_import)
-    with quick_thread_switches():
-        assert sys.getswitchinterval() == QUICK_SWITCH_SECONDS
-        worker.start()
-        assert entered.wait(timeout=10)
-    assert sys.getswitchinterval() == QUICK_SWITCH_SECONDS  # the other import still runs
-    release.set()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+            assert sys.getswitchinterval() == QUICK_SWITCH_SECONDS
+            other.enter_context(held_in_another_thread(quick_thread_switches))
+        assert sys.getswitchinterval() == QUICK_SWITCH_SECONDS  # the other import still runs
     assert sys.getswitchinterval() == before

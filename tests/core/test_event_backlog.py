@@ -21,7 +21,6 @@ from dieuhanh.core.events import (
     EventDispatcher,
     EventRecord,
     Subscription,
-    bind_topics,
     publish,
     run_until_idle,
 )
@@ -29,10 +28,10 @@ from dieuhanh.core.events.cursors import EventSubscriber
 from dieuhanh.core.events.pacing import Pacing
 from dieuhanh.core.runtime import Runtime
 from tests.aio import run
+from tests.core.conftest import with_test_topics
 from tests.core.kit import (
     HANDLED,
     REGISTRY,
-    create_handled_table,
     deliver,
     handled_ids,
     horizon_now,
@@ -150,10 +149,7 @@ def test_a_dispatcher_stops_after_one_slice_of_a_backlog(events_runtime: Runtime
 
 @pytest.fixture
 def sqlite_events(sqlite_runtime: Runtime) -> Runtime:
-    sqlite_runtime.topics = REGISTRY
-    bind_topics(sqlite_runtime.sessions, REGISTRY)
-    create_handled_table(sqlite_runtime.engine)
-    return sqlite_runtime
+    return with_test_topics(sqlite_runtime)
 
 
 @dataclass

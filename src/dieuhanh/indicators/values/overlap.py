@@ -15,12 +15,12 @@ the work runs at once, in the same order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Dialect
 
 from dieuhanh.core.collector import quick_thread_switches
 
@@ -28,8 +28,8 @@ T = TypeVar("T")
 
 
 class Overlap:
-    def __init__(self, session: Session) -> None:
-        self.beside = session.get_bind().dialect.name == "postgresql"
+    def __init__(self, dialect: Dialect) -> None:
+        self.beside = dialect.name == "postgresql"
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[Future[Any]] = []
         self._switches = ExitStack()
@@ -63,15 +63,6 @@ class Overlap:
         if self._pending:
             self.result(self._pending[-1])
 
-    def meanwhile(self, work: Callable[[], T]) -> T:
-        """``work()`` while the database works; if it fails, the database's work is waited for
-        first, so that the caller's rollback never meets a statement still running."""
-        try:
-            return work()
-        except BaseException:
-            wait(self._pending)
-            raise
-
     def __enter__(self) -> Overlap:
         return self
 
@@ -81,6 +72,8 @@ class Overlap:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        # Also when the caller fails (a file broken half-way): its rollback, after this, never
+        # meets a statement still running.
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self._switches.close()

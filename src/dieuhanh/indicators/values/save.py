@@ -224,7 +224,7 @@ def save_values(
     batches = (_check_batch(context, batch, summary) for batch in _batches(rows, BATCH))
     dialect = session.get_bind().dialect
     connection = session.connection()
-    with older_objects_frozen(), Overlap(session) as database:
+    with older_objects_frozen(), Overlap(dialect) as database:
         checked = next(batches, None)
         if checked is not None:
             lookup = StoredLookup(dialect, checked)
@@ -248,7 +248,7 @@ def save_values(
             else:
                 read = database.submit(_read, context, lookup)
                 database.submit(write, connection)
-            after = database.meanwhile(lambda: next(batches, None))
+            after = next(batches, None)
             checked, following, stored = following, after, lookup.found(database.result(read))
         database.settle()
     # Checking runs a batch ahead of deciding: the conflicts in the order of the rows again.

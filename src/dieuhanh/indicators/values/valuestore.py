@@ -197,11 +197,12 @@ def prepare_write(
 
 
 def _delete(ids: list[int | None]) -> Write:
+    if not ids:
+        return no_write
     statement = delete(DataValue).where(DataValue.id.in_(ids))
 
     def run(connection: Connection) -> None:
-        if ids:
-            connection.execute(statement)
+        connection.execute(statement)
 
     return run
 
@@ -224,7 +225,8 @@ def _parents_held(dialect: Dialect, inserts: list[tuple[Any, ...]]) -> Write:
     so no delete can come between; one committed before is seen."""
     if not inserts:
         return no_write
-    wanted = {name: sorted({row[n] for row in inserts}) for n, name in enumerate(_PARENTS)}
+    wanted = {name: sorted({row[INSERT_COLUMNS.index(name)] for row in inserts})
+              for name in _PARENTS}  # fmt: skip
 
     def run(connection: Connection) -> None:
         for name, parent in _PARENTS.items():
