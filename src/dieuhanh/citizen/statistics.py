@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.citizen.models import CitizenReport, ReportCategory, Status
 from dieuhanh.core.config import Settings
 from dieuhanh.core.db.base import utcnow
-from dieuhanh.indicators.catalog.models import DataElement, DataValue, Source
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, Source, in_periods
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
 from dieuhanh.indicators.values.save import ImportSummary, ValueRow, save_values
 from dieuhanh.units.models import Unit
@@ -103,7 +103,7 @@ def _stored_units(session: Session, period: Period) -> list[str]:
             select(Unit.code)
             .join(DataValue, DataValue.unit_id == Unit.id)
             .join(DataElement, DataElement.id == DataValue.element_id)
-            .where(DataElement.code.in_([RECEIVED, ON_TIME]), DataValue.period_code == period.code)
+            .where(DataElement.code.in_([RECEIVED, ON_TIME]), in_periods([period]))
             .distinct()
         )
     )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.datahub.mapping import RecordProblem, parse_day, pick
 from dieuhanh.datahub.models import DatasetRecord
-from dieuhanh.indicators.catalog.models import DataElement, DataValue
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, in_periods
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
 
 Cells = dict[tuple[int, str], float]  # (unit id, period code) → value
@@ -108,17 +108,17 @@ class Figure(BaseModel):
 def compute(session: Session, figure: Figure, periods: Iterable[Period]) -> Cells:
     wanted = {period.code: period for period in periods}
     if figure.element is not None:
-        return _element_cells(session, figure, list(wanted))
+        return _element_cells(session, figure, list(wanted.values()))
     return _dataset_cells(session, figure, wanted)
 
 
-def _element_cells(session: Session, figure: Figure, codes: list[str]) -> Cells:
+def _element_cells(session: Session, figure: Figure, periods: list[Period]) -> Cells:
     element_id = session.scalar(select(DataElement.id).where(DataElement.code == figure.element))
     if element_id is None:
         return {}
     query = (
         select(DataValue.unit_id, DataValue.period_code, func.sum(DataValue.numeric))
-        .where(DataValue.element_id == element_id, DataValue.period_code.in_(codes))
+        .where(DataValue.element_id == element_id, in_periods(periods))
         .group_by(DataValue.unit_id, DataValue.period_code)
     )
     if figure.option:

@@ -21,7 +21,7 @@ from dieuhanh.core.errors import NotFound
 from dieuhanh.datahub.mapping import RecordProblem, UnitMatcher, ValuesMapping, period_code, text_of
 from dieuhanh.datahub.models import DataSource, RunPayload, SourceRun
 from dieuhanh.datahub.runs import payload_body
-from dieuhanh.indicators.catalog.models import DataElement, DataValue, Source
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, Source, in_period_codes
 from dieuhanh.units.service import find_unit
 
 DETAIL = re.compile(r"datahub:(?P<code>[a-z0-9_]+) run (?P<run>\d+) payload (?P<payload>\d+)")
@@ -48,8 +48,8 @@ def trace_value(
     value = session.scalar(
         select(DataValue).where(
             DataValue.element_id == element_id,
+            in_period_codes([period]),
             DataValue.unit_id == unit_row.id,
-            DataValue.period_code == period,
             DataValue.option == option,
         )
     )

@@ -32,7 +32,7 @@ from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.analytics.analytics import analyze
 from dieuhanh.indicators.analytics.forecast import check_forecasts
 from dieuhanh.indicators.analytics.outliers import find_outliers
-from dieuhanh.indicators.catalog.models import DataElement, DataValue, Indicator
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, Indicator, in_periods
 from dieuhanh.indicators.catalog.periods import Period, PeriodError, parse_period
 from dieuhanh.indicators.values.topics import VALUES_CHANGED
 from dieuhanh.units.models import Unit
@@ -210,13 +210,13 @@ def check_outliers(session: Session, cells: list[dict[str, Any]], now: datetime)
     found = [o for o in judged if (o.unit, o.period, o.element) in wanted]
     ids = {element.code: element.id for element in elements}
     for outlier in found:
-        a_year_ago = parse_period(outlier.period).same_period_last_year().code
+        a_year_ago = parse_period(outlier.period).same_period_last_year()
         last_year = session.scalar(
             select(DataValue.numeric).where(
                 DataValue.element_id == ids[outlier.element],
-                DataValue.option == outlier.option,
+                in_periods([a_year_ago]),
                 DataValue.unit_id == units[outlier.unit],
-                DataValue.period_code == a_year_ago,
+                DataValue.option == outlier.option,
             )
         )
         publish(session, OUTLIER, OutlierFound(

@@ -25,7 +25,7 @@ from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.web.i18n import Translator
 from dieuhanh.core.web.shell import NavItem, PagePrincipal, language_of, render
 from dieuhanh.indicators.catalog.form_models import ReportForm
-from dieuhanh.indicators.catalog.models import DataElement, DataValue, ValueType
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, ValueType, in_periods
 from dieuhanh.indicators.catalog.periods import Period, PeriodType, period_of
 from dieuhanh.indicators.catalog.valuetypes import INTEGERS
 from dieuhanh.indicators.reporting import service
@@ -144,9 +144,9 @@ def stored_values(session: Session, form: ReportForm, unit: Unit, period: Period
     codes = {item.element_id: item.element.code for item in form.elements}
     rows = session.execute(
         select(DataValue.element_id, DataValue.option, DataValue.value).where(
-            DataValue.unit_id == unit.id,
-            DataValue.period_code == period.code,
             DataValue.element_id.in_(list(codes)),
+            in_periods([period]),
+            DataValue.unit_id == unit.id,
         )
     )
     return {f"{codes[element_id]}.{option}": value for element_id, option, value in rows}

@@ -18,7 +18,7 @@ from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.errors import DieuhanhError, InvalidInput
 from dieuhanh.indicators.catalog.catalog import Catalog
 from dieuhanh.indicators.catalog.form_models import ReportForm, ReportFormElement
-from dieuhanh.indicators.catalog.models import DataElement, DataValue, Source
+from dieuhanh.indicators.catalog.models import DataElement, DataValue, Source, in_period_codes
 from dieuhanh.indicators.values.dvsformat import (
     ExportRow,
     Input,
@@ -138,7 +138,7 @@ def export_statement(session: Session, principal: Principal, query: ExportQuery)
         .where(principal.read_scope.where(DataValue.unit_id))
     )
     if query.periods:
-        statement = statement.where(DataValue.period_code.in_(query.periods))
+        statement = statement.where(in_period_codes(query.periods))
     elif query.start and query.end:
         statement = statement.where(
             DataValue.period_start >= query.start, DataValue.period_end <= query.end

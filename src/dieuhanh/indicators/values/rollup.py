@@ -5,7 +5,7 @@ computed from the stored values when it is asked for. What makes that fast enoug
 95 communes × 60 months over 20 million values) is the shape of the work:
 
 1. one SQL query for all the elements a request needs, restricted by ``element_id IN (…)`` and a
-   ``period_start`` range (the leading columns of ix_data_values_analytics) and by the units
+   ``period_start`` range (the leading columns of uq_data_values_key) and by the units
    below the requested ones, returning one row per unit and stored period with one
    ``SUM(CASE WHEN element_id = … THEN numeric END)`` column per element or option — the rows a
    hand-written pivot returns;

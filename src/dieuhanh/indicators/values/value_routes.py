@@ -20,7 +20,7 @@ from dieuhanh.core.http.routing import api_router
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.uploads import ImportBody
 from dieuhanh.indicators.catalog.catalog import Catalog, option_code
-from dieuhanh.indicators.catalog.models import DataValue, DataValueChange, Source
+from dieuhanh.indicators.catalog.models import DataValue, DataValueChange, Source, in_period_codes
 from dieuhanh.indicators.catalog.schemas import ChangeOut, DataValueIn, DataValueOut
 from dieuhanh.indicators.values import datavaluesets
 from dieuhanh.indicators.values.dvsformat import csv_chunks, json_chunks
@@ -254,8 +254,8 @@ def _value_out(
     value = db.scalar(
         select(DataValue).where(
             DataValue.element_id == element_id,
+            in_period_codes([period]),
             DataValue.unit_id == unit_id,
-            DataValue.period_code == period,
             DataValue.option == option,
         )
     )

@@ -92,7 +92,9 @@ class StoredLookup:
     """
 
     def __init__(self, dialect: Dialect, checked: list[Checked]) -> None:
-        self.keys: list[Key] = list(dict.fromkeys([item.key for item in checked]))
+        # Each key with its period's start: the unique index leads with element and start.
+        starts = {item.key: item.period.start for item in checked}
+        self.keys: list[Key] = list(starts)
         # The (unit, period) pairs, for the reporting part's locks read beside the values.
         self.pairs = {(key[1], key[2]) for key in self.keys}
         self.statement: Executable
@@ -102,12 +104,16 @@ class StoredLookup:
                 name: array_literal(VALUES.c[name].type, [key[n] for key in self.keys])
                 for n, name in enumerate(KEY_COLUMNS)
             }
+            self.params["period_start"] = array_literal(
+                VALUES.c.period_start.type, list(starts.values())
+            )
         else:
             self.statement = select(
                 DataValue.element_id, DataValue.unit_id, DataValue.period_code, DataValue.option,
                 DataValue.id, DataValue.value, DataValue.comment,
             ).where(
                 DataValue.element_id.in_(sorted({key[0] for key in self.keys})),
+                DataValue.period_start.in_(sorted(set(starts.values()))),
                 DataValue.unit_id.in_(sorted({key[1] for key in self.keys})),
                 DataValue.period_code.in_(sorted({key[2] for key in self.keys})),
             )  # fmt: skip
@@ -132,8 +138,9 @@ class StoredLookup:
 _STORED_BY_KEYS = text(
     "SELECT d.element_id, d.unit_id, d.period_code, d.option, d.id, d.value, d.comment "
     "FROM data_values AS d JOIN unnest(CAST(:element_id AS integer[]), "
-    "CAST(:unit_id AS integer[]), CAST(:period_code AS text[]), CAST(:option AS text[])) "
-    "AS k(element_id, unit_id, period_code, option) ON d.element_id = k.element_id "
+    "CAST(:unit_id AS integer[]), CAST(:period_code AS text[]), CAST(:option AS text[]), "
+    "CAST(:period_start AS date[])) AS k(element_id, unit_id, period_code, option, period_start) "
+    "ON d.element_id = k.element_id AND d.period_start = k.period_start "
     "AND d.unit_id = k.unit_id AND d.period_code = k.period_code AND d.option = k.option"
 )
 
