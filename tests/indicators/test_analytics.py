@@ -389,3 +389,21 @@ def test_analytics_endpoint(client: TestClient, auth, units) -> None:
         headers=auth("commune"),
     )
     assert outside.status_code == 403
+
+
+def test_numerators_keep_whole_counts_and_lose_float_noise(runtime: Runtime, units) -> None:
+    with runtime.sessions() as session:
+        a, b_unit = b.communes(session, 2)
+        area = b.element(session, "DIEN_TICH")
+        b.put(session, area, a, "202601", 0.1)
+        b.put(session, area, b_unit, "202601", 0.2)
+        b.indicator(session, "DIEN_TICH", "#{DIEN_TICH}", decimals=3)
+        session.commit()
+        rows = query(session, indicators=["DIEN_TICH", "TL_QH"], units=[units["province"]],
+                     periods=[parse_period("202601")])  # fmt: skip
+    got = {row.indicator: (row.numerator, row.value) for row in rows}
+    # 0.1 + 0.2 is 0.30000000000000004 as floats: the answer says 0.3.
+    assert got["DIEN_TICH"] == (0.3, 0.3)
+    # 2 + 18 overdue stays the count 20.
+    assert got["TL_QH"] == (20.0, 20.0)
+    assert isinstance(got["TL_QH"][0], float)
