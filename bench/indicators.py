@@ -6,8 +6,9 @@ database with one ``INSERT … SELECT`` over a cross join per month (no Python r
 round trips), in the order a real province's data arrives: month after month, unit after unit.
 PostgreSQL loads with the table's constraints and indexes dropped (and JIT off) and rebuilds
 them afterwards, then VACUUM ANALYZE; SQLite drops its indexes too and builds them after the
-load, in a child process so that its 2 GB page cache does not count in the memory peak below. The load time is printed apart from the figures measured on
-it: 20 M values load in about 2 minutes on either database (2 CPUs).
+load, in a child process so that its 2 GB page cache does not count in the memory peak below.
+The load time is printed apart from the figures measured on it: 20 M values load in about 2
+minutes on either database (2 CPUs).
 
 Then, on each database:
 
