@@ -58,18 +58,20 @@ class RestApiConnector:
             )
         except SecretMissing as exc:
             raise SourceFailure(str(exc)) from None
-        session = guarded_session(context.policy, client.base_url, context.settings)
-        rest = RESTClient(
-            base_url=client.base_url,
-            headers=headers,
-            auth=create_auth(auth_config),
-            session=session,
-            config=RuntimeConfiguration(),
-        )
-        for declared in parsed.resources:
-            resource = parsed.merged(declared)
-            paginator = create_paginator(parsed.paginator_of(resource))  # type: ignore[arg-type]
-            yield from _pages(rest, resource, paginator, context, _Scrubber(auth_config, headers))
+        # Closed when the run ends, or its keep-alive connections stay open until collected.
+        with guarded_session(context.policy, client.base_url, context.settings) as session:
+            rest = RESTClient(
+                base_url=client.base_url,
+                headers=headers,
+                auth=create_auth(auth_config),
+                session=session,
+                config=RuntimeConfiguration(),
+            )
+            scrub = _Scrubber(auth_config, headers)
+            for declared in parsed.resources:
+                resource = parsed.merged(declared)
+                paginator = create_paginator(parsed.paginator_of(resource))  # type: ignore[arg-type]
+                yield from _pages(rest, resource, paginator, context, scrub)
 
 
 class _Scrubber:

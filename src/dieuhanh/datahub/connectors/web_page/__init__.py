@@ -105,12 +105,13 @@ class WebPageConnector:
         parsed = WebPageConfig.model_validate(config)
         url = scrub_url(parsed.url)
         settings = context.settings
-        session = guarded_session(context.policy, parsed.url, settings)
-        try:
-            response = session.get(parsed.url)
-            response.raise_for_status()
-        except (RequestRefused, requests.RequestException) as exc:
-            raise SourceFailure(http_failure(exc, url, settings)) from None
+        # One page, read whole: the session (and its connection) is closed before parsing.
+        with guarded_session(context.policy, parsed.url, settings) as session:
+            try:
+                response = session.get(parsed.url)
+                response.raise_for_status()
+            except (RequestRefused, requests.RequestException) as exc:
+                raise SourceFailure(http_failure(exc, url, settings)) from None
         body, content_type = response.content, response.headers.get("Content-Type")
         document = BeautifulSoup(body, "html.parser")
         for table in parsed.tables:
