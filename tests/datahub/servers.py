@@ -16,9 +16,22 @@ Route = Callable[[str, dict[str, str], dict[str, str]], Answer]
 
 
 @contextmanager
-def json_api(route: Route) -> Iterator[str]:
+def json_api(route: Route, open_connections: set[int] | None = None) -> Iterator[str]:
+    """``open_connections``, if given, holds the client connections the server has open (each
+    kept alive until the client closes it)."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            if open_connections is not None:
+                open_connections.add(id(self))
+
+        def finish(self) -> None:
+            if open_connections is not None:
+                open_connections.discard(id(self))
+            super().finish()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -3,6 +3,7 @@ to another host is never followed (it would carry the source's token there)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -96,3 +97,18 @@ def test_a_next_link_to_another_host_is_not_followed(hub: Runtime) -> None:
     assert outcome.status == "failed"
     assert "http://127.0.0.2:9/steal is not on the source's own host" in (outcome.error or "")
     assert outcome.new == SIZE  # the first page, from the source itself, is kept
+
+
+def test_a_run_closes_its_connections(hub: Runtime) -> None:
+    """Kept-alive connections are closed when the run ends, not when the garbage collector
+    finds the client (each held a socket and a server thread)."""
+    path, paginator = PAGINATORS["offset"]
+    open_connections: set[int] = set()
+    with json_api(lambda p, q, h: answer(p, q, h, ""), open_connections) as base:
+        declare(hub, base, path, paginator)
+        outcome = run_source(hub, "hotline")
+        assert outcome.status == "succeeded", outcome.error
+        deadline = time.monotonic() + 5
+        while open_connections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not open_connections

@@ -208,14 +208,15 @@ class DataValue(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# One index is the value's key and the analytics path (migration 0024). Its columns lead with
-# what analytics filter by (element, a range of period starts, units); the period's code, given
-# by its start and type, makes it the key without widening it in effect. On PostgreSQL it also
-# carries what the analytics query reads, so that query is an index-only scan (at 20 M values a
-# cold fetch took 19 ms instead of 196 ms). A separate key and analytics index cost every update
-# a third index entry: a bare UPDATE of 100,000 values ran at 56,900/s with both, 87,600/s with
-# this one (bench/indicators.py). Whoever finds a value by its code gives the period's start too
-# (:func:`in_periods`), or the index is only searched by element.
+# One index is the value's key and the analytics path (migration 0024). It leads with what the
+# analytics filter by (element, a range of period starts, units); with the option and the period
+# code it is unique exactly when (element, unit, period code, option) is, since a period's code
+# and its start determine each other. On PostgreSQL it also carries what the analytics query
+# reads, so that query is an index-only scan (at 20 M values a cold fetch took 19 ms instead of
+# 196 ms). A key and an analytics index apart cost every update a third index entry: a bare
+# UPDATE of 100,000 values ran at 50,000-54,100/s with both, 69,100-71,100/s with this one
+# (bench/indicators.py). Whoever finds a value by its code gives the period's start too
+# (:func:`in_periods`), or the index is searched by element alone.
 Index(
     "uq_data_values_key",
     DataValue.element_id,

@@ -3,10 +3,10 @@
 data_values had a unique key (element, unit, period code, option) and an analytics index
 (element, period start, unit) carrying period end, option and numeric. Every changed value wrote
 an entry into both and into the primary key: ``numeric`` sits in the analytics index, so no
-update is HOT. On this 2-CPU machine, with 2 M values stored, a bare UPDATE of 100,000 of them
-ran at 56,900/s; with the one index below in place of the two, at 87,600/s, and a bare COPY at
-197,000/s instead of 160,000/s (bench/indicators.py). The import of changed values through
-dataValueSets could not reach 50,000/s on the two.
+update is HOT. On a 2-CPU machine, with 2 M values stored, a bare UPDATE of 100,000 of them ran
+at 50,000-54,100/s; with the one index below in place of the two, at 69,100-71,100/s, and a bare
+COPY at 146,000-148,000/s instead of 119,000-131,000/s (bench/indicators.py, alternate runs of
+both). The 20 M values of the benchmark take 4,115 MB instead of 4,715 MB.
 
 The key is the same: a period's code and its start determine each other, so (element, period
 start, unit, option, period code) is unique exactly when (element, unit, period code, option)
