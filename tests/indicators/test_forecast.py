@@ -5,6 +5,7 @@ recovers. The clock is fixed (20/04/2026): the year's end is eight months ahead.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from dieuhanh.alerts.subscriber import subscriptions
 from dieuhanh.core.events import EventRecord
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.indicators.analytics.forecast import (
+    GRID,
     IndicatorForecast,
     check_forecasts,
     fit_holt,
@@ -48,6 +50,23 @@ def test_holt_by_hand() -> None:
     assert verdict("higher_is_better", 95, 96, 88) == "at_risk"
     assert verdict("higher_is_better", 95, 94, 99) == "missed"
     assert verdict("lower_is_better", 5, 4, 4.5) == "on_track"
+
+
+def test_the_grid_search_is_holt_for_every_pair_bit_for_bit() -> None:
+    """fit_holt runs all 81 (α, β) at once; it must pick what the pair-by-pair search picks
+    (smallest error, ties to the first in α-major order), with the very same numbers."""
+    randomly = random.Random(5)
+    series = [[randomly.uniform(0, 100) + step * randomly.uniform(-3, 3)
+               for step in range(randomly.randint(2, 24))] for _ in range(200)]  # fmt: skip
+    series += [[5, 5, 5, 5], [0, 100, 0, 100, 0, 100], [1e9, 1e9 + 1, 1e9 + 3]]
+    for values in series:
+        best = None
+        for alpha in GRID:
+            for beta in GRID:
+                fit = holt(values, alpha, beta)
+                if best is None or fit.sse < best.sse - 1e-9:
+                    best = fit
+        assert fit_holt(values) == best
 
 
 def put_rates(runtime: Runtime, rates: dict[str, int]) -> list[dict[str, str]]:
