@@ -106,14 +106,21 @@ def holt(series: Sequence[float], alpha: float, beta: float) -> HoltFit:
     b₀ = y₁ − y₀; then ℓₜ = αyₜ + (1−α)(ℓₜ₋₁ + bₜ₋₁), bₜ = β(ℓₜ − ℓₜ₋₁) + (1−β)bₜ₋₁.
     ``sse``: the squared errors of each one-step-ahead forecast ℓₜ₋₁ + bₜ₋₁ (y₁'s is 0 by
     construction)."""
-    level, trend, sse = series[0], series[1] - series[0], 0.0
+    level, trend, sse = _smooth(series, alpha, beta, series[0], series[1] - series[0], 0.0)
+    return HoltFit(alpha, beta, level, trend, sse)
+
+
+def _smooth(series: Sequence[float], alpha: Any, beta: Any, level: Any, trend: Any,
+            sse: Any) -> tuple[Any, Any, Any]:  # fmt: skip
+    """The recurrences of :func:`holt` from ``series[1]`` on, for one α, β (floats) or for many
+    at once (arrays of them, element-wise: the same numbers for each)."""
     for value in series[1:]:
         expected = level + trend
         error = value - expected
         sse += error * error
         previous, level = level, alpha * value + (1 - alpha) * expected
         trend = beta * (level - previous) + (1 - beta) * trend
-    return HoltFit(alpha, beta, level, trend, sse)
+    return level, trend, sse
 
 
 # Every (α, β) of the grid search, α-major: the order ties are broken in.
@@ -127,15 +134,10 @@ def fit_holt(series: Sequence[float]) -> HoltFit:
     2.9× faster; ``indicators.bands`` fits about a thousand series per month saved for the
     province, and the pure-Python grid was a third of its time."""
     alphas, betas = _ALPHAS, _BETAS
-    level = numpy.full(alphas.shape, float(series[0]))
-    trend = numpy.full(alphas.shape, float(series[1] - series[0]))
-    sse = numpy.zeros(alphas.shape)
-    for value in series[1:]:
-        expected = level + trend
-        error = value - expected
-        sse += error * error
-        previous, level = level, alphas * value + (1 - alphas) * expected
-        trend = betas * (level - previous) + (1 - betas) * trend
+    level, trend, sse = _smooth(
+        series, alphas, betas, numpy.full(alphas.shape, float(series[0])),
+        numpy.full(alphas.shape, float(series[1] - series[0])), numpy.zeros(alphas.shape),
+    )  # fmt: skip
     errors, best = sse.tolist(), 0
     for index, error in enumerate(errors):
         if error < errors[best] - 1e-9:
