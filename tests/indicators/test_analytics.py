@@ -407,3 +407,24 @@ def test_numerators_keep_whole_counts_and_lose_float_noise(runtime: Runtime, uni
     # 2 + 18 overdue stays the count 20.
     assert got["TL_QH"] == (20.0, 20.0)
     assert isinstance(got["TL_QH"][0], float)
+
+
+def test_a_row_of_periods_is_tidied_whole_or_cell_by_cell(runtime: Runtime, units) -> None:
+    # A unit's row of periods is checked for whole numbers at once; a row with an empty month
+    # or a noisy sum is tidied cell by cell, and the empty month is left out.
+    with runtime.sessions() as session:
+        a, b_unit = b.communes(session, 2)
+        area = b.element(session, "DIEN_TICH")
+        b.put(session, area, a, "202601", 0.1)
+        b.put(session, area, b_unit, "202601", 0.2)
+        b.put(session, area, a, "202603", 5)
+        b.indicator(session, "DIEN_TICH", "#{DIEN_TICH}", decimals=3)
+        session.commit()
+        periods = [parse_period(code) for code in ("202601", "202602", "202603")]
+        rows = query(session, indicators=["DIEN_TICH"], units=[units["province"]],
+                     periods=periods)  # fmt: skip
+        whole = query(session, indicators=["DIEN_TICH"], units=[a.code], periods=periods[2:])
+    assert [(row.period, row.numerator, row.value) for row in rows] == [
+        ("202601", 0.3, 0.3), ("202603", 5.0, 5.0)
+    ]  # fmt: skip
+    assert [(row.numerator, row.value) for row in whole] == [(5.0, 5.0)]

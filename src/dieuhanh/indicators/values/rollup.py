@@ -29,10 +29,22 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, String, and_, case, exists, func, or_, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dieuhanh.indicators.catalog.form_models import Approval, ReportForm, ReportFormElement
 from dieuhanh.indicators.catalog.models import AggregationType, DataValue
@@ -87,7 +99,7 @@ def load_tree(session: Session, targets: Iterable[TreeUnit], *, own_only: bool =
         while frontier:
             children = session.execute(
                 select(Unit.id, Unit.code, Unit.name, Unit.type, Unit.parent_id).where(
-                    Unit.parent_id.in_(sorted(frontier))
+                    in_ids(Unit.parent_id, frontier)
                 )
             ).all()
             fresh = [TreeUnit(*row) for row in children if row.id not in units]
@@ -104,6 +116,14 @@ def load_tree(session: Session, targets: Iterable[TreeUnit], *, own_only: bool =
             current = units.get(current.parent_id) if current.parent_id is not None else None
         members[unit_id] = tuple(chain)
     return UnitTree(targets=wanted, members=members, units=units)
+
+
+def in_ids(column: InstrumentedAttribute[Any], ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN (…ids)`` with the ids written into the statement rather than bound one by
+    one: a query at commune level names 95 units, and 95 bound parameters cost SQLAlchemy and
+    psycopg about 0.45 ms a query, a tenth of the database's own time on the benchmark's
+    figures. Integers only, so nothing needs quoting; the statement is still cached compiled."""
+    return column.in_(bindparam(None, sorted(ids), expanding=True, literal_execute=True))
 
 
 class WindowIndex:
@@ -186,11 +206,11 @@ def fetch(session: Session, request: FetchRequest) -> list[Row]:
     statement: Select[Any] = (
         select(dv.unit_id, start, end, *sums)  # type: ignore[assignment]
         .where(
-            dv.element_id.in_(element_ids),
+            in_ids(dv.element_id, element_ids),
             dv.period_start >= request.first,
             dv.period_start <= request.last,
             dv.period_end <= request.last,
-            dv.unit_id.in_(sorted(request.unit_ids)),
+            in_ids(dv.unit_id, request.unit_ids),
             dv.numeric.is_not(None),
         )
         .group_by(*keys)
@@ -202,9 +222,15 @@ def fetch(session: Session, request: FetchRequest) -> list[Row]:
         statement = statement.where(dv.option.in_(sorted(options)))
     if request.approved_only:
         statement = _only_approved(session, statement, frozenset(element_ids))
-    # Through the Core connection, all rows at once: the ORM's per-row result machinery costs
-    # more than the query itself here.
-    rows = session.connection().execute(statement).all()
+    # Through the Core connection, all rows at once, as the driver's own tuples: the ORM's
+    # per-row result machinery costs more than the query itself here, and even Core's Row per
+    # row cost 1.3 ms of the benchmark's 9 ms fetch (95 communes × 60 months). No column needs
+    # a result processor: ids and sums come as numbers, dates as the driver gives them.
+    result = session.connection().execute(statement)
+    try:
+        rows = cast(list[Row], result.cursor.fetchall())
+    finally:
+        result.close()
     if rows and isinstance(rows[0][1], str):
         days: dict[str, date] = {}
         return [
@@ -216,7 +242,7 @@ def fetch(session: Session, request: FetchRequest) -> list[Row]:
             )
             for row in rows
         ]
-    return rows  # type: ignore[return-value]
+    return rows
 
 
 def _only_approved(
@@ -279,8 +305,9 @@ def roll_up_sums(
         targets = members.get(row[0])
         if not targets:
             continue
-        period = (row[1], row[2])
-        found = cache.get(period) or containing(*period)
+        found = cache.get((row[1], row[2]))
+        if found is None:
+            found = containing(row[1], row[2])
         if len(found) == 1 and len(targets) == 1:
             # The usual row: one unit asked for itself, one period inside one window. Without
             # the list of keys and its loop, the roll-up of 5,700 rows takes a third less.
@@ -288,7 +315,10 @@ def roll_up_sums(
             for column, out in pairs:
                 value = row[column]
                 if value is not None:
-                    out[key] = out.get(key, 0.0) + value
+                    if key in out:
+                        out[key] += value
+                    else:
+                        out[key] = value
             continue
         keys = [(target, window) for window in found for target in targets]
         for column, out in pairs:
