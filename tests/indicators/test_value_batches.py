@@ -203,3 +203,39 @@ def test_an_import_holds_its_elements_until_it_commits(runtime, session) -> None
             other.rollback()
     finally:
         engine.dispose()
+
+
+def test_the_memos_of_an_import_stay_bounded_and_give_the_same_values(session, monkeypatch) -> None:
+    # An import remembers each code, period and figure it has checked; a file naming more
+    # than MEMO_LIMIT of them starts a memo afresh. With a limit of 2 every memo overflows
+    # again and again: the values, conflicts and history are those of an unbounded one.
+    monkeypatch.setattr(values, "MEMO_LIMIT", 2)
+    sizes: list[int] = []
+    remember = values._remember
+
+    def spy(memo, key, value):
+        found = remember(memo, key, value)
+        sizes.append(len(memo))
+        return found
+
+    monkeypatch.setattr(values, "_remember", spy)
+    long_text = "x" * (values.SHORT + 1)
+    rows = [
+        row("PROCESSED", "1", option="ONLINE", n=1), row("PROCESSED", "2", option="IN_PERSON", n=2),
+        row("PROCESSED", "3", option="BY_POST", n=3), row("AMOUNT", "1", n=4),
+        row("RATE", "1", unit=LONG_THANH, n=5), row("PROCESSED", "1", option="ONLINE", n=6),
+        row("NOTE", long_text, n=7), row("AMOUNT", "twelve", n=8), row("AMOUNT", "4", n=9),
+    ]  # fmt: skip
+    summary = save(session, rows, user="admin")
+
+    assert sizes and max(sizes) <= 2
+    assert [(c.row, c.error_code) for c in summary.conflicts] == [
+        (3, "invalid_option"), (8, "invalid_value"),
+    ]  # fmt: skip
+    assert stored(session) == {
+        ("PROCESSED", LOC_THANH, "202603", "ONLINE"): ("1", None),
+        ("PROCESSED", LOC_THANH, "202603", "IN_PERSON"): ("2", None),
+        ("AMOUNT", LOC_THANH, "202603", ""): ("4", None),
+        ("RATE", LONG_THANH, "202603", ""): ("1", None),
+        ("NOTE", LOC_THANH, "202603", ""): (long_text, None),
+    }

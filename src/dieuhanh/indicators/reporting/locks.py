@@ -123,6 +123,9 @@ class Locks:
         self.approvals: dict[tuple[int, int, str], Approval] = {}
         self.exceptions: dict[tuple[int, str], list[EntryException]] = {}
         self.states: dict[tuple[int, int, str], EntryState] = {}
+        # Each element's forms as plain tuples (id, period type, units, form): :meth:`check`
+        # runs once per value, and an ORM attribute costs 0.3 µs to read.
+        self.plain_forms: dict[int, list[tuple[int, str, frozenset[int], ReportForm]]] = {}
         # An import's batches name the same few units and periods again and again.
         self.fetched: set[tuple[int, str]] = set()
         self.fetched_periods: set[str] = set()
@@ -151,10 +154,17 @@ class Locks:
             )
 
     def check(self, element_id: int, unit_id: int, period: Period) -> EntryState:
-        for form in self.forms_by_element.get(element_id, ()):
-            if form.period_type != period.type.value or unit_id not in self.form_units[form.id]:
+        forms = self.plain_forms.get(element_id)
+        if forms is None:
+            forms = self.plain_forms[element_id] = [
+                (form.id, form.period_type, self.form_units[form.id], form)
+                for form in self.forms_by_element.get(element_id, ())
+            ]
+        for form_id, period_type, units, form in forms:
+            # A PeriodType is a StrEnum: equal to its text without .value.
+            if period_type != period.type or unit_id not in units:
                 continue
-            key = (form.id, unit_id, period.code)
+            key = (form_id, unit_id, period.code)
             state = self.states.get(key)
             if state is None:
                 state = self._state(form, unit_id, period)

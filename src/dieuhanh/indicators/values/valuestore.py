@@ -63,7 +63,7 @@ class Stamp:
     now: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per value, and frozen costs 0.7 µs more to make
 class Checked:
     row: int
     key: Key
