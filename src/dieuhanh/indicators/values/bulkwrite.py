@@ -138,6 +138,14 @@ def array_literal(kind: TypeEngine[Any], values: Sequence[Any]) -> str:
     Python list item by item (0.4 s per 100,000 keys of 4 columns); this one string is parsed by
     the server."""
     item = _item_text(kind)
+    if values and None not in values:  # the usual column: no NULL, joined in one call
+        if item is _text:
+            joined = '","'.join(values)
+            # Nothing to escape (codes): no backslash, and no quote but the separators'.
+            if "\\" not in joined and joined.count('"') == 2 * len(values) - 2:
+                return '{"' + joined + '"}'
+        else:
+            return "{" + ",".join(map(_PLAIN[item], values)) + "}"
     return "{" + ",".join([item(value) for value in values]) + "}"
 
 
@@ -169,6 +177,14 @@ def _text(value: str | None) -> str:
     if value is None:
         return "NULL"
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Each item function's spelling of a value known not to be NULL, as a C function where one is.
+_PLAIN: dict[Callable[[Any], str], Callable[[Any], str]] = {
+    _number: str,
+    _float: repr,
+    _day: date.isoformat,
+}
 
 
 def _executemany(

@@ -241,6 +241,9 @@ def _json_tail(source: BinaryIO) -> dict[str, str | None]:
 
 
 def _json_rows(source: BinaryIO, filename: str, parsed: ParsedSet) -> Iterator[ValueRow]:
+    # Run once per value: a field that is a string already (nearly all) is taken as it is,
+    # without the call to _text.
+    text, seen = _text, parsed.seen if parsed.complete_date else None
     with _json_errors(filename):
         for number, item in enumerate(
             ijson.items(source, "dataValues.item", use_float=True), start=1
@@ -252,17 +255,19 @@ def _json_rows(source: BinaryIO, filename: str, parsed: ParsedSet) -> Iterator[V
                     )
                 )
                 continue
-            yield parsed.seen(
-                ValueRow(
-                    element=_text(item.get("dataElement")) or "",
-                    unit=_text(item.get("orgUnit")) or parsed.org_unit or "",
-                    period=_text(item.get("period")) or parsed.period or "",
-                    option=_text(item.get("categoryOptionCombo")),
-                    value=_text(item.get("value")),
-                    comment=_text(item.get("comment")),
-                    row=number,
-                )
+            get = item.get
+            element, unit, period = get("dataElement"), get("orgUnit"), get("period")
+            option, value, comment = get("categoryOptionCombo"), get("value"), get("comment")
+            row = ValueRow(
+                element=(element if type(element) is str else text(element)) or "",
+                unit=(unit if type(unit) is str else text(unit)) or parsed.org_unit or "",
+                period=(period if type(period) is str else text(period)) or parsed.period or "",
+                option=option if type(option) is str else text(option),
+                value=value if type(value) is str else text(value),
+                comment=comment if type(comment) is str else text(comment),
+                row=number,
             )
+            yield row if seen is None else seen(row)
 
 
 @contextmanager
