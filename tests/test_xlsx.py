@@ -122,9 +122,9 @@ def test_wrong_columns_are_refused_after_the_header_rows(monkeypatch) -> None:
     read = 0
     real = xlsx.read_rows
 
-    def counting(data: bytes, filename: str):  # type: ignore[no-untyped-def]
+    def counting(data: bytes, filename: str, limits=xlsx.DEFAULT_LIMITS):  # type: ignore[no-untyped-def]
         nonlocal read
-        for row in real(data, filename):
+        for row in real(data, filename, limits):
             read += 1
             yield row
 

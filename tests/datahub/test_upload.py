@@ -164,3 +164,75 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(
     big = b"0" * (50 * 1024 * 1024 + 1)
     response = send(hub_client, upload_source, hub_auth("admin"), big, "lon.csv", True)
     assert response.status_code == 413
+
+
+# --- a workbook read as it is stored ------------------------------------------------------------
+
+
+def upload_config(max_rows: int) -> dict[str, Any]:
+    return dict(documents_upload_source()["config"], max_rows=max_rows)
+
+
+def fetch_pages(config: dict[str, Any], data: bytes, name: str = "bao-cao.xlsx") -> Any:
+    from dieuhanh.datahub.connectors import FetchContext, Upload
+    from dieuhanh.datahub.connectors.upload import UploadConnector
+
+    context = FetchContext(settings=None, policy=None, upload=Upload(data, name))  # type: ignore[arg-type]
+    return UploadConnector().fetch(config, context)
+
+
+def generated_rows(count: int) -> bytes:
+    """A real workbook of ``count`` report rows under a title and a header, made fast (raw
+    sheet XML, as tests/test_xlsx.py makes large files)."""
+    from tests.test_xlsx import generated_workbook
+
+    def rows() -> Any:
+        number = 0
+        while True:
+            number += 1
+            yield [LOC_THANH, MONTH, str(number)]
+
+    return generated_workbook(["Mã đơn vị", "Tháng", "Số văn bản đến"], count, rows())
+
+
+def test_a_workbook_is_read_a_page_at_a_time(monkeypatch) -> None:
+    # The connector hands the run a page while the rest of the sheet is still unread: memory
+    # holds a page of rows, not the file (bench/datahub_upload.py: +22 MB for 100,000 rows).
+    import dieuhanh.datahub.connectors.upload as upload_module
+    from dieuhanh.core import xlsx
+
+    monkeypatch.setattr(upload_module, "ROWS_PER_PAGE", 10)
+    read = 0
+    real = xlsx.read_rows
+
+    def counting(data: bytes, filename: str, limits: xlsx.Limits = xlsx.DEFAULT_LIMITS) -> Any:
+        nonlocal read
+        for row in real(data, filename, limits):
+            read += 1
+            yield row
+
+    monkeypatch.setattr(xlsx, "read_rows", counting)
+    pages = fetch_pages(upload_config(1000), generated_rows(95))
+    first = next(pages)
+    assert len(first.records) == 10 and first.body is not None
+    assert read <= 12  # the header, the page's ten rows, and the one read to end the page
+    rest = list(pages)
+    assert [len(page.records) for page in rest] == [10] * 8 + [5]
+    assert all(page.body is None for page in rest)  # the file is kept once, with page one
+    assert [r["so_van_ban_den"] for r in rest[-1].records] == ["91", "92", "93", "94", "95"]
+
+
+def test_the_sources_row_limit_not_the_kernels_default_applies() -> None:
+    # core.xlsx refuses sheets over 50,000 rows unless told otherwise; an upload source says
+    # how many it accepts (config.max_rows), and a 100,000-row report is a normal file.
+    pages = fetch_pages(upload_config(60_000), generated_rows(50_010))
+    assert sum(len(page.records) for page in pages) == 50_010
+
+
+def test_a_workbook_over_the_sources_limit_is_refused_before_a_row_is_read() -> None:
+    from dieuhanh.datahub.connectors import SourceFailure
+
+    with pytest.raises(SourceFailure, match=r"30 rows, more than the 25 this source accepts"):
+        next(fetch_pages(upload_config(25), generated_rows(30)))
+    # … and within it, read whole.
+    assert sum(len(p.records) for p in fetch_pages(upload_config(30), generated_rows(30))) == 30

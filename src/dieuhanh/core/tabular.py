@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,10 +88,30 @@ HEADER_SEARCH_ROWS = 15
 
 
 def read_workbook(data: bytes, filename: str, aliases: Columns, required: tuple[str, ...]) -> Table:
-    """The first sheet of an .xlsx, within :mod:`dieuhanh.core.xlsx`'s limits. Forms often have a
-    title above the table: the header is the first of the top rows naming most of the required
-    columns. Its columns are checked before any row below it is read."""
-    rows = xlsx.read_rows(data, filename)
+    """The first sheet of an .xlsx, within :mod:`dieuhanh.core.xlsx`'s limits, whole."""
+    sheet = stream_workbook(data, filename, aliases, required)
+    return Table(columns=sheet.columns, rows=list(sheet.rows))
+
+
+@dataclass(frozen=True)
+class SheetStream:
+    columns: list[str]
+    header_row: int  # the header's row number: the rows above it are a title
+    rows: Generator[Row, None, None]  # the rows below the header, read as they are taken
+
+
+def stream_workbook(
+    data: bytes,
+    filename: str,
+    aliases: Columns,
+    required: tuple[str, ...],
+    limits: xlsx.Limits = xlsx.DEFAULT_LIMITS,
+) -> SheetStream:
+    """The first sheet's columns, checked now, and its rows as they are read (memory does not
+    grow with the sheet). Forms often have a title above the table: the header is the first of
+    the top rows naming most of the required columns. A row found wrong further on (too wide,
+    past the row limit) raises InvalidInput while the rows are read."""
+    rows = xlsx.read_rows(data, filename, limits)
     try:
         header_number, columns = _workbook_header(rows, filename, aliases, required)
         missing = [column for column in required if column not in columns]
@@ -101,15 +121,23 @@ def read_workbook(data: bytes, filename: str, aliases: Columns, required: tuple[
                 f"{header_number}); found {', '.join(c for c in columns if c) or 'none'}.",
                 code="missing_columns",
             )
-        table_rows = []
+    except BaseException:
+        rows.close()
+        raise
+    return SheetStream([c for c in columns if c], header_number, _workbook_rows(rows, columns))
+
+
+def _workbook_rows(
+    rows: Generator[tuple[int, list[str]], None, None], columns: list[str]
+) -> Generator[Row, None, None]:
+    try:
         for number, cells in rows:
             if not any(cells):
                 continue
             values = {col: _cell(cell) for col, cell in zip(columns, cells, strict=False) if col}
-            table_rows.append(Row(number=number, values=values))
+            yield Row(number=number, values=values)
     finally:
         rows.close()
-    return Table(columns=[c for c in columns if c], rows=table_rows)
 
 
 def _workbook_header(

@@ -19,15 +19,16 @@ so rejections say "row 12, column Mã đơn vị". The file is kept whole as the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dieuhanh.core import xlsx
 from dieuhanh.core.errors import InvalidInput
-from dieuhanh.core.tabular import read_table
+from dieuhanh.core.tabular import HEADER_SEARCH_ROWS, Row, read_table, stream_workbook
 from dieuhanh.core.text import fold
-from dieuhanh.datahub.connectors import FetchContext, Page, SourceFailure
+from dieuhanh.datahub.connectors import FetchContext, Page, SourceFailure, Upload
 from dieuhanh.datahub.mapping import parse_mappings
 from dieuhanh.datahub.spec import CODE, describe_errors
 
@@ -93,33 +94,65 @@ class UploadConnector:
         parsed = UploadConfig.model_validate(config)
         required = tuple(column.key for column in parsed.columns if column.required)
         try:
-            table = read_table(
-                upload.data, upload.filename, aliases=parsed.aliases(), required=required
-            )
+            workbook = xlsx.is_workbook(upload.data, upload.filename)
+            rows = _rows(upload, parsed, required, workbook)
         except InvalidInput as exc:
             raise SourceFailure(exc.message) from None
-        if len(table.rows) > parsed.max_rows:
-            raise SourceFailure(
-                f"{upload.filename}: {len(table.rows)} rows, more than the {parsed.max_rows} "
-                "this source accepts (config.max_rows)"
-            )
         labels = parsed.labels()
-        content_type = CONTENT_TYPES[xlsx.is_workbook(upload.data, upload.filename)]
+        content_type = CONTENT_TYPES[workbook]
         body: bytes | None = upload.data  # kept once, with the first page
-        for start in range(0, max(len(table.rows), 1), ROWS_PER_PAGE):
-            rows = table.rows[start : start + ROWS_PER_PAGE]
-            records = [dict(row.values) for row in rows]
+        count = 0
+        while True:
+            try:
+                page = list(islice(rows, ROWS_PER_PAGE))
+            except InvalidInput as exc:  # a row further on found wrong (too wide, unreadable)
+                raise SourceFailure(exc.message) from None
+            count += len(page)
+            if count > parsed.max_rows:  # a workbook's rows outnumbering its row tags
+                raise SourceFailure(_too_many(upload, parsed, count))
+            if not page and body is None:
+                return
+            records = [dict(row.values) for row in page]
             yield Page(
                 resource=RESOURCE,
                 reference=upload.filename,
                 body=body,
                 content_type=content_type,
                 records=records,
-                row_numbers=[row.number for row in rows],
+                row_numbers=[row.number for row in page],
                 labels=labels,
                 rejected=_missing_required(records, required, labels),
             )
             body = None
+
+
+def _rows(
+    upload: Upload, parsed: UploadConfig, required: tuple[str, ...], workbook: bool
+) -> Iterator[Row]:
+    """The file's rows, checked against the row limit before the first is read. A workbook is
+    read as it is stored (ROWS_PER_PAGE rows in memory at a time, whatever the file's length:
+    bench/datahub_upload.py); a CSV or JSON file, at most 50 MB of text, is read whole."""
+    if not workbook:
+        table = read_table(upload.data, upload.filename, aliases=parsed.aliases(),
+                           required=required)  # fmt: skip
+        if len(table.rows) > parsed.max_rows:
+            raise InvalidInput(_too_many(upload, parsed, len(table.rows)))
+        return iter(table.rows)
+    # The title and the header rows above the data are not counted against max_rows.
+    limits = xlsx.Limits(max_rows=parsed.max_rows + HEADER_SEARCH_ROWS)
+    tags = xlsx.count_rows(upload.data, upload.filename, limits)
+    sheet = stream_workbook(upload.data, upload.filename, parsed.aliases(), required, limits)
+    if tags - sheet.header_row > parsed.max_rows:
+        sheet.rows.close()
+        raise InvalidInput(_too_many(upload, parsed, tags - sheet.header_row))
+    return sheet.rows
+
+
+def _too_many(upload: Upload, parsed: UploadConfig, rows: int) -> str:
+    return (
+        f"{upload.filename}: {rows} rows, more than the {parsed.max_rows} this source accepts "
+        "(config.max_rows)"
+    )
 
 
 def _missing_required(
