@@ -184,3 +184,14 @@ def test_a_zip_that_is_not_a_workbook() -> None:
 def test_a_csv_named_csv_still_reads() -> None:
     table = read_table(b"code,name\nC1,Camera\n", "cameras.csv", required=("code", "name"))
     assert [row.values for row in table.rows] == [{"code": "C1", "name": "Camera"}]
+
+
+def test_rows_are_counted_by_their_tags_across_chunks(monkeypatch) -> None:
+    data = generated_workbook(["code", "name"], 5_000, numbered())
+    assert xlsx.count_rows(data, "cameras.xlsx") == 5_001  # the header too
+    monkeypatch.setattr(xlsx, "_CHUNK", 7)  # every tag cut somewhere by a chunk's end
+    assert xlsx.count_rows(data, "cameras.xlsx") == 5_001
+    # A prefixed row counts, an element that merely starts with "row" does not.
+    assert len(xlsx._ROW_TAG.findall(b'<x:row r="1"><row><row/><rowBreaks count="1">')) == 3
+    with pytest.raises(InvalidInput, match="not a readable Excel workbook|not an Excel"):
+        xlsx.count_rows(data[:2000], "cameras.xlsx")
