@@ -193,5 +193,5 @@ def test_rows_are_counted_by_their_tags_across_chunks(monkeypatch) -> None:
     assert xlsx.count_rows(data, "cameras.xlsx") == 5_001
     # A prefixed row counts, an element that merely starts with "row" does not.
     assert len(xlsx._ROW_TAG.findall(b'<x:row r="1"><row><row/><rowBreaks count="1">')) == 3
-    with pytest.raises(InvalidInput, match="not a readable Excel workbook|not an Excel"):
+    with pytest.raises(InvalidInput, match=r"not a readable Excel workbook|not an Excel"):
         xlsx.count_rows(data[:2000], "cameras.xlsx")
