@@ -1,11 +1,14 @@
 """A language model played by a script (issue 14): an OpenAI-compatible chat completions endpoint
 on loopback answering each request with the next scripted reply — a tool call, a final answer,
-malformed bytes, or no answer at all (a hang, released when the test ends)."""
+malformed bytes, or no answer at all (a hang, until the client gives up or the test ends). It
+counts the connections its client has not closed yet."""
 
 from __future__ import annotations
 
 import json
+import select
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,12 +36,22 @@ class ChatServer:
     url: str
     script: list[Any]
     requests: list[dict[str, Any]] = field(default_factory=list)
+    open_connections: int = 0
+
+    def all_closed(self, within: float = 2.0) -> bool:
+        """Whether the client has closed every connection it opened (the handler has to read
+        the end of the stream first, hence the short wait)."""
+        deadline = time.monotonic() + within
+        while self.open_connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.open_connections == 0
 
 
 @contextmanager
 def chat_server(script: list[Any]) -> Iterator[ChatServer]:
     """``script``: per request in turn, a JSON body (dict), raw bytes, or HANG."""
     released = threading.Event()
+    counting = threading.Lock()
     state = ChatServer("", list(script))
 
     class Handler(BaseHTTPRequestHandler):
@@ -47,13 +60,27 @@ def chat_server(script: list[Any]) -> Iterator[ChatServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
+        def handle(self) -> None:
+            # Serves requests until the client closes the connection.
+            with counting:
+                state.open_connections += 1
+            try:
+                super().handle()
+            finally:
+                with counting:
+                    state.open_connections -= 1
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.requests.append({"path": self.path, "body": json.loads(body),
                                    "authorization": self.headers.get("Authorization")})  # fmt: skip
             answer = state.script.pop(0) if state.script else final("")
             if answer is HANG:
-                released.wait(30)  # the client gives up first; the test's end releases it
+                # No answer: the client gives up first and closes (its end is readable then);
+                # the test's end releases a client that does not.
+                while not released.is_set():
+                    if select.select([self.connection], [], [], 0.05)[0]:
+                        break
                 return
             data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(200)

@@ -113,8 +113,10 @@ def test_a_broken_model_falls_back_to_the_offline_answer(
     reply: Any,
     reason: str,
 ) -> None:
-    with model_client(database_url, make_runtime, [reply], timeout_seconds=0.5) as (client, _):
+    with model_client(database_url, make_runtime, [reply], timeout_seconds=0.5) as (client, server):
         answer = asked(client, "operator", QUESTION)
+        # Whatever went wrong, the connection to the model is closed once the answer is out.
+        assert server.all_closed(), "the connection to the model was left open"
     assert answer["source"] == "offline" and reason in answer["notes"][0]
     assert [(f["unit"], f["value"]) for f in answer["figures"]] == [(LOC_THANH, 3.0)]
 

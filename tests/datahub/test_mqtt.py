@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -174,6 +175,8 @@ def test_a_batch_not_stored_is_delivered_again(
         patched.setattr(runs._Store, "_series", database_down)
         failed = run_source(hub, code)
     assert failed.status == "failed" and "RuntimeError" in (failed.error or "")
+    # The failed run let its connection go: no thread is left holding it for HOLD_SECONDS.
+    assert [t for t in threading.enumerate() if t.name == f"mqtt dieuhanh-{code}"] == []
     assert readings(hub) == []
     again = run_source(hub, code)  # the same client id takes the session over
     assert (again.status, again.new) == ("succeeded", 2), again.error

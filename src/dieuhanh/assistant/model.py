@@ -269,17 +269,15 @@ class Conversation:
             body["tools"] = [TOOL]
         url = (self.settings.model_base_url or "").rstrip("/") + "/v1/chat/completions"
         try:
-            response = requests.post(
-                url, json=body, headers=self.headers(), timeout=(timeout, timeout)
-            )
+            status, content = _post(url, body, self.headers(), timeout)
         except requests.Timeout:
             raise ModelFailure("mô hình không trả lời trong thời gian chờ") from None
         except requests.RequestException as exc:
             raise ModelFailure(f"không kết nối được mô hình ({exc.__class__.__name__})") from None
-        if response.status_code != 200:
-            raise ModelFailure(f"mô hình trả lỗi HTTP {response.status_code}")
+        if status != 200:
+            raise ModelFailure(f"mô hình trả lỗi HTTP {status}")
         try:
-            data = response.json()
+            data = json.loads(content)
             message = data["choices"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise ModelFailure("câu trả lời của mô hình không đúng định dạng JSON") from None
@@ -311,6 +309,17 @@ class Conversation:
             "quy tắc này đều bị từ chối. Trả lời bằng tiếng Việt, nêu rõ chỉ số, đơn vị, kỳ.\n"
             f"Chỉ số và chỉ tiêu:\n{measures}\nBiểu mẫu báo cáo:\n{forms}"
         )
+
+
+def _post(
+    url: str, body: dict[str, Any], headers: dict[str, str], timeout: float
+) -> tuple[int, bytes]:
+    """The status and body of one request, the response itself not kept: urllib3 closes a
+    connection only when its pool is collected, and the pool lives as long as the response. A
+    response left in the frame that raises ModelFailure lived on in the failure's traceback (a
+    logged warning keeps it), and with it the connection to the model."""
+    response = requests.post(url, json=body, headers=headers, timeout=(timeout, timeout))
+    return response.status_code, response.content
 
 
 def choices_of(reply: Reply) -> list[Choice]:

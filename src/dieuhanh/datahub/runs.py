@@ -251,7 +251,12 @@ class _Plan:
         cursors: dict[str, str] = {}
         depth = self.context.settings.prefetch_pages
         for sequence, page in enumerate(prefetched(self.pages(), depth), start=1):
-            store.page(sequence, page, self.mappings[page.resource])
+            try:
+                store.page(sequence, page, self.mappings[page.resource])
+            except BaseException:
+                if page.abandoned is not None:
+                    page.abandoned()
+                raise
             if page.stored is not None and not store.dry_run:
                 page.stored()
             if page.cursor is not None:

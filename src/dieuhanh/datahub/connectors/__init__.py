@@ -42,6 +42,9 @@ class Page:
     # Called once the page's records are committed: an MQTT batch is acknowledged to the broker
     # only then, so a batch whose storing fails is delivered again to the next run.
     stored: Callable[[], None] | None = None
+    # Called instead when storing the page failed: the MQTT batch's connection, waiting for the
+    # outcome, is let go at once (unacknowledged) rather than left open for ``HOLD_SECONDS``.
+    abandoned: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)

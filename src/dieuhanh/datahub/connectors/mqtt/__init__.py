@@ -21,10 +21,11 @@ kept as the run's payload (one JSON line each). Readings are unique per device, 
 time, so a message the broker delivers twice is stored once.
 
 The batch is acknowledged (PUBACK) only once it is stored: the connection stays open in a
-thread of its own until then. A batch whose storing fails is not acknowledged, and the broker
-delivers it again to the next run (the next connection with the same client id takes the
-session over; a connection left waiting gives up after ``HOLD_SECONDS``). aiomqtt has no manual
-acknowledgement of its own: its paho client does (``manual_ack``), reached as ``_client``.
+thread of its own until then. A batch whose storing fails is not acknowledged: the run lets the
+connection go at once, and the broker delivers the batch again to the next run (the next
+connection with the same client id takes the session over; a connection left waiting gives up
+after ``HOLD_SECONDS``). aiomqtt has no manual acknowledgement of its own: its paho client does
+(``manual_ack``), reached as ``_client``.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ class MqttConnector:
         yield Page(
             RESOURCE, reference, body, "application/x-ndjson", records,
             stored=lambda: subscription.finish(acknowledge=True),
+            abandoned=lambda: subscription.finish(acknowledge=False),
         )  # fmt: skip
 
 
