@@ -52,7 +52,7 @@ from dieuhanh.core.config import Settings
 from dieuhanh.core.db.base import utcnow
 from dieuhanh.core.events import EventRecord, Subscription
 from dieuhanh.core.mail import MailError, connect, new_message
-from dieuhanh.core.network import NetworkPolicy, NetworkRefused, checked_address
+from dieuhanh.core.network import NetworkPolicy, NetworkRefused, checked_address, post
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.core.secrets import Credentials
 
@@ -245,15 +245,15 @@ def post_webhook(
     checked_address(parts.hostname, policy, parts.port)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = int(time.time())
-    response = requests.post(
+    status, _ = post(
         url, data=body, timeout=settings.alerts.webhook_timeout_seconds, allow_redirects=False,
         headers={"Content-Type": "application/json; charset=utf-8",
                  "User-Agent": "DieuHanh-alerts", "X-DieuHanh-Event": str(payload.get("topic")),
                  "X-DieuHanh-Delivery": str(delivery_id),
                  "X-DieuHanh-Signature": sign(secret, timestamp, body)},
     )  # fmt: skip
-    if response.status_code >= 300:
-        raise WebhookRefused(f"the receiver answered HTTP {response.status_code}")
+    if status >= 300:
+        raise WebhookRefused(f"the receiver answered HTTP {status}")
 
 
 def new_webhook(

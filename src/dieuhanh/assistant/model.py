@@ -23,6 +23,7 @@ from dieuhanh.assistant.query import ELEMENT_PREFIX, Operation, Order, Query
 from dieuhanh.assistant.service import Helper, Reply
 from dieuhanh.core.config import AssistantSettings
 from dieuhanh.core.errors import DieuhanhError
+from dieuhanh.core.network import post
 from dieuhanh.core.text import name_key
 from dieuhanh.indicators.catalog.periods import PeriodError, parse_period
 
@@ -269,7 +270,9 @@ class Conversation:
             body["tools"] = [TOOL]
         url = (self.settings.model_base_url or "").rstrip("/") + "/v1/chat/completions"
         try:
-            status, content = _post(url, body, self.headers(), timeout)
+            status, content = post(
+                url, json=body, headers=self.headers(), timeout=(timeout, timeout)
+            )
         except requests.Timeout:
             raise ModelFailure("mô hình không trả lời trong thời gian chờ") from None
         except requests.RequestException as exc:
@@ -309,17 +312,6 @@ class Conversation:
             "quy tắc này đều bị từ chối. Trả lời bằng tiếng Việt, nêu rõ chỉ số, đơn vị, kỳ.\n"
             f"Chỉ số và chỉ tiêu:\n{measures}\nBiểu mẫu báo cáo:\n{forms}"
         )
-
-
-def _post(
-    url: str, body: dict[str, Any], headers: dict[str, str], timeout: float
-) -> tuple[int, bytes]:
-    """The status and body of one request, the response itself not kept: urllib3 closes a
-    connection only when its pool is collected, and the pool lives as long as the response. A
-    response left in the frame that raises ModelFailure lived on in the failure's traceback (a
-    logged warning keeps it), and with it the connection to the model."""
-    response = requests.post(url, json=body, headers=headers, timeout=(timeout, timeout))
-    return response.status_code, response.content
 
 
 def choices_of(reply: Reply) -> list[Choice]:

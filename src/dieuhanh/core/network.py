@@ -23,10 +23,11 @@ import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import psutil
+import requests
 
 from dieuhanh.core.errors import InvalidInput
 
@@ -189,3 +190,12 @@ def _plain(address: IPAddress) -> IPAddress:
 
 def _single(address: IPAddress) -> IPNetwork:
     return ipaddress.ip_network(address)
+
+
+def post(url: str, **options: Any) -> tuple[int, bytes]:
+    """``requests.post``'s status and body, the response itself not kept: urllib3 closes a
+    connection only when its pool is collected, and the pool lives as long as the response.
+    A response left in a frame that raises lives on in the error's traceback (a logged warning
+    keeps it), and with it the connection (tests/assistant: the model's socket stayed open)."""
+    response = requests.post(url, **options)
+    return response.status_code, response.content

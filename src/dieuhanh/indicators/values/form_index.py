@@ -33,7 +33,9 @@ class FormIndex:
         elements: dict[int, list[int]] = {form_id: [] for form_id in forms}
         for form_id, element_id in session.execute(
             select(ReportFormElement.form_id, ReportFormElement.element_id).order_by(
-                ReportFormElement.form_id, ReportFormElement.sort_order, ReportFormElement.element_id
+                ReportFormElement.form_id,
+                ReportFormElement.sort_order,
+                ReportFormElement.element_id,
             )
         ):
             elements[form_id].append(element_id)
