@@ -28,9 +28,7 @@ from sqlalchemy import select
 from throwaway import database_url  # bench/throwaway.py, beside this script
 
 from dieuhanh.bootstrap import setup
-from dieuhanh.capabilities import build_runtime
 from dieuhanh.core import xlsx
-from dieuhanh.core.config import load_settings
 from dieuhanh.core.db.actor import SYSTEM, set_actor
 from dieuhanh.core.runtime import Runtime
 from dieuhanh.datahub.connectors import Upload
@@ -40,6 +38,7 @@ from dieuhanh.datahub.spec import parse_spec
 from dieuhanh.indicators.catalog.models import DataElement, DataValue
 from dieuhanh.units.service import children, get_unit
 from dieuhanh.units.types import COMMUNE_LEVEL
+from indicators import make_runtime, say, status_mb  # bench/indicators.py, beside this script
 
 DATABASE = "dieuhanh_bench_upload"
 GOAL_MB = 300
@@ -64,21 +63,6 @@ SOURCE = {
         },
     },
 }  # fmt: skip
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-def make_runtime(url: str, folder: Path) -> Runtime:
-    settings = load_settings(
-        database_url=url,
-        data_dir=folder,
-        admin_password="bench-admin-password",
-        cameras={"credential_keys": ["dGVzdC1rZXktZm9yLWRpZXVoYW5oLXRlc3RzLTMyYmI="]},
-        gateway={"secret": "bench-gateway-secret"},
-    )
-    return build_runtime(settings)
 
 
 def prepare(runtime: Runtime) -> list[str]:
@@ -138,23 +122,16 @@ def upload_in_child(url: str, folder: str, path: str) -> tuple[float, float, flo
         with runtime.sessions() as session:  # the app imported and connected first
             session.execute(select(DataValue.id).limit(1))
         Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS (Linux)
-        before = _status_mb("VmRSS")
+        before = status_mb("VmRSS")
         started = time.perf_counter()
         outcome = run_source(runtime, SOURCE["code"], trigger="upload",
                              upload=Upload(data, "bao-cao-thang.xlsx"))  # fmt: skip
         seconds = time.perf_counter() - started
         assert outcome.status == "succeeded", outcome.error
         assert not outcome.rejected, outcome.problems[:3]
-        return before, _status_mb("VmHWM"), seconds, outcome.new + outcome.updated
+        return before, status_mb("VmHWM"), seconds, outcome.new + outcome.updated
     finally:
         runtime.close()
-
-
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def main() -> None:

@@ -623,14 +623,14 @@ def _import_in_child(url: str, path: str) -> tuple[float, float, float]:
             # Linux: "5" resets the process's peak resident size (VmHWM) to the current one,
             # so the peak below is the import's, not start-up's.
             Path("/proc/self/clear_refs").write_text("5")
-            start = _status_mb("VmRSS")
+            start = status_mb("VmRSS")
             _, elapsed = run_import(runtime, Path(path), "memory")
-            return start, _status_mb("VmHWM"), elapsed
+            return start, status_mb("VmHWM"), elapsed
         finally:
             runtime.close()
 
 
-def _status_mb(field: str) -> float:
+def status_mb(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024

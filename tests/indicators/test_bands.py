@@ -143,3 +143,31 @@ def outliers(runtime: Runtime) -> list[dict[str, object]]:
     with runtime.sessions() as session:
         query = select(EventRecord.payload).where(EventRecord.topic == "data_value.outlier")
         return list(session.scalars(query))
+
+
+def test_the_same_figure_again_writes_nothing(runtime: Runtime) -> None:
+    # A month saved again with other values giving the same figures: its bands are computed
+    # again and found the same, so no band row is written (updated_at is when the figure last
+    # changed).
+    from dieuhanh.indicators.analytics.bands import IndicatorBand
+
+    subscribe(runtime.sessions, *subscriptions(runtime))
+    (bands,) = subscriptions(runtime)
+    month = period_of(PeriodType.MONTHLY, utcnow().date()).code
+
+    def stamps() -> dict[tuple[str, str], object]:
+        with runtime.sessions() as session:
+            rows = session.scalars(select(IndicatorBand).where(IndicatorBand.period == month))
+            return {(band.indicator, band.unit_code): band.updated_at for band in rows}
+
+    save(runtime, month, 10, 8)
+    deliver(runtime.sessions, bands)
+    first = stamps()
+    assert first
+    save(runtime, month, 10, 9)  # 90 %: a changed figure is written
+    deliver(runtime.sessions, bands)
+    second = stamps()
+    assert second[(RATE, LOC_THANH)] != first[(RATE, LOC_THANH)]
+    save(runtime, month, 20, 18)  # other values, the same 90 %: computed again, not written
+    deliver(runtime.sessions, bands)
+    assert stamps() == second

@@ -54,7 +54,7 @@ class IndicatorBand(Base):
     value: Mapped[float | None] = mapped_column(Float)
     color: Mapped[str | None] = mapped_column(String(20))
     meets_target: Mapped[bool | None] = mapped_column(Boolean)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # last changed
 
 
 class BandChanged(BaseModel):
@@ -164,6 +164,8 @@ def check_bands(session: Session, cells: list[dict[str, Any]], now: datetime) ->
             session.add(band)
             announce = _worth_a_first_word(color, met, ends[row.period], recent)
             before_color, before_met = None, None
+        elif (band.value, band.color, band.meets_target) == (row.value, color, met):
+            continue  # the same figure as last time: nothing to write, nothing to say
         else:
             announce = (band.color, band.meets_target) != (color, met)
             before_color, before_met = band.color, band.meets_target
@@ -232,9 +234,13 @@ def check_outliers(session: Session, cells: list[dict[str, Any]], now: datetime)
 def subscriptions(runtime: Runtime) -> list[Subscription]:
     def handle(session: Session, event: EventRecord) -> None:
         cells = list(event.payload["cells"])
-        check_bands(session, cells, event.at)
-        check_outliers(session, cells, event.at)
-        units = _with_ancestors(session, {str(cell["unit"]) for cell in cells})
-        check_forecasts(session, cells, units, event.at)
+        # What the checks add (bands, forecasts, events) is written once, when the event's
+        # savepoint ends, not flushed again before each of the many queries that follow (a
+        # month of the demo's province figures: 900 flushes, a tenth of the handler's time).
+        with session.no_autoflush:
+            check_bands(session, cells, event.at)
+            check_outliers(session, cells, event.at)
+            units = _with_ancestors(session, {str(cell["unit"]) for cell in cells})
+            check_forecasts(session, cells, units, event.at)
 
     return [Subscription(SUBSCRIBER, (VALUES_CHANGED,), handle, batch_size=20)]

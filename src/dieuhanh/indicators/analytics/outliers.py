@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.indicators.catalog.models import DataElement, DataValue
 from dieuhanh.indicators.catalog.periods import Period
+from dieuhanh.indicators.values.rollup import driver_rows
 from dieuhanh.units.models import Unit
 
 MIN_HISTORY = 6
@@ -127,7 +128,8 @@ def find_outliers(
     first = min(p.start for p in periods)
     last = max(p.end for p in periods)
     earliest = min(periods).offset(-history).start
-    rows = session.execute(
+    rows = driver_rows(
+        session,
         select(
             DataValue.element_id,
             DataValue.unit_id,
@@ -145,8 +147,9 @@ def find_outliers(
             DataValue.period_start <= last,
             DataValue.numeric.is_not(None),
         )
-        .order_by(DataValue.period_start)
-    ).all()
+        .order_by(DataValue.period_start),
+        dates=(5, 6),
+    )
     series: dict[tuple[int, int, str, str], list[tuple[str, date, date, float]]] = defaultdict(list)
     for element_id, unit_id, option, kind, code, start, end, number in rows:
         assert number is not None  # filtered in SQL

@@ -50,8 +50,17 @@ def resolve_targets(
     gets its own.
     """
     found: dict[int, TreeUnit] = {}
-    for code in units or ():
-        unit = unit_by_code(session, code)
+    codes = list(units or ())
+    # Codes as stored in one query; only a code written otherwise (without its leading zeros)
+    # is looked up on its own. The forecasts ask for a province's 113 units at once, month
+    # after month: one query each cost more than the analysis itself.
+    exact = (
+        {unit.code: unit for unit in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+        if codes
+        else {}
+    )
+    for code in codes:
+        unit = exact.get(code) or unit_by_code(session, code)
         if not scope.allows(unit.id):
             raise Forbidden(
                 f"Unit {unit.name} ({unit.code}) is outside the units you may see.",
