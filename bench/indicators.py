@@ -26,6 +26,17 @@ Then, on each database:
 
 PostgreSQL: a database ``dieuhanh_bench`` is created on 127.0.0.1:5432 (trust auth, user
 postgres; ``DIEUHANH_BENCH_POSTGRES_URL`` to change) and dropped at the end unless ``--keep``.
+
+Before and after issue #11, ``--values 2000000 --backends postgresql`` on a 2-core machine (the
+steps between, each measured against the one before in the same session: docs/indicators.md,
+"Import speed"):
+
+    as issue #11 found it:  10,700 new, 13,800 unchanged, 7,200 changed values/s; 318 MB peak
+                            for a 21 MB file; bare insert 252,000/s; one option 1.53× the SQL
+    05/12/2026 (aedde6b):   73,700-74,800 new, 108,200-109,300 unchanged, 65,300-66,200
+                            changed values/s (3.2× / 3.6× a bare COPY of 236,900-238,800/s);
+                            +21 MB over the process for 22 MB, +19 MB for 5 MB; one option
+                            1.31-1.36× the SQL, all options 1.19-1.20×
 """
 
 from __future__ import annotations
