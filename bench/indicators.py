@@ -35,7 +35,8 @@ steps between, each measured against the one before in the same session: docs/in
                             for a 21 MB file; bare insert 252,000/s; one option 1.53× the SQL
     05/12/2026 (aedde6b):   73,700-74,800 new, 108,200-109,300 unchanged, 65,300-66,200
                             changed values/s (3.2× / 3.6× a bare COPY of 236,900-238,800/s);
-                            +21 MB over the process for 22 MB, +19 MB for 5 MB; one option
+                            peak 218 MB resident for 22 MB (+21 MB over the process
+                            before the import; +19 MB for 5 MB); one option
                             1.31-1.36× the SQL, all options 1.19-1.20×
 """
 
