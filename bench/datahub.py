@@ -28,10 +28,11 @@ adapter) is 1.15-1.17× the bare client and the whole run 3.5-3.9× (SQLite) / 4
 (PostgreSQL): storing is then the bound, and 1.3× is out of reach in one interpreter. The bare
 client's 0.44-0.48 s leaves 0.13-0.14 s beside our fetch's own 0.5 s, while the interpreter time
 a record needs before any database work is 12 µs (its row's JSON 3.8, its fingerprint 5.4, its
-accent-free search text 3.0): 0.24 s for 20,000. (On 2026-12-03, before each page also published
-its records as ``dataset.records_changed`` for the hotline subscriber, the same run was 1.9×
-and 2.7×; before the prefetch thread, the Core inserts, the unnest lookup and COPY, 3.4× and
-5.1-5.6×.)
+accent-free search text 3.0): 0.24 s for 20,000. (The 2026-12-03 commit that first measured
+1.9× / 2.7× runs at 3.26× on SQLite on this machine, 1.54 s against today's 1.71 s (since then,
+among others, each page publishes ``dataset.records_changed`` for the hotline); before the
+prefetch thread, the Core
+inserts, the unnest lookup and COPY, the same run was 3.4× and 5.1-5.6× on that day's machine.)
 """
 
 from __future__ import annotations
