@@ -20,6 +20,7 @@ from dieuhanh.indicators.analytics.analytics import analyze, element_values, leg
 from dieuhanh.indicators.catalog.form_models import Approval
 from dieuhanh.indicators.catalog.periods import parse_period
 from dieuhanh.indicators.values.save import ValueRow, save_values
+from dieuhanh.units.models import Unit
 from tests.conftest import LOC_THANH
 from tests.indicators import builders as b
 
@@ -391,14 +392,23 @@ def test_analytics_endpoint(client: TestClient, auth, units) -> None:
     assert outside.status_code == 403
 
 
+def noisy_areas(session: Session, *, later: float | None = None) -> Unit:
+    """DIEN_TICH 0.1 and 0.2 in two communes in 01/2026 (0.30000000000000004 as floats added),
+    ``later`` in the first in 03/2026; the indicator #{DIEN_TICH}. The first commune."""
+    a, b_unit = b.communes(session, 2)
+    area = b.element(session, "DIEN_TICH")
+    b.put(session, area, a, "202601", 0.1)
+    b.put(session, area, b_unit, "202601", 0.2)
+    if later is not None:
+        b.put(session, area, a, "202603", later)
+    b.indicator(session, "DIEN_TICH", "#{DIEN_TICH}", decimals=3)
+    session.commit()
+    return a
+
+
 def test_numerators_keep_whole_counts_and_lose_float_noise(runtime: Runtime, units) -> None:
     with runtime.sessions() as session:
-        a, b_unit = b.communes(session, 2)
-        area = b.element(session, "DIEN_TICH")
-        b.put(session, area, a, "202601", 0.1)
-        b.put(session, area, b_unit, "202601", 0.2)
-        b.indicator(session, "DIEN_TICH", "#{DIEN_TICH}", decimals=3)
-        session.commit()
+        noisy_areas(session)
         rows = query(session, indicators=["DIEN_TICH", "TL_QH"], units=[units["province"]],
                      periods=[parse_period("202601")])  # fmt: skip
     got = {row.indicator: (row.numerator, row.value) for row in rows}
@@ -413,13 +423,7 @@ def test_a_row_of_periods_is_tidied_whole_or_cell_by_cell(runtime: Runtime, unit
     # A unit's row of periods is checked for whole numbers at once; a row with an empty month
     # or a noisy sum is tidied cell by cell, and the empty month is left out.
     with runtime.sessions() as session:
-        a, b_unit = b.communes(session, 2)
-        area = b.element(session, "DIEN_TICH")
-        b.put(session, area, a, "202601", 0.1)
-        b.put(session, area, b_unit, "202601", 0.2)
-        b.put(session, area, a, "202603", 5)
-        b.indicator(session, "DIEN_TICH", "#{DIEN_TICH}", decimals=3)
-        session.commit()
+        a = noisy_areas(session, later=5)
         periods = [parse_period(code) for code in ("202601", "202602", "202603")]
         rows = query(session, indicators=["DIEN_TICH"], units=[units["province"]],
                      periods=periods)  # fmt: skip

@@ -19,6 +19,7 @@ import io
 import re
 import zipfile
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +84,7 @@ def read_rows(
 def _sheet_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """openpyxl's parts: the workbook, shared strings and number formats (dates), then the
     first worksheet's rows as its streaming parser yields them."""
-    try:
+    with _readable(filename):
         reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
         reader.read_manifest()
         reader.read_strings()
@@ -100,6 +101,13 @@ def _sheet_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[dict[str
                 timedelta_formats=book._timedelta_formats,
             )
             yield from parser.parse()
+
+
+@contextmanager
+def _readable(filename: str) -> Iterator[None]:
+    """What openpyxl and the zip reader raise on a damaged file, as InvalidInput naming it."""
+    try:
+        yield
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, SyntaxError) as exc:
         raise InvalidInput(
             f"{filename}: not a readable Excel workbook ({exc}).", code="bad_workbook"
@@ -129,7 +137,7 @@ def count_rows(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> i
     row limit is refused before any of its rows is read or stored. Rows Excel keeps only for
     their formatting count too: the count may be over, never under."""
     check_archive(_open_archive(data, filename), filename, limits)
-    try:
+    with _readable(filename):
         reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
         reader.read_manifest()
         reader.read_workbook()
@@ -141,10 +149,6 @@ def count_rows(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> i
                 count += sum(1 for tag in _ROW_TAG.finditer(buffer) if tag.start() < settled)
                 tail = buffer[max(settled, 0) :]
         return count + len(_ROW_TAG.findall(tail))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, SyntaxError) as exc:
-        raise InvalidInput(
-            f"{filename}: not a readable Excel workbook ({exc}).", code="bad_workbook"
-        ) from None
 
 
 def _row_values(

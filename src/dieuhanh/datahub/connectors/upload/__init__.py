@@ -108,7 +108,9 @@ class UploadConnector:
             except InvalidInput as exc:  # a row further on found wrong (too wide, unreadable)
                 raise SourceFailure(exc.message) from None
             count += len(page)
-            if count > parsed.max_rows:  # a workbook's rows outnumbering its row tags
+            # Counted before reading as the row tags less the header's row number, which
+            # overstates the rows above the header when empty ones were left out.
+            if count > parsed.max_rows:
                 raise SourceFailure(_too_many(upload, parsed, count))
             if not page and body is None:
                 return
